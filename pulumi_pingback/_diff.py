@@ -1,0 +1,93 @@
+"""The replace-vs-update policy, in one place. A pure function: no I/O, no pulumi.
+
+Compares a channel's old **outputs** (what the dynamic-provider server passes as
+``olds``) with its new checked inputs:
+
+| what changed                                            | decision           |
+|---------------------------------------------------------|--------------------|
+| ``type``                                                | replace            |
+| ``identity`` (another bot / phone number / X account)   | replace            |
+| ``type`` or ``identity`` unknown at preview              | replace (reported) |
+| credentials for the same identity (token rotation)      | update in place    |
+| ``is_active``, any other config key                     | update in place    |
+| config or ``is_active`` unknown at preview               | update (reported)  |
+| nothing (server-added ``_…`` keys, outputs, ``adopt_id``, ``__provider`` ignored) | no change, no API call |
+
+Identity is compared only when both sides have one: an X access token without the
+leading account id cannot prove a different account, so it updates in place.
+Replacement is create-before-delete unless the resource sets ``delete_before_replace``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._models import channel_identity, split_config
+from ._unknown import contains_unknown, is_unknown
+
+__all__ = ["DiffDecision", "decide"]
+
+
+@dataclass(frozen=True)
+class DiffDecision:
+    """What the engine is told: ``changes`` and ``replaces`` (top-level property keys)."""
+
+    changes: bool
+    replaces: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        if not self.changes:
+            return "none"
+        return "replace" if self.replaces else "update"
+
+
+def _old_identity(olds: Mapping[str, Any]) -> str | None:
+    identity = olds.get("identity")
+    if isinstance(identity, str) and identity:
+        return identity
+    config = olds.get("config")
+    old_type = olds.get("type")
+    if isinstance(config, Mapping) and isinstance(old_type, str):
+        return channel_identity(old_type, config)
+    return None
+
+
+def decide(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffDecision:
+    """Decide update-in-place vs replace for one channel. Total: never raises."""
+    replaces: list[str] = []
+    changed: list[str] = []
+
+    new_type = news.get("type")
+    if is_unknown(new_type) or new_type != olds.get("type"):
+        replaces.append("type")
+        changed.append("type")
+
+    new_identity = news.get("identity")
+    old_identity = _old_identity(olds)
+    if is_unknown(new_identity) or (
+        isinstance(new_identity, str) and old_identity is not None and new_identity != old_identity
+    ):
+        replaces.append("identity")
+        changed.append("identity")
+
+    old_config_raw = olds.get("config")
+    old_config = split_config(old_config_raw)[0] if isinstance(old_config_raw, Mapping) else {}
+    new_config_raw = news.get("config")
+    if new_config_raw is None:
+        new_config_raw = {}
+    if (
+        contains_unknown(new_config_raw)
+        or not isinstance(new_config_raw, Mapping)
+        or dict(new_config_raw) != old_config
+    ):
+        changed.append("config")
+
+    new_active = news.get("is_active", True)
+    if is_unknown(new_active) or new_active != olds.get("is_active", True):
+        changed.append("is_active")
+
+    return DiffDecision(changes=bool(changed), replaces=tuple(replaces), changed=tuple(changed))

@@ -1,0 +1,164 @@
+"""``PingBackChannel``: the typed front users write in their programs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import Resource
+
+from ._models import ChannelType
+from ._provider import PingBackChannelProvider
+
+__all__ = [
+    "InstagramConfig",
+    "PingBackChannel",
+    "TelegramConfig",
+    "WhatsAppConfig",
+    "XConfig",
+]
+
+_PROVIDER = PingBackChannelProvider()
+"""One provider for every channel: the same ~60-byte blob in each resource's state."""
+
+SECRET_OUTPUTS = ["config", "meta_verify_token"]
+
+
+class _TypedConfig:
+    def to_dict(self) -> dict[str, pulumi.Input[Any]]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TelegramConfig(_TypedConfig):
+    """Config of a ``telegram`` channel."""
+
+    bot_token: pulumi.Input[str]
+    """The token from @BotFather, ``<bot id>:<secret>``. Pass it as a secret."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WhatsAppConfig(_TypedConfig):
+    """Config of a ``whatsapp`` channel."""
+
+    phone_number_id: pulumi.Input[str]
+    """The phone number ID from your Meta app (the channel's identity)."""
+    access_token: pulumi.Input[str]
+    """A Meta permanent or long-lived access token. Pass it as a secret."""
+    verify_token: pulumi.Input[str]
+    """A token you choose, used by Meta to verify the webhook. Pass it as a secret."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstagramConfig(WhatsAppConfig):
+    """Config of an ``instagram`` channel (same fields as WhatsApp)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class XConfig(_TypedConfig):
+    """Config of an ``x`` channel."""
+
+    api_key: pulumi.Input[str]
+    """X API key."""
+    api_secret: pulumi.Input[str]
+    """X API secret."""
+    access_token: pulumi.Input[str]
+    """OAuth 1.0a access token, ``<account id>-…`` (the account id is the identity)."""
+    access_token_secret: pulumi.Input[str]
+    """Access token secret."""
+    bearer_token: pulumi.Input[str]
+    """Bearer token for read-only API access."""
+
+
+ChannelConfig = TelegramConfig | WhatsAppConfig | InstagramConfig | XConfig
+
+
+class PingBackChannel(Resource, module="pingback", name="Channel"):
+    """A PingBack messaging channel (Telegram bot, WhatsApp number, X account, widget…).
+
+    Changing ``type`` or the channel's identity (another bot, number or account) replaces
+    it, creating the new channel before deleting the old one; everything else, credential
+    rotation included, updates it in place.
+    """
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: pulumi.Input[ChannelType | str],
+        config: pulumi.Input[Mapping[str, pulumi.Input[Any]]] | ChannelConfig,
+        is_active: pulumi.Input[bool] = True,
+        adopt_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """
+        :param resource_name: The Pulumi name of the resource.
+        :param type: The channel type (a :class:`ChannelType` or its string value).
+        :param config: The channel's config: a dict of Inputs, or TelegramConfig /
+            WhatsAppConfig / InstagramConfig / XConfig.
+        :param is_active: Whether the channel is active (default True).
+        :param adopt_id: The id of an existing channel to take under management instead
+            of creating one (``import_`` cannot work for dynamic providers).
+        :param opts: Resource options; ``additional_secret_outputs`` always includes
+            ``config`` and ``meta_verify_token``.
+        """
+        if isinstance(type, ChannelType):
+            type = type.value
+        if isinstance(config, _TypedConfig):
+            config = config.to_dict()
+        props: dict[str, Any] = {
+            "type": type,
+            "config": config,
+            "is_active": is_active,
+            "adopt_id": adopt_id,
+            "identity": None,
+            "business_id": None,
+            "created_at": None,
+            "meta_callback_url": None,
+            "meta_verify_token": None,
+        }
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
+        merged = pulumi.ResourceOptions.merge(secret_opts, opts)
+        super().__init__(_PROVIDER, resource_name, props, merged)
+
+    @property
+    def type(self) -> pulumi.Output[str]:
+        """The channel type."""
+        return pulumi.get(self, "type")  # type: ignore[no-any-return]
+
+    @property
+    def config(self) -> pulumi.Output[dict[str, Any]]:
+        """The channel's config as PingBack stores it (the user's keys only; secret)."""
+        return pulumi.get(self, "config")  # type: ignore[no-any-return]
+
+    @property
+    def is_active(self) -> pulumi.Output[bool]:
+        """Whether the channel is active."""
+        return pulumi.get(self, "is_active")  # type: ignore[no-any-return]
+
+    @property
+    def identity(self) -> pulumi.Output[str | None]:
+        """What the channel is bound to, e.g. ``telegram:bot/7123456789`` (not secret)."""
+        return pulumi.get(self, "identity")  # type: ignore[no-any-return]
+
+    @property
+    def business_id(self) -> pulumi.Output[str]:
+        """The PingBack business that owns the channel."""
+        return pulumi.get(self, "business_id")  # type: ignore[no-any-return]
+
+    @property
+    def created_at(self) -> pulumi.Output[str]:
+        """When PingBack created the channel (ISO 8601)."""
+        return pulumi.get(self, "created_at")  # type: ignore[no-any-return]
+
+    @property
+    def meta_callback_url(self) -> pulumi.Output[str | None]:
+        """WhatsApp/Instagram: the callback URL to register in the Meta app dashboard."""
+        return pulumi.get(self, "meta_callback_url")  # type: ignore[no-any-return]
+
+    @property
+    def meta_verify_token(self) -> pulumi.Output[str | None]:
+        """WhatsApp/Instagram: the verify token to register in Meta (secret)."""
+        return pulumi.get(self, "meta_verify_token")  # type: ignore[no-any-return]

@@ -1,0 +1,394 @@
+"""A local PingBack: the channels API as documented, plus a control surface for tests.
+
+API (as ../shared/pingback-api.md documents it, plus what the docs leave out):
+    GET    /api/v1/channels/          bare JSON array of every channel
+    POST   /api/v1/channels/          create (400 / 401 / 402 / 403 as documented)
+    PATCH  /api/v1/channels/{id}      update (404 when missing)
+    DELETE /api/v1/channels/{id}      delete -> {"message": "Channel deleted"}
+There is deliberately no GET of one channel: the real API documents none.
+
+Control surface under the reserved prefix ``/_sim/`` (no auth):
+    GET  /_sim/state       channels, Telegram webhooks, plan, TCP connections accepted
+    GET  /_sim/requests    the request log (method, path, status, parsed body, fault, connection)
+    POST /_sim/faults      add a fault rule (see FaultRule); DELETE clears them
+    POST /_sim/config      {"plan": "free|mini|pro", "latency": seconds}
+    POST /_sim/reset       forget channels, webhooks, faults and the log
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import socket
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import web
+
+CHANNEL_TYPES = ("webchat", "widget", "email", "whatsapp", "telegram", "instagram", "x", "sms")
+REQUIRED = {
+    "telegram": ("bot_token",),
+    "whatsapp": ("phone_number_id", "access_token", "verify_token"),
+    "instagram": ("phone_number_id", "access_token", "verify_token"),
+    "x": ("api_key", "api_secret", "access_token", "access_token_secret", "bearer_token"),
+}
+PLANS: dict[str, tuple[str, int]] = {"free": ("Free", 1), "mini": ("Mini", 3), "pro": ("Pro", 100)}
+
+
+@dataclass
+class FaultRule:
+    """One injected fault.
+
+    kind: ``status`` (answer ``status`` with ``retry_after``; nothing is written),
+    ``latency`` (sleep ``delay`` then serve), ``drop`` (close the connection without an
+    answer; with ``after_commit`` the write happens first), ``hang`` ("commit then hang":
+    the write happens, the answer comes ``delay`` seconds later).
+    Matches ``method`` ("*" for any) and paths starting with ``path``; applies ``times``
+    times (None: forever) with ``probability``.
+    """
+
+    kind: str
+    method: str = "*"
+    path: str = "/api/v1/channels"
+    status: int = 503
+    retry_after: str | None = None
+    delay: float = 0.0
+    after_commit: bool = False
+    times: int | None = 1
+    probability: float = 1.0
+
+
+@dataclass
+class SimState:
+    token: str = "sim-token"
+    agent_token: str | None = None
+    plan: str = "pro"
+    latency: float = 0.0
+    seed: int = 0
+    business_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    webhooks: dict[str, str] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[FaultRule] = field(default_factory=list)
+    connections: set[tuple[Any, ...]] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.channels.clear()
+            self.webhooks.clear()
+            self.requests.clear()
+            self.faults.clear()
+            self.connections.clear()
+            self.latency = 0.0
+            self.rng.seed(self.seed)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "plan": self.plan,
+                "business_id": self.business_id,
+                "channels": [dict(c) for c in self.channels.values()],
+                "webhooks": dict(self.webhooks),
+                "connections": len(self.connections),
+                "faults": [asdict(f) for f in self.faults],
+            }
+
+    def pick_fault(self, method: str, path: str) -> FaultRule | None:
+        with self.lock:
+            for rule in self.faults:
+                if rule.method not in ("*", method) or not path.startswith(rule.path):
+                    continue
+                if rule.times is not None and rule.times <= 0:
+                    continue
+                if rule.probability < 1.0 and self.rng.random() >= rule.probability:
+                    continue
+                if rule.times is not None:
+                    rule.times -= 1
+                return rule
+        return None
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(
+        status=status, text=json.dumps(body), content_type="application/json", headers=headers
+    )
+
+
+class _Api:
+    def __init__(self, state: SimState) -> None:
+        self.s = state
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _auth(self, request: web.Request) -> web.Response | None:
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else None
+        if token == self.s.token:
+            return None
+        if token is not None and self.s.agent_token is not None and token == self.s.agent_token:
+            return _json(403, {"detail": "Only the business owner can manage channels"})
+        return _json(401, {"detail": "Could not validate credentials"})
+
+    def _public(self, channel: dict[str, Any], origin: str) -> dict[str, Any]:
+        out = dict(channel)
+        config = dict(out["config"])
+        if out["type"] in ("whatsapp", "instagram"):
+            config["_meta_setup_instructions"] = {
+                "callback_url": f"{origin}/api/v1/webhooks/{out['type']}",
+                "verify_token": config.get("verify_token", ""),
+            }
+        out["config"] = config
+        return out
+
+    def _validate(self, ctype: Any, config: Any) -> web.Response | None:
+        if ctype not in CHANNEL_TYPES:
+            return _json(
+                400, {"detail": f"Invalid channel type. Must be one of: {', '.join(CHANNEL_TYPES)}"}
+            )
+        if not isinstance(config, dict):
+            return _json(400, {"detail": "config must be an object"})
+        missing = [k for k in REQUIRED.get(ctype, ()) if not config.get(k)]
+        if missing:
+            return _json(
+                400, {"detail": f"Missing required config fields for {ctype}: {', '.join(missing)}"}
+            )
+        return None
+
+    def _plan_check(self, ctype: str, creating: bool) -> web.Response | None:
+        name, limit = PLANS[self.s.plan]
+        if self.s.plan == "free" and ctype != "widget":
+            return _json(
+                402,
+                {
+                    "error": "feature_locked",
+                    "plan": name,
+                    "feature": "integrations",
+                    "message": f"The {name} plan only supports widget channels. Upgrade to Mini or Pro.",
+                },
+            )
+        if creating and len(self.s.channels) >= limit:
+            return _json(
+                402,
+                {
+                    "error": "limit_exceeded",
+                    "plan": name,
+                    "feature": "channels",
+                    "current": len(self.s.channels),
+                    "limit": limit,
+                    "message": f"Your {name} plan allows {limit} channels. Upgrade to add more.",
+                },
+            )
+        return None
+
+    def _register_webhook(self, channel: dict[str, Any]) -> None:
+        if channel["type"] == "telegram":
+            bot = str(channel["config"].get("bot_token", "")).split(":", 1)[0]
+            self.s.webhooks[bot] = channel["id"]  # Telegram: the last registration wins
+
+    # -- handlers (state changes under the lock; called by _dispatch) -----------------------
+
+    def list(self, request: web.Request, body: Any) -> web.Response:
+        with self.s.lock:
+            items = [self._public(c, _origin(request)) for c in self.s.channels.values()]
+        return _json(200, items)
+
+    def create(self, request: web.Request, body: Any) -> web.Response:
+        if not isinstance(body, dict):
+            return _json(400, {"detail": "Request body must be a JSON object"})
+        ctype, config = body.get("type"), body.get("config")
+        bad = self._validate(ctype, config)
+        if bad:
+            return bad
+        assert isinstance(config, dict)
+        with self.s.lock:
+            bad = self._plan_check(str(ctype), creating=True)
+            if bad:
+                return bad
+            channel_id = str(uuid.uuid4())
+            channel: dict[str, Any] = {
+                "id": channel_id,
+                "business_id": self.s.business_id,
+                "type": ctype,
+                "config": {k: v for k, v in config.items() if not str(k).startswith("_")},
+                "is_active": bool(body.get("is_active", True)),
+                "created_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
+            }
+            self.s.channels[channel_id] = channel
+            self._register_webhook(channel)
+            out = self._public(channel, _origin(request))
+        return _json(201, out)
+
+    def update(self, request: web.Request, body: Any) -> web.Response:
+        channel_id = request.match_info["channel_id"]
+        if not isinstance(body, dict):
+            return _json(400, {"detail": "Request body must be a JSON object"})
+        with self.s.lock:
+            current = self.s.channels.get(channel_id)
+            if current is None:
+                return _json(404, {"detail": "Channel not found"})
+            ctype = body.get("type", current["type"])
+            config = body.get("config", current["config"])
+            bad = self._validate(ctype, config) or self._plan_check(str(ctype), creating=False)
+            if bad:
+                return bad
+            assert isinstance(config, dict)
+            current.update(
+                type=ctype,
+                config={k: v for k, v in config.items() if not str(k).startswith("_")},
+                is_active=bool(body.get("is_active", current["is_active"])),
+            )
+            self._register_webhook(current)
+            out = self._public(current, _origin(request))
+        return _json(200, out)
+
+    def delete(self, request: web.Request, body: Any) -> web.Response:
+        channel_id = request.match_info["channel_id"]
+        with self.s.lock:
+            channel = self.s.channels.pop(channel_id, None)
+            if channel is None:
+                return _json(404, {"detail": "Channel not found"})
+            for bot, owner in list(self.s.webhooks.items()):
+                if owner == channel_id:
+                    del self.s.webhooks[bot]
+        return _json(200, {"message": "Channel deleted"})
+
+    # -- the one entry point: auth, faults, latency, log -----------------------------------
+
+    async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        handler = {
+            ("GET", False): self.list,
+            ("POST", False): self.create,
+            ("PATCH", True): self.update,
+            ("DELETE", True): self.delete,
+        }.get((request.method, "channel_id" in request.match_info))
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        entry: dict[str, Any] = {
+            "method": request.method,
+            "path": request.path,
+            "body": body,
+            "status": None,
+            "fault": None,
+            "conn": _conn_key(request),
+        }
+        with self.s.lock:
+            entry["seq"] = len(self.s.requests)
+            self.s.requests.append(entry)
+            latency = self.s.latency
+        if latency:
+            await asyncio.sleep(latency)
+        if handler is None:
+            entry["status"] = 405
+            return _json(405, {"detail": "Method Not Allowed"})
+        denied = self._auth(request)
+        if denied is not None:
+            entry["status"] = denied.status
+            return denied
+        fault = self.s.pick_fault(request.method, request.path)
+        if fault is not None:
+            entry["fault"] = fault.kind
+            if fault.kind == "status":
+                entry["status"] = fault.status
+                headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
+                return _json(fault.status, {"detail": "injected fault"}, headers)
+            if fault.kind == "latency":
+                await asyncio.sleep(fault.delay)
+            elif fault.kind == "drop" and not fault.after_commit:
+                return _drop(request, entry)
+        response = handler(request, body)
+        entry["status"] = response.status
+        if fault is not None and fault.kind == "drop":
+            return _drop(request, entry)
+        if fault is not None and fault.kind == "hang":
+            await asyncio.sleep(fault.delay)
+        return response
+
+
+def _drop(request: web.Request, entry: dict[str, Any]) -> web.StreamResponse:
+    entry["status"] = "dropped"
+    if request.transport is not None:
+        request.transport.abort()
+    raise asyncio.CancelledError  # aiohttp ends the handler quietly; no answer is written
+
+
+def _origin(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+def _conn_key(request: web.Request) -> Any:
+    transport = request.transport
+    return transport.get_extra_info("peername")[1] if transport is not None else None
+
+
+def create_app(state: SimState) -> web.Application:
+    api = _Api(state)
+
+    @web.middleware
+    async def track_connections(request: web.Request, handler: Any) -> web.StreamResponse:
+        transport = request.transport
+        if transport is not None:
+            key = transport.get_extra_info("peername")
+            with state.lock:
+                new = key not in state.connections
+                state.connections.add(key)
+            if new:
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    async def sim_state(request: web.Request) -> web.Response:
+        return _json(200, state.snapshot())
+
+    async def sim_requests(request: web.Request) -> web.Response:
+        with state.lock:
+            return _json(200, [dict(r) for r in state.requests])
+
+    async def sim_add_fault(request: web.Request) -> web.Response:
+        data = await request.json()
+        rule = FaultRule(**data)
+        with state.lock:
+            state.faults.append(rule)
+        return _json(201, asdict(rule))
+
+    async def sim_clear_faults(request: web.Request) -> web.Response:
+        with state.lock:
+            state.faults.clear()
+        return _json(200, {"faults": 0})
+
+    async def sim_config(request: web.Request) -> web.Response:
+        data = await request.json()
+        with state.lock:
+            if "plan" in data:
+                if data["plan"] not in PLANS:
+                    return _json(400, {"detail": "plan must be free, mini or pro"})
+                state.plan = data["plan"]
+            if "latency" in data:
+                state.latency = float(data["latency"])
+        return _json(200, {"plan": state.plan, "latency": state.latency})
+
+    async def sim_reset(request: web.Request) -> web.Response:
+        state.reset()
+        return _json(200, {"reset": True})
+
+    app = web.Application(middlewares=[track_connections], client_max_size=1024 * 1024)
+    app.router.add_get("/_sim/state", sim_state)
+    app.router.add_get("/_sim/requests", sim_requests)
+    app.router.add_post("/_sim/faults", sim_add_fault)
+    app.router.add_delete("/_sim/faults", sim_clear_faults)
+    app.router.add_post("/_sim/config", sim_config)
+    app.router.add_post("/_sim/reset", sim_reset)
+    for path in ("/api/v1/channels/", "/api/v1/channels"):
+        app.router.add_route("*", path, api.dispatch)
+    app.router.add_route("*", "/api/v1/channels/{channel_id}", api.dispatch)
+    return app

@@ -1,0 +1,499 @@
+"""A stand-in for the Pulumi engine, driving the real ``python -m pulumi.dynamic`` server.
+
+The Pulumi CLI cannot be installed where these tests run. What it does to a dynamic
+provider is written down in ../shared/pulumi-dynamic-engine.md; this module does the
+same, over the same gRPC protocol, to the same server process the CLI starts:
+
+- one provider process per operation (``up``, ``preview``, ``refresh``, ``destroy``),
+  started as ``python -u -m pulumi.dynamic``, its port read from stdout, then
+  ``Configure`` with the whole stack config as ``namespace:key`` (secrets wrapped);
+- the call orders per operation (Check → Create; Check → Diff → Update; replace
+  create-before-delete with the old Delete at the end of the run, or delete-before-
+  replace; preview = Check and Diff with unknowns; refresh = Read with old outputs
+  and inputs; destroy = Delete in reverse order);
+- Diff gets old **outputs**; a "same" diff keeps the old outputs with the new inputs;
+- secrets are stripped before every call and re-marked on the way back: an output is
+  secret where its same-named input was, plus ``additional_secret_outputs``;
+- a failed step stops the run; what completed stays in state; a replaced resource whose
+  delete did not run stays as a pending delete, deleted first by the next ``up``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import proto, rpc
+from pulumi.runtime.proto import provider_pb2_grpc
+
+from pulumi_pingback import PingBackChannelProvider
+from pulumi_pingback._resource import SECRET_OUTPUTS
+
+UNKNOWN = rpc.UNKNOWN
+TYPE_TOKEN = "pulumi-python:dynamic/pingback:Channel"
+Path_ = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret input, as a program's ``pulumi.Output.secret(...)``."""
+
+    value: Any
+
+
+def strip_secrets(value: Any, path: Path_ = ()) -> tuple[Any, set[Path_]]:
+    """(plain value, paths that were secret)."""
+    if isinstance(value, Secret):
+        plain, inner = strip_secrets(value.value, path)
+        return plain, {path} | inner
+    if rpc.is_rpc_secret(value):
+        plain, inner = strip_secrets(value["value"], path)
+        return plain, {path} | inner
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        paths: set[Path_] = set()
+        for k, v in value.items():
+            out[k], sub = strip_secrets(v, (*path, k))
+            paths |= sub
+        return out, paths
+    if isinstance(value, list):
+        items, paths = [], set()
+        for i, v in enumerate(value):
+            item, sub = strip_secrets(v, (*path, str(i)))
+            items.append(item)
+            paths |= sub
+        return items, paths
+    return value, set()
+
+
+def is_secret_path(path: Path_, secret_paths: set[Path_]) -> bool:
+    return any(path[: len(p)] == p for p in secret_paths)
+
+
+def leaves(value: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from leaves(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from leaves(v, (*path, str(i)))
+    else:
+        yield path, value
+
+
+@dataclass
+class Declared:
+    """One resource as a program registers it."""
+
+    name: str
+    inputs: dict[str, Any]
+    delete_before_replace: bool = False
+    additional_secret_outputs: tuple[str, ...] = tuple(SECRET_OUTPUTS)
+
+
+def channel(
+    name: str,
+    type: str,
+    config: Any,
+    *,
+    is_active: Any = True,
+    adopt_id: str | None = None,
+    delete_before_replace: bool = False,
+) -> Declared:
+    """A PingBackChannel as its class registers it."""
+    inputs: dict[str, Any] = {"type": type, "config": config, "is_active": is_active}
+    if adopt_id is not None:
+        inputs["adopt_id"] = adopt_id
+    return Declared(name, inputs, delete_before_replace=delete_before_replace)
+
+
+@dataclass
+class ResourceState:
+    name: str
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    input_secrets: set[Path_]
+    output_secrets: set[Path_]
+    declared: Declared
+
+
+@dataclass
+class Call:
+    method: str
+    name: str
+    detail: str = ""
+
+
+class StepError(Exception):
+    """A provider call failed: what the CLI prints as the resource's error."""
+
+    def __init__(self, method: str, name: str, details: str) -> None:
+        self.method = method
+        self.name = name
+        self.details = details
+        self.message = error_message(details)
+        super().__init__(f"{method} {name}: {self.message}")
+
+
+class CheckFailed(StepError):
+    def __init__(self, name: str, failures: list[tuple[str, str]]) -> None:
+        self.failures = failures
+        text = "\n".join(f"{p}: {r}" for p, r in failures)
+        super().__init__("Check", name, text)
+        self.message = text
+
+
+def error_message(details: str) -> str:
+    """The exception text at the end of the traceback the server sends back."""
+    lines = details.rstrip().splitlines()
+    for i in range(len(lines) - 1, -1, -1):
+        if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Exit)\b: ", lines[i]):
+            return "\n".join(lines[i:]).split(": ", 1)[1]
+    return details.strip()
+
+
+def to_struct(props: dict[str, Any]) -> Any:
+    return asyncio.run(rpc.serialize_properties(props, {}))
+
+
+def from_struct(struct: Any) -> dict[str, Any]:
+    return dict(rpc.deserialize_properties(struct, keep_unknowns=True))
+
+
+class ProviderProcess:
+    """``python -u -m pulumi.dynamic``, as the CLI's shim starts it."""
+
+    def __init__(self, config: dict[str, str], *, secret_keys: Iterable[str], cwd: Path,
+                 env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-u", "-m", "pulumi.dynamic"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+        )
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        port_line = self.proc.stdout.readline().decode().strip()
+        if not port_line.isdigit():
+            err = self.proc.stderr.read().decode()
+            raise RuntimeError(f"provider process did not print a port: {port_line!r} {err}")
+        self.stdout: list[bytes] = []
+        self.stderr: list[bytes] = []
+        self._readers = [
+            threading.Thread(target=self._drain, args=(self.proc.stdout, self.stdout), daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr), daemon=True),
+        ]
+        for t in self._readers:
+            t.start()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port_line}")
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+        args = {
+            k: (rpc.wrap_rpc_secret(v) if k in set(secret_keys) else v) for k, v in config.items()
+        }
+        self.stub.Configure(
+            proto.ConfigureRequest(
+                args=to_struct(args), variables=dict(config), acceptSecrets=True,
+                acceptResources=True, sends_old_inputs=True,
+                sends_old_inputs_to_delete=True,
+            ),
+            timeout=60,
+        )
+
+    @staticmethod
+    def _drain(stream: Any, sink: list[bytes]) -> None:
+        for line in iter(stream.readline, b""):
+            sink.append(line)
+
+    def close(self) -> str:
+        self.channel.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            self.proc.kill()
+            self.proc.wait(10)
+        for t in self._readers:
+            t.join(5)
+        return (b"".join(self.stdout) + b"".join(self.stderr)).decode(errors="replace")
+
+
+class Engine:
+    """A stack: its state, and the operations the CLI runs on it."""
+
+    def __init__(
+        self,
+        config: dict[str, str],
+        *,
+        secret_keys: Iterable[str] = ("pingback:token",),
+        stack: str = "dev",
+        project: str = "pingback-test",
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        parallel: int = 1,
+    ) -> None:
+        self.config = dict(config)
+        self.secret_keys = set(secret_keys)
+        self.stack = stack
+        self.project = project
+        self.cwd = cwd or Path.cwd()
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith("PINGBACK_")}
+        base_env["PULUMI_PROJECT"] = project
+        self.env = {**base_env, **(env or {})}
+        self.parallel = parallel
+        self.state: dict[str, ResourceState] = {}
+        self.pending_deletes: list[ResourceState] = []
+        self.calls: list[Call] = []
+        self.process_output: list[str] = []
+        self.blob = serialize_provider(PingBackChannelProvider())
+        self._lock = threading.Lock()
+        self._proc: ProviderProcess | None = None
+
+    # ---- plumbing ---------------------------------------------------------------------
+
+    def urn(self, name: str) -> str:
+        return f"urn:pulumi:{self.stack}::{self.project}::{TYPE_TOKEN}::{name}"
+
+    @contextmanager
+    def _provider(self) -> Iterator[ProviderProcess]:
+        if self._proc is not None:  # a session() keeps one process
+            yield self._proc
+            return
+        proc = ProviderProcess(self.config, secret_keys=self.secret_keys, cwd=self.cwd,
+                               env=self.env)
+        try:
+            yield proc
+        finally:
+            self.process_output.append(proc.close())
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Run several operations in one provider process (faster; not what the CLI does)."""
+        proc = ProviderProcess(self.config, secret_keys=self.secret_keys, cwd=self.cwd,
+                               env=self.env)
+        self._proc = proc
+        try:
+            yield
+        finally:
+            self._proc = None
+            self.process_output.append(proc.close())
+
+    def _rpc(self, p: ProviderProcess, method: str, name: str, request: Any) -> Any:
+        with self._lock:
+            self.calls.append(Call(method, name))
+        try:
+            return getattr(p.stub, method)(request, timeout=300)
+        except grpc.RpcError as exc:
+            raise StepError(method, name, exc.details() or str(exc)) from None
+
+    def _news(self, d: Declared) -> tuple[dict[str, Any], set[Path_]]:
+        plain, secrets = strip_secrets(d.inputs)
+        plain = {k: v for k, v in plain.items() if v is not None}
+        plain["__provider"] = self.blob
+        return plain, secrets
+
+    def _check(self, p: ProviderProcess, d: Declared, olds: dict[str, Any],
+               news: dict[str, Any]) -> dict[str, Any]:
+        resp = self._rpc(p, "Check", d.name, proto.CheckRequest(
+            urn=self.urn(d.name), olds=to_struct(olds), news=to_struct(news)))
+        if resp.failures:
+            raise CheckFailed(d.name, [(f.property, f.reason) for f in resp.failures])
+        return from_struct(resp.inputs)
+
+    def _output_secrets(self, d: Declared, input_secrets: set[Path_]) -> set[Path_]:
+        return {p for p in input_secrets} | {(k,) for k in d.additional_secret_outputs} | {
+            ("__provider",)}
+
+    def _create(self, p: ProviderProcess, d: Declared, inputs: dict[str, Any],
+                input_secrets: set[Path_]) -> ResourceState:
+        resp = self._rpc(p, "Create", d.name, proto.CreateRequest(
+            urn=self.urn(d.name), properties=to_struct(inputs)))
+        return ResourceState(d.name, resp.id, inputs, from_struct(resp.properties),
+                             input_secrets, self._output_secrets(d, input_secrets), d)
+
+    def _delete(self, p: ProviderProcess, r: ResourceState) -> None:
+        self._rpc(p, "Delete", r.name, proto.DeleteRequest(
+            id=r.id, urn=self.urn(r.name), properties=to_struct(r.outputs),
+            old_inputs=to_struct(r.inputs)))
+
+    # ---- operations ---------------------------------------------------------------------
+
+    def up(self, program: list[Declared]) -> dict[str, str]:
+        """Like `pulumi up`: returns {name: create|update|replace|same|delete}."""
+        names = [d.name for d in program]
+        assert len(set(names)) == len(names), "duplicate resource names"
+        result: dict[str, str] = {}
+        with self._provider() as p:
+            for old in list(self.pending_deletes):
+                self._delete(p, old)
+                self.pending_deletes.remove(old)
+            self._run_parallel([lambda d=d: self._step(p, d, result) for d in program])
+            removed = [r for n, r in self.state.items() if n not in names]
+            for r in reversed(removed):
+                self._delete(p, r)
+                del self.state[r.name]
+                result[r.name] = "delete"
+            for old in list(self.pending_deletes):
+                self._delete(p, old)
+                self.pending_deletes.remove(old)
+        return result
+
+    def _run_parallel(self, jobs: list[Any]) -> None:
+        if self.parallel <= 1:
+            for job in jobs:
+                job()
+            return
+        with ThreadPoolExecutor(self.parallel) as pool:
+            futures = [pool.submit(job) for job in jobs]
+            errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]  # type: ignore[misc]
+
+    def _step(self, p: ProviderProcess, d: Declared, result: dict[str, str]) -> None:
+        news, secrets = self._news(d)
+        with self._lock:
+            old = self.state.get(d.name)
+        if old is None:
+            checked = self._check(p, d, {}, news)
+            new = self._create(p, d, checked, secrets)
+            with self._lock:
+                self.state[d.name] = new
+                result[d.name] = "create"
+            return
+        checked = self._check(p, d, old.inputs, news)
+        diff = self._rpc(p, "Diff", d.name, proto.DiffRequest(
+            id=old.id, urn=self.urn(d.name), olds=to_struct(old.outputs),
+            news=to_struct(checked), old_inputs=to_struct(old.inputs)))
+        if diff.changes == proto.DiffResponse.DIFF_UNKNOWN:
+            raise AssertionError("the provider must never answer DIFF_UNKNOWN")
+        if diff.changes == proto.DiffResponse.DIFF_NONE:
+            with self._lock:
+                old.inputs, old.input_secrets, old.declared = checked, secrets, d
+                result[d.name] = "same"
+            return
+        if not diff.replaces:
+            resp = self._rpc(p, "Update", d.name, proto.UpdateRequest(
+                id=old.id, urn=self.urn(d.name), olds=to_struct(old.outputs),
+                news=to_struct(checked), old_inputs=to_struct(old.inputs)))
+            with self._lock:
+                old.inputs, old.input_secrets, old.declared = checked, secrets, d
+                old.outputs = from_struct(resp.properties)
+                old.output_secrets = self._output_secrets(d, secrets)
+                result[d.name] = "update"
+            return
+        delete_first = diff.deleteBeforeReplace or d.delete_before_replace
+        checked = self._check(p, d, {}, news)
+        if delete_first:
+            self._delete(p, old)
+            with self._lock:
+                del self.state[d.name]
+            new = self._create(p, d, checked, secrets)
+            with self._lock:
+                self.state[d.name] = new
+                result[d.name] = "replace"
+            return
+        new = self._create(p, d, checked, secrets)
+        with self._lock:
+            self.state[d.name] = new
+            self.pending_deletes.append(old)  # deleted at the end of the run
+            result[d.name] = "replace"
+
+    def preview(self, program: list[Declared]) -> dict[str, str]:
+        """Like `pulumi preview`: Check and Diff only (inputs may hold UNKNOWN)."""
+        plan: dict[str, str] = {}
+        with self._provider() as p:
+            for d in program:
+                news, _ = self._news(d)
+                old = self.state.get(d.name)
+                if old is None:
+                    self._check(p, d, {}, news)
+                    plan[d.name] = "create"
+                    continue
+                checked = self._check(p, d, old.inputs, news)
+                diff = self._rpc(p, "Diff", d.name, proto.DiffRequest(
+                    id=old.id, urn=self.urn(d.name), olds=to_struct(old.outputs),
+                    news=to_struct(checked), old_inputs=to_struct(old.inputs)))
+                if diff.changes == proto.DiffResponse.DIFF_NONE:
+                    plan[d.name] = "same"
+                elif diff.replaces:
+                    plan[d.name] = "replace:" + ",".join(diff.replaces)
+                else:
+                    plan[d.name] = "update"
+            for name in self.state:
+                if name not in {d.name for d in program}:
+                    plan[name] = "delete"
+        return plan
+
+    def refresh(self) -> dict[str, str]:
+        """Like `pulumi refresh`: Read each resource; gone ones leave the state."""
+        result: dict[str, str] = {}
+        with self._provider() as p:
+            def read(r: ResourceState) -> None:
+                resp = self._rpc(p, "Read", r.name, proto.ReadRequest(
+                    id=r.id, urn=self.urn(r.name), properties=to_struct(r.outputs),
+                    inputs=to_struct(r.inputs)))
+                with self._lock:
+                    if not resp.id:
+                        del self.state[r.name]
+                        result[r.name] = "deleted"
+                        return
+                    outs = from_struct(resp.properties)
+                    changed = {k: v for k, v in outs.items() if r.outputs.get(k) != v}
+                    r.outputs = outs
+                    if resp.HasField("inputs"):
+                        r.inputs = from_struct(resp.inputs)  # secrets re-marked by path
+                    result[r.name] = "changed" if changed else "same"
+            self._run_parallel([lambda r=r: read(r) for r in list(self.state.values())])
+        return result
+
+    def destroy(self) -> None:
+        with self._provider() as p:
+            for old in list(self.pending_deletes):
+                self._delete(p, old)
+                self.pending_deletes.remove(old)
+            for r in reversed(list(self.state.values())):
+                self._delete(p, r)
+                del self.state[r.name]
+
+    # ---- inspection ---------------------------------------------------------------------
+
+    def ids(self) -> set[str]:
+        return {r.id for r in self.state.values()} | {r.id for r in self.pending_deletes}
+
+    def non_secret_values(self) -> Iterator[tuple[str, Path_, Any]]:
+        """Every input and output leaf the engine would show in plain text."""
+        for r in [*self.state.values(), *self.pending_deletes]:
+            for path, value in leaves(r.outputs):
+                if not is_secret_path(path, r.output_secrets):
+                    yield r.name, ("outputs", *path), value
+            for path, value in leaves(r.inputs):
+                if path and path[0] == "__provider":
+                    continue
+                if not is_secret_path(path, r.input_secrets):
+                    yield r.name, ("inputs", *path), value
+
+    def provider_blob(self) -> bytes:
+        return base64.b64decode(self.blob)
+
+
+def wait_for(predicate: Any, timeout: float = 5.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError("condition not met in time")
