@@ -18,7 +18,9 @@ TG_ROTATED = "7123456789:BBH" + "y" * 32
 TG_OTHER_BOT = "7000000001:AAH" + "z" * 32
 
 
-def wa_config(phone: str = "109876543210", access: str = "EAAG-access-1", verify: str = "verify-1") -> dict[str, str]:
+def wa_config(
+    phone: str = "109876543210", access: str = "EAAG-access-1", verify: str = "verify-1"
+) -> dict[str, str]:
     return {"phone_number_id": phone, "access_token": access, "verify_token": verify}
 
 

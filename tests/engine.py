@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -168,7 +168,12 @@ def error_message(details: str) -> str:
 
 
 def to_struct(props: dict[str, Any]) -> Any:
-    return asyncio.run(rpc.serialize_properties(props, {}))
+    # A private loop: never replace the caller's current event loop (programs need it).
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(props, {}))
+    finally:
+        loop.close()
 
 
 def from_struct(struct: Any) -> dict[str, Any]:
@@ -178,8 +183,9 @@ def from_struct(struct: Any) -> dict[str, Any]:
 class ProviderProcess:
     """``python -u -m pulumi.dynamic``, as the CLI's shim starts it."""
 
-    def __init__(self, config: dict[str, str], *, secret_keys: Iterable[str], cwd: Path,
-                 env: dict[str, str]) -> None:
+    def __init__(
+        self, config: dict[str, str], *, secret_keys: Iterable[str], cwd: Path, env: dict[str, str]
+    ) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-u", "-m", "pulumi.dynamic"],
             stdout=subprocess.PIPE,
@@ -207,8 +213,11 @@ class ProviderProcess:
         }
         self.stub.Configure(
             proto.ConfigureRequest(
-                args=to_struct(args), variables=dict(config), acceptSecrets=True,
-                acceptResources=True, sends_old_inputs=True,
+                args=to_struct(args),
+                variables=dict(config),
+                acceptSecrets=True,
+                acceptResources=True,
+                sends_old_inputs=True,
                 sends_old_inputs_to_delete=True,
             ),
             timeout=60,
@@ -273,8 +282,9 @@ class Engine:
         if self._proc is not None:  # a session() keeps one process
             yield self._proc
             return
-        proc = ProviderProcess(self.config, secret_keys=self.secret_keys, cwd=self.cwd,
-                               env=self.env)
+        proc = ProviderProcess(
+            self.config, secret_keys=self.secret_keys, cwd=self.cwd, env=self.env
+        )
         try:
             yield proc
         finally:
@@ -283,8 +293,9 @@ class Engine:
     @contextmanager
     def session(self) -> Iterator[None]:
         """Run several operations in one provider process (faster; not what the CLI does)."""
-        proc = ProviderProcess(self.config, secret_keys=self.secret_keys, cwd=self.cwd,
-                               env=self.env)
+        proc = ProviderProcess(
+            self.config, secret_keys=self.secret_keys, cwd=self.cwd, env=self.env
+        )
         self._proc = proc
         try:
             yield
@@ -306,29 +317,57 @@ class Engine:
         plain["__provider"] = self.blob
         return plain, secrets
 
-    def _check(self, p: ProviderProcess, d: Declared, olds: dict[str, Any],
-               news: dict[str, Any]) -> dict[str, Any]:
-        resp = self._rpc(p, "Check", d.name, proto.CheckRequest(
-            urn=self.urn(d.name), olds=to_struct(olds), news=to_struct(news)))
+    def _check(
+        self, p: ProviderProcess, d: Declared, olds: dict[str, Any], news: dict[str, Any]
+    ) -> dict[str, Any]:
+        resp = self._rpc(
+            p,
+            "Check",
+            d.name,
+            proto.CheckRequest(urn=self.urn(d.name), olds=to_struct(olds), news=to_struct(news)),
+        )
         if resp.failures:
             raise CheckFailed(d.name, [(f.property, f.reason) for f in resp.failures])
         return from_struct(resp.inputs)
 
     def _output_secrets(self, d: Declared, input_secrets: set[Path_]) -> set[Path_]:
-        return {p for p in input_secrets} | {(k,) for k in d.additional_secret_outputs} | {
-            ("__provider",)}
+        return (
+            {p for p in input_secrets}
+            | {(k,) for k in d.additional_secret_outputs}
+            | {("__provider",)}
+        )
 
-    def _create(self, p: ProviderProcess, d: Declared, inputs: dict[str, Any],
-                input_secrets: set[Path_]) -> ResourceState:
-        resp = self._rpc(p, "Create", d.name, proto.CreateRequest(
-            urn=self.urn(d.name), properties=to_struct(inputs)))
-        return ResourceState(d.name, resp.id, inputs, from_struct(resp.properties),
-                             input_secrets, self._output_secrets(d, input_secrets), d)
+    def _create(
+        self, p: ProviderProcess, d: Declared, inputs: dict[str, Any], input_secrets: set[Path_]
+    ) -> ResourceState:
+        resp = self._rpc(
+            p,
+            "Create",
+            d.name,
+            proto.CreateRequest(urn=self.urn(d.name), properties=to_struct(inputs)),
+        )
+        return ResourceState(
+            d.name,
+            resp.id,
+            inputs,
+            from_struct(resp.properties),
+            input_secrets,
+            self._output_secrets(d, input_secrets),
+            d,
+        )
 
     def _delete(self, p: ProviderProcess, r: ResourceState) -> None:
-        self._rpc(p, "Delete", r.name, proto.DeleteRequest(
-            id=r.id, urn=self.urn(r.name), properties=to_struct(r.outputs),
-            old_inputs=to_struct(r.inputs)))
+        self._rpc(
+            p,
+            "Delete",
+            r.name,
+            proto.DeleteRequest(
+                id=r.id,
+                urn=self.urn(r.name),
+                properties=to_struct(r.outputs),
+                old_inputs=to_struct(r.inputs),
+            ),
+        )
 
     # ---- operations ---------------------------------------------------------------------
 
@@ -336,21 +375,27 @@ class Engine:
         """Like `pulumi up`: returns {name: create|update|replace|same|delete}."""
         names = [d.name for d in program]
         assert len(set(names)) == len(names), "duplicate resource names"
-        result: dict[str, str] = {}
+        with self.deployment() as deploy:
+            self._run_parallel([lambda d=d: deploy.register(d) for d in program])
+        return deploy.result
+
+    @contextmanager
+    def deployment(self) -> Iterator[Deployment]:
+        """An `up` whose resources are registered one by one (as a running program does)."""
         with self._provider() as p:
             for old in list(self.pending_deletes):
                 self._delete(p, old)
                 self.pending_deletes.remove(old)
-            self._run_parallel([lambda d=d: self._step(p, d, result) for d in program])
-            removed = [r for n, r in self.state.items() if n not in names]
+            deploy = Deployment(self, p)
+            yield deploy
+            removed = [r for n, r in self.state.items() if n not in deploy.registered]
             for r in reversed(removed):
                 self._delete(p, r)
                 del self.state[r.name]
-                result[r.name] = "delete"
+                deploy.result[r.name] = "delete"
             for old in list(self.pending_deletes):
                 self._delete(p, old)
                 self.pending_deletes.remove(old)
-        return result
 
     def _run_parallel(self, jobs: list[Any]) -> None:
         if self.parallel <= 1:
@@ -375,9 +420,18 @@ class Engine:
                 result[d.name] = "create"
             return
         checked = self._check(p, d, old.inputs, news)
-        diff = self._rpc(p, "Diff", d.name, proto.DiffRequest(
-            id=old.id, urn=self.urn(d.name), olds=to_struct(old.outputs),
-            news=to_struct(checked), old_inputs=to_struct(old.inputs)))
+        diff = self._rpc(
+            p,
+            "Diff",
+            d.name,
+            proto.DiffRequest(
+                id=old.id,
+                urn=self.urn(d.name),
+                olds=to_struct(old.outputs),
+                news=to_struct(checked),
+                old_inputs=to_struct(old.inputs),
+            ),
+        )
         if diff.changes == proto.DiffResponse.DIFF_UNKNOWN:
             raise AssertionError("the provider must never answer DIFF_UNKNOWN")
         if diff.changes == proto.DiffResponse.DIFF_NONE:
@@ -386,9 +440,18 @@ class Engine:
                 result[d.name] = "same"
             return
         if not diff.replaces:
-            resp = self._rpc(p, "Update", d.name, proto.UpdateRequest(
-                id=old.id, urn=self.urn(d.name), olds=to_struct(old.outputs),
-                news=to_struct(checked), old_inputs=to_struct(old.inputs)))
+            resp = self._rpc(
+                p,
+                "Update",
+                d.name,
+                proto.UpdateRequest(
+                    id=old.id,
+                    urn=self.urn(d.name),
+                    olds=to_struct(old.outputs),
+                    news=to_struct(checked),
+                    old_inputs=to_struct(old.inputs),
+                ),
+            )
             with self._lock:
                 old.inputs, old.input_secrets, old.declared = checked, secrets, d
                 old.outputs = from_struct(resp.properties)
@@ -424,9 +487,18 @@ class Engine:
                     plan[d.name] = "create"
                     continue
                 checked = self._check(p, d, old.inputs, news)
-                diff = self._rpc(p, "Diff", d.name, proto.DiffRequest(
-                    id=old.id, urn=self.urn(d.name), olds=to_struct(old.outputs),
-                    news=to_struct(checked), old_inputs=to_struct(old.inputs)))
+                diff = self._rpc(
+                    p,
+                    "Diff",
+                    d.name,
+                    proto.DiffRequest(
+                        id=old.id,
+                        urn=self.urn(d.name),
+                        olds=to_struct(old.outputs),
+                        news=to_struct(checked),
+                        old_inputs=to_struct(old.inputs),
+                    ),
+                )
                 if diff.changes == proto.DiffResponse.DIFF_NONE:
                     plan[d.name] = "same"
                 elif diff.replaces:
@@ -442,10 +514,19 @@ class Engine:
         """Like `pulumi refresh`: Read each resource; gone ones leave the state."""
         result: dict[str, str] = {}
         with self._provider() as p:
+
             def read(r: ResourceState) -> None:
-                resp = self._rpc(p, "Read", r.name, proto.ReadRequest(
-                    id=r.id, urn=self.urn(r.name), properties=to_struct(r.outputs),
-                    inputs=to_struct(r.inputs)))
+                resp = self._rpc(
+                    p,
+                    "Read",
+                    r.name,
+                    proto.ReadRequest(
+                        id=r.id,
+                        urn=self.urn(r.name),
+                        properties=to_struct(r.outputs),
+                        inputs=to_struct(r.inputs),
+                    ),
+                )
                 with self._lock:
                     if not resp.id:
                         del self.state[r.name]
@@ -457,6 +538,7 @@ class Engine:
                     if resp.HasField("inputs"):
                         r.inputs = from_struct(resp.inputs)  # secrets re-marked by path
                     result[r.name] = "changed" if changed else "same"
+
             self._run_parallel([lambda r=r: read(r) for r in list(self.state.values())])
         return result
 
@@ -497,3 +579,20 @@ def wait_for(predicate: Any, timeout: float = 5.0) -> None:
             return
         time.sleep(0.01)
     raise AssertionError("condition not met in time")
+
+
+class Deployment:
+    """The resources one `up` registers; each is stepped as soon as it is registered."""
+
+    def __init__(self, engine: Engine, process: ProviderProcess) -> None:
+        self.engine = engine
+        self.process = process
+        self.result: dict[str, str] = {}
+        self.registered: set[str] = set()
+
+    def register(self, d: Declared) -> ResourceState:
+        with self.engine._lock:
+            assert d.name not in self.registered, f"duplicate resource name {d.name}"
+            self.registered.add(d.name)
+        self.engine._step(self.process, d, self.result)
+        return self.engine.state[d.name]

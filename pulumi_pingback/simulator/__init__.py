@@ -117,10 +117,15 @@ class Simulator:
         with self.state.lock:
             self.state.faults.clear()
 
+    def max_inflight(self) -> int:
+        with self.state.lock:
+            return self.state.max_inflight
+
     def clear_log(self) -> None:
         with self.state.lock:
             self.state.requests.clear()
             self.state.connections.clear()
+            self.state.max_inflight = 0
 
     def set_plan(self, plan: str) -> None:
         with self.state.lock:

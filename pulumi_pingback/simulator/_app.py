@@ -60,6 +60,7 @@ class FaultRule:
     after_commit: bool = False
     times: int | None = 1
     probability: float = 1.0
+    detail: str = "injected fault"
 
 
 @dataclass
@@ -75,6 +76,8 @@ class SimState:
     requests: list[dict[str, Any]] = field(default_factory=list)
     faults: list[FaultRule] = field(default_factory=list)
     connections: set[tuple[Any, ...]] = field(default_factory=set)
+    inflight: int = 0
+    max_inflight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -85,6 +88,7 @@ class SimState:
             self.requests.clear()
             self.faults.clear()
             self.connections.clear()
+            self.max_inflight = 0
             self.latency = 0.0
             self.rng.seed(self.seed)
 
@@ -96,6 +100,7 @@ class SimState:
                 "channels": [dict(c) for c in self.channels.values()],
                 "webhooks": dict(self.webhooks),
                 "connections": len(self.connections),
+                "max_inflight": self.max_inflight,
                 "faults": [asdict(f) for f in self.faults],
             }
 
@@ -261,6 +266,16 @@ class _Api:
     # -- the one entry point: auth, faults, latency, log -----------------------------------
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
+        with self.s.lock:
+            self.s.inflight += 1
+            self.s.max_inflight = max(self.s.max_inflight, self.s.inflight)
+        try:
+            return await self._dispatch(request)
+        finally:
+            with self.s.lock:
+                self.s.inflight -= 1
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         handler = {
             ("GET", False): self.list,
             ("POST", False): self.create,
@@ -279,6 +294,7 @@ class _Api:
             "status": None,
             "fault": None,
             "conn": _conn_key(request),
+            "user_agent": request.headers.get("User-Agent"),
         }
         with self.s.lock:
             entry["seq"] = len(self.s.requests)
@@ -299,7 +315,7 @@ class _Api:
             if fault.kind == "status":
                 entry["status"] = fault.status
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
-                return _json(fault.status, {"detail": "injected fault"}, headers)
+                return _json(fault.status, {"detail": fault.detail}, headers)
             if fault.kind == "latency":
                 await asyncio.sleep(fault.delay)
             elif fault.kind == "drop" and not fault.after_commit:

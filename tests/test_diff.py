@@ -1,0 +1,184 @@
+"""The replace-vs-update policy: a table of cases for the pure ``decide``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pulumi_pingback._check import check_inputs
+from pulumi_pingback._diff import decide
+from pulumi_pingback._unknown import UNKNOWN
+
+from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, wa_config, x_config
+
+
+def outputs(channel_type: str, config: dict[str, Any], is_active: bool = True) -> dict[str, Any]:
+    """Old outputs as the provider writes them (with server-added extras)."""
+    inputs, problems = check_inputs(
+        {"type": channel_type, "config": config, "is_active": is_active}
+    )
+    assert problems == []
+    outs = dict(inputs, business_id="b", created_at="2024-01-15T10:30:00Z", __provider="blob")
+    if channel_type in ("whatsapp", "instagram"):
+        outs["meta_callback_url"] = "https://cb"
+        outs["meta_verify_token"] = config["verify_token"]
+    return outs
+
+
+def news(channel_type: Any, config: Any, is_active: Any = True, **extra: Any) -> dict[str, Any]:
+    inputs, _ = check_inputs(
+        {"type": channel_type, "config": config, "is_active": is_active, **extra}
+    )
+    inputs["__provider"] = "another-blob"  # provider code changes never diff
+    return inputs
+
+
+CASES = [
+    # (case, old outputs, new inputs, kind, replaces)
+    (
+        "nothing changed",
+        outputs("telegram", {"bot_token": TG}),
+        news("telegram", {"bot_token": TG}),
+        "none",
+        (),
+    ),
+    (
+        "server-added keys in old config are ignored",
+        {
+            **outputs("whatsapp", wa_config()),
+            "config": {**wa_config(), "_meta_setup_instructions": {"callback_url": "x"}},
+        },
+        news("whatsapp", wa_config()),
+        "none",
+        (),
+    ),
+    ("type changed", outputs("widget", {}), news("webchat", {}), "replace", ("type",)),
+    (
+        "another telegram bot",
+        outputs("telegram", {"bot_token": TG}),
+        news("telegram", {"bot_token": TG_OTHER_BOT}),
+        "replace",
+        ("identity",),
+    ),
+    (
+        "telegram token rotated for the same bot",
+        outputs("telegram", {"bot_token": TG}),
+        news("telegram", {"bot_token": TG_ROTATED}),
+        "update",
+        (),
+    ),
+    (
+        "another whatsapp number",
+        outputs("whatsapp", wa_config()),
+        news("whatsapp", wa_config(phone="999")),
+        "replace",
+        ("identity",),
+    ),
+    (
+        "meta access token rotated",
+        outputs("whatsapp", wa_config()),
+        news("whatsapp", wa_config(access="EAAG-new")),
+        "update",
+        (),
+    ),
+    (
+        "meta verify token changed",
+        outputs("instagram", wa_config()),
+        news("instagram", wa_config(verify="v2")),
+        "update",
+        (),
+    ),
+    (
+        "another instagram number",
+        outputs("instagram", wa_config()),
+        news("instagram", wa_config(phone="77")),
+        "replace",
+        ("identity",),
+    ),
+    (
+        "x keys rotated for the same account",
+        outputs("x", x_config(n=1)),
+        news("x", x_config(n=2)),
+        "update",
+        (),
+    ),
+    (
+        "another x account",
+        outputs("x", x_config(account="1")),
+        news("x", x_config(account="2")),
+        "replace",
+        ("identity",),
+    ),
+    (
+        "x token without an account id cannot prove another account",
+        outputs("x", x_config()),
+        news("x", {**x_config(), "access_token": "opaque"}),
+        "update",
+        (),
+    ),
+    ("is_active toggled", outputs("sms", {}), news("sms", {}, False), "update", ()),
+    (
+        "free-form config changed",
+        outputs("email", {"a": "1"}),
+        news("email", {"a": "2"}),
+        "update",
+        (),
+    ),
+    (
+        "type and identity both changed",
+        outputs("whatsapp", wa_config()),
+        news("instagram", wa_config(phone="5")),
+        "replace",
+        ("type", "identity"),
+    ),
+    (
+        "adopt_id added later does nothing",
+        outputs("widget", {}),
+        news("widget", {}, adopt_id="3fa85f64-5717-4562-b3fc-2c963f66afa6"),
+        "none",
+        (),
+    ),
+    (
+        "type unknown at preview",
+        outputs("widget", {}),
+        news(UNKNOWN, {}),
+        "replace",
+        ("type", "identity"),
+    ),
+    (
+        "telegram token unknown at preview",
+        outputs("telegram", {"bot_token": TG}),
+        news("telegram", {"bot_token": UNKNOWN}),
+        "replace",
+        ("identity",),
+    ),
+    (
+        "whatsapp access token unknown: identity known",
+        outputs("whatsapp", wa_config()),
+        news("whatsapp", {**wa_config(), "access_token": UNKNOWN}),
+        "update",
+        (),
+    ),
+    ("widget config unknown", outputs("widget", {}), news("widget", UNKNOWN), "update", ()),
+    ("is_active unknown", outputs("widget", {}), news("widget", {}, UNKNOWN), "update", ()),
+    (
+        "old state without identity (older provider) still compares",
+        {k: v for k, v in outputs("telegram", {"bot_token": TG}).items() if k != "identity"},
+        news("telegram", {"bot_token": TG_OTHER_BOT}),
+        "replace",
+        ("identity",),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("olds", "new", "kind", "replaces"),
+    [pytest.param(o, n, k, r, id=case) for case, o, n, k, r in CASES],
+)
+def test_decide(
+    olds: dict[str, Any], new: dict[str, Any], kind: str, replaces: tuple[str, ...]
+) -> None:
+    decision = decide(olds, new)
+    assert decision.kind == kind
+    assert decision.replaces == replaces

@@ -1,0 +1,363 @@
+"""The provider through the real `python -m pulumi.dynamic` server, in the engine's order."""
+
+from __future__ import annotations
+
+import base64
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+
+from pulumi_pingback import PingBackChannelProvider, PingBackClient
+from pulumi_pingback.simulator import Simulator
+
+from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, wa_config
+from .engine import UNKNOWN, CheckFailed, Engine, Secret, StepError, channel
+
+CANARY = "CANARYf00dfeed"
+
+
+def api(sim: Simulator) -> list[tuple[str, Any]]:
+    return [(r["method"], r["status"]) for r in sim.requests()]
+
+
+def provider_calls(engine: Engine) -> list[str]:
+    return [c.method for c in engine.calls]
+
+
+def bot(token: str = TG, **kw: Any) -> Any:
+    return channel("bot", "telegram", {"bot_token": Secret(token)}, **kw)
+
+
+def test_create_then_a_noop_up_makes_no_api_call(sim: Simulator, engine: Engine) -> None:
+    assert engine.up([bot(), channel("web", "widget", {"widget_id": "w-1"})]) == {
+        "bot": "create",
+        "web": "create",
+    }
+    assert api(sim) == [("POST", 201), ("POST", 201)]
+    state = engine.state["bot"]
+    assert state.id == sim.channels()[0]["id"]
+    assert {k: v for k, v in state.outputs.items() if k not in ("created_at", "business_id")} == {
+        "type": "telegram",
+        "config": {"bot_token": TG},
+        "is_active": True,
+        "identity": "telegram:bot/7123456789",
+        "__provider": engine.blob,
+    }
+    assert state.outputs["business_id"] == sim.state.business_id
+    assert sim.requests()[0]["body"] == {
+        "type": "telegram",
+        "config": {"bot_token": TG},
+        "is_active": True,
+    }
+
+    sim.clear_log()
+    engine.calls.clear()
+    assert engine.up([bot(), channel("web", "widget", {"widget_id": "w-1"})]) == {
+        "bot": "same",
+        "web": "same",
+    }
+    assert api(sim) == []
+    assert provider_calls(engine) == ["Check", "Diff", "Check", "Diff"]
+
+
+def test_token_rotation_updates_in_place_with_one_patch(sim: Simulator, engine: Engine) -> None:
+    engine.up([bot()])
+    first_id = engine.state["bot"].id
+    sim.clear_log()
+    assert engine.up([bot(TG_ROTATED)]) == {"bot": "update"}
+    assert api(sim) == [("PATCH", 200)]
+    assert sim.requests()[0]["path"] == f"/api/v1/channels/{first_id}"
+    assert sim.requests()[0]["body"] == {
+        "type": "telegram",
+        "config": {"bot_token": TG_ROTATED},
+        "is_active": True,
+    }
+    assert engine.state["bot"].id == first_id
+    assert engine.state["bot"].outputs["config"] == {"bot_token": TG_ROTATED}
+
+
+def test_is_active_toggle_is_an_update(sim: Simulator, engine: Engine) -> None:
+    engine.up([bot()])
+    sim.clear_log()
+    assert engine.up([bot(is_active=False)]) == {"bot": "update"}
+    assert api(sim) == [("PATCH", 200)]
+    assert sim.channels()[0]["is_active"] is False
+
+
+def test_another_bot_replaces_create_before_delete(sim: Simulator, engine: Engine) -> None:
+    engine.up([bot()])
+    old_id = engine.state["bot"].id
+    sim.clear_log()
+    engine.calls.clear()
+    assert engine.up([bot(TG_OTHER_BOT)]) == {"bot": "replace"}
+    assert provider_calls(engine) == ["Check", "Diff", "Check", "Create", "Delete"]
+    assert [(r["method"], r["path"]) for r in sim.requests()] == [
+        ("POST", "/api/v1/channels/"),
+        ("DELETE", f"/api/v1/channels/{old_id}"),
+    ]
+    assert [c["id"] for c in sim.channels()] == [engine.state["bot"].id]
+    assert engine.state["bot"].outputs["identity"] == "telegram:bot/7000000001"
+
+
+def test_delete_before_replace_deletes_first(sim: Simulator, engine: Engine) -> None:
+    engine.up([bot()])
+    sim.clear_log()
+    engine.calls.clear()
+    assert engine.up([bot(TG_OTHER_BOT, delete_before_replace=True)]) == {"bot": "replace"}
+    assert provider_calls(engine) == ["Check", "Diff", "Check", "Delete", "Create"]
+    assert [m for m, _ in api(sim)] == ["DELETE", "POST"]
+    assert engine.ids() == {c["id"] for c in sim.channels()}
+
+
+def test_type_change_replaces(sim: Simulator, engine: Engine) -> None:
+    engine.up([channel("c", "widget", {})])
+    assert engine.up([channel("c", "webchat", {})]) == {"c": "replace"}
+    assert [c["type"] for c in sim.channels()] == ["webchat"]
+
+
+def test_preview_with_unknowns_calls_no_api_and_reports_the_replace(
+    sim: Simulator, engine: Engine
+) -> None:
+    engine.up([bot(), channel("wa", "whatsapp", wa_config())])
+    sim.clear_log()
+    plan = engine.preview(
+        [
+            channel("bot", "telegram", {"bot_token": UNKNOWN}),
+            channel("wa", "whatsapp", {**wa_config(), "access_token": UNKNOWN}),
+            channel("new", UNKNOWN, UNKNOWN),
+        ]
+    )
+    assert plan == {"bot": "replace:identity", "wa": "update", "new": "create"}
+    assert api(sim) == []
+
+
+def test_refresh_detects_drift_then_up_restores_it(sim: Simulator, engine: Engine) -> None:
+    engine.up([bot()])
+    assert engine.refresh() == {"bot": "same"}
+    sim.clear_log()
+    assert engine.up([bot()]) == {"bot": "same"}  # no diff noise after a refresh
+    assert api(sim) == []
+
+    cid = engine.state["bot"].id
+    httpx.patch(
+        f"{sim.url}/api/v1/channels/{cid}",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"is_active": False},
+    )  # someone toggles it in the dashboard
+    sim.clear_log()
+    assert engine.refresh() == {"bot": "changed"}
+    assert api(sim) == [("GET", 200)]
+    assert engine.state["bot"].outputs["is_active"] is False
+    assert engine.state["bot"].inputs["is_active"] is False  # refreshed inputs
+    assert engine.preview([bot()]) == {"bot": "update"}
+    sim.clear_log()
+    assert engine.up([bot()]) == {"bot": "update"}
+    assert api(sim) == [("PATCH", 200)] and sim.channels()[0]["is_active"] is True
+
+
+def test_refresh_drops_a_channel_deleted_out_of_band_and_up_recreates_it(
+    sim: Simulator, engine: Engine
+) -> None:
+    engine.up([bot()])
+    cid = engine.state["bot"].id
+    httpx.delete(f"{sim.url}/api/v1/channels/{cid}", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert engine.refresh() == {"bot": "deleted"}
+    assert engine.state == {}
+    assert engine.up([bot()]) == {"bot": "create"}
+    assert len(sim.channels()) == 1
+
+
+def test_update_of_a_channel_deleted_out_of_band_says_refresh(
+    sim: Simulator, engine: Engine
+) -> None:
+    engine.up([bot()])
+    cid = engine.state["bot"].id
+    httpx.delete(f"{sim.url}/api/v1/channels/{cid}", headers={"Authorization": f"Bearer {TOKEN}"})
+    with pytest.raises(StepError) as info:
+        engine.up([bot(TG_ROTATED)])
+    assert info.value.method == "Update"
+    assert info.value.message == (
+        f"the telegram channel {cid} was deleted outside Pulumi: run `pulumi refresh` "
+        "(it leaves the stack), then `pulumi up` (it is created again)"
+    )
+    engine.refresh()
+    assert engine.up([bot(TG_ROTATED)]) == {"bot": "create"}
+
+
+def test_destroy_deletes_everything_and_tolerates_already_gone(
+    sim: Simulator, engine: Engine
+) -> None:
+    engine.up([bot(), channel("w", "widget", {})])
+    gone = engine.state["w"].id
+    httpx.delete(f"{sim.url}/api/v1/channels/{gone}", headers={"Authorization": f"Bearer {TOKEN}"})
+    sim.clear_log()
+    engine.destroy()
+    assert sorted(s for _, s in api(sim)) == [200, 404]
+    assert sim.channels() == [] and engine.state == {}
+
+
+def test_removing_a_resource_from_the_program_deletes_it(sim: Simulator, engine: Engine) -> None:
+    engine.up([bot(), channel("w", "widget", {})])
+    assert engine.up([bot()]) == {"bot": "same", "w": "delete"}
+    assert [c["type"] for c in sim.channels()] == ["telegram"]
+
+
+def test_adoption_takes_an_existing_channel(
+    sim: Simulator, engine: Engine, client: PingBackClient
+) -> None:
+    existing = client.create("telegram", {"bot_token": TG}, False)
+    sim.clear_log()
+    assert engine.up([bot(TG_ROTATED, adopt_id=existing.id)]) == {"bot": "create"}
+    assert engine.state["bot"].id == existing.id
+    assert api(sim) == [("GET", 200), ("PATCH", 200)]
+    assert sim.channels()[0]["config"] == {"bot_token": TG_ROTATED}
+    assert sim.channels()[0]["is_active"] is True
+    assert engine.up([bot(TG_ROTATED, adopt_id=existing.id)]) == {"bot": "same"}
+
+
+def test_adoption_refuses_a_missing_or_mistyped_channel(
+    sim: Simulator, engine: Engine, client: PingBackClient
+) -> None:
+    missing = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    with pytest.raises(
+        StepError, match=f"adopt_id '{missing}': PingBack has no channel with this id"
+    ):
+        engine.up([bot(adopt_id=missing)])
+    widget = client.create("widget", {}, True)
+    with pytest.raises(StepError) as info:
+        engine.up([bot(adopt_id=widget.id)])
+    assert info.value.message == (
+        f"adopt_id '{widget.id}' is a widget channel, but this resource declares type 'telegram'. "
+        "Declare type='widget', or adopt another channel"
+    )
+    assert len(sim.channels()) == 1 and engine.state == {}
+
+
+def test_check_reports_every_problem_before_any_api_call(sim: Simulator, engine: Engine) -> None:
+    with pytest.raises(CheckFailed) as info:
+        engine.up(
+            [
+                channel(
+                    "x",
+                    "x",
+                    {"api_key": "k", "acess_token": Secret(CANARY)},
+                    is_active="yes",
+                    adopt_id="not-a-uuid",
+                )
+            ]
+        )
+    assert info.value.failures == [
+        ("adopt_id", "must be the UUID of an existing channel (copy it from PingBack)"),
+        (
+            "config.acess_token",
+            "unknown key 'acess_token' for a x channel; did you mean "
+            "'access_token'? allowed keys: api_key, api_secret, access_token, "
+            "access_token_secret, bearer_token",
+        ),
+        ("config.api_secret", "missing: a x channel needs config.api_secret"),
+        ("config.access_token", "missing: a x channel needs config.access_token"),
+        ("config.access_token_secret", "missing: a x channel needs config.access_token_secret"),
+        ("config.bearer_token", "missing: a x channel needs config.bearer_token"),
+        ("is_active", "must be true or false (a boolean, not a string)"),
+    ]
+    assert CANARY not in info.value.details
+    assert sim.requests() == []
+
+
+def test_no_token_names_both_ways_to_set_it(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    engine = make_engine(config={"pingback:token": ""})
+    with pytest.raises(StepError) as info:
+        engine.up([bot()])
+    assert info.value.message == (
+        "no PingBack API token: set the API token as a secret with "
+        "`pulumi config set --secret pingback:token <token>` or export PINGBACK_TOKEN"
+    )
+    assert sim.requests() == []
+
+
+def test_environment_variables_configure_the_provider(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    engine = make_engine(
+        config={"pingback:token": "", "pingback:apiUrl": ""},
+        env={"PINGBACK_TOKEN": TOKEN, "PINGBACK_API_URL": sim.url},
+    )
+    engine.config = {}
+    assert engine.up([bot()]) == {"bot": "create"}
+
+
+def test_bad_timeout_setting_is_a_clear_error(make_engine: Callable[..., Engine]) -> None:
+    engine = make_engine(config={"pingback:timeout": "soon"})
+    with pytest.raises(
+        StepError, match=r"pingback:timeout \(or PINGBACK_TIMEOUT\) must be a number"
+    ):
+        engine.up([bot()])
+
+
+def test_402_during_a_replacement_points_to_delete_before_replace(
+    sim: Simulator, engine: Engine
+) -> None:
+    sim.set_plan("mini")
+    engine.up([bot(), channel("a", "widget", {}), channel("b", "widget", {})])
+    before = engine.ids()
+    with pytest.raises(StepError) as info:
+        engine.up([bot(TG_OTHER_BOT), channel("a", "widget", {}), channel("b", "widget", {})])
+    assert info.value.method == "Create"
+    assert "the Mini plan is at its limit for channels (3/3)" in info.value.message
+    assert "set `delete_before_replace=True`" in info.value.message
+    assert engine.ids() == before == {c["id"] for c in sim.channels()}
+    assert engine.state["bot"].outputs["identity"] == "telegram:bot/7123456789"
+    assert (
+        engine.up(
+            [
+                bot(TG_OTHER_BOT, delete_before_replace=True),
+                channel("a", "widget", {}),
+                channel("b", "widget", {}),
+            ]
+        )["bot"]
+        == "replace"
+    )
+    assert engine.ids() == {c["id"] for c in sim.channels()}
+
+
+def test_four_calls_run_at_once_on_one_provider(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    engine = make_engine(parallel=8)
+    sim.set_latency(0.2)
+    engine.up([channel(f"w{i}", "widget", {"n": str(i)}) for i in range(12)])
+    assert len(sim.channels()) == 12 and engine.ids() == {c["id"] for c in sim.channels()}
+    assert sim.max_inflight() == 4  # the server's pool: 4 workers, the rest queue
+
+
+def test_the_pickled_provider_is_small_stable_and_holds_no_secret() -> None:
+    provider = PingBackChannelProvider()
+    blob = serialize_provider(provider)
+    provider._install({"pingback:token": CANARY, "pingback:apiUrl": "http://127.0.0.1:1"})
+    assert provider._client() is not None
+    again = serialize_provider(provider)  # even once configured
+    assert again == blob
+    raw = base64.b64decode(blob)
+    assert len(raw) <= 100
+    assert b"pulumi_pingback._provider" in raw and CANARY.encode() not in raw
+    assert CANARY not in repr(provider)
+    assert isinstance(pickle.loads(raw), PingBackChannelProvider)
+
+
+def test_state_marks_credentials_secret_and_identity_plain(sim: Simulator, engine: Engine) -> None:
+    engine.up([bot(), channel("wa", "whatsapp", wa_config())])  # wa config given in plain text
+    shown = {(name, path): value for name, path, value in engine.non_secret_values()}
+    assert shown[("bot", ("outputs", "identity"))] == "telegram:bot/7123456789"
+    assert shown[("wa", ("outputs", "identity"))] == "whatsapp:phone/109876543210"
+    assert shown[("wa", ("outputs", "meta_callback_url"))].endswith("/api/v1/webhooks/whatsapp")
+    plain_outputs = {path for (_, path) in shown if path[0] == "outputs"}
+    assert not any(
+        p[:2] in {("outputs", "config"), ("outputs", "meta_verify_token")} for p in plain_outputs
+    )
+    assert TG not in [v for v in shown.values()]
