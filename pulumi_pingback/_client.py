@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import tenacity
+from pydantic import ValidationError
 
 from ._exceptions import (
     AUTH_HELP,
@@ -355,9 +356,18 @@ class PingBackClient:
         self, method: str, path: str, *, json: Any = None, secrets: Iterable[str] = ()
     ) -> Any:
         secrets = list(secrets)
-        for attempt in self._retrying(method):
-            with attempt:
-                return self._send(method, path, json=json, secrets=secrets)
+        maybe_applied = False
+        try:
+            for attempt in self._retrying(method):
+                with attempt:
+                    try:
+                        return self._send(method, path, json=json, secrets=secrets)
+                    except PingBackError as exc:
+                        maybe_applied = maybe_applied or _outcome_unknown(exc)
+                        raise
+        except PingBackError as exc:
+            exc.maybe_applied = maybe_applied
+            raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     # ---- reads ----------------------------------------------------------------------------
@@ -369,7 +379,7 @@ class PingBackClient:
             raise APIStatusError(
                 "PingBack's channel list was not a JSON array", status_code=200, path=CHANNELS_PATH
             )
-        return [Channel.model_validate(item) for item in data if isinstance(item, dict)]
+        return [_channel(item) for item in data if isinstance(item, dict)]
 
     def list(self, *, fresh: bool = False) -> list[Channel]:
         """Every channel of the business.
@@ -449,10 +459,10 @@ class PingBackClient:
                         raise
                     finally:
                         self._wrote()
-                    return Channel.model_validate(data)
-        except PingBackError as exc:
-            if ambiguous_since is None or not _outcome_unknown(exc):
-                raise
+                    return _channel(data)
+        except PingBackError:
+            if ambiguous_since is None:
+                raise  # every attempt was answered: nothing was created
             try:
                 found = self._find_created(channel_type, config, ambiguous_since)
             except PingBackError:
@@ -500,10 +510,20 @@ class PingBackClient:
                 json=body,
                 secrets=_secret_strings(config),
             )
+        except PingBackError as exc:
+            current = self._settle(exc, channel_id)
+            if (
+                current is not None
+                and current.type == channel_type
+                and current.user_config == dict(config)
+                and current.is_active == is_active
+            ):
+                return current  # the PATCH landed; only its answer was lost
+            raise
         finally:
             self._wrote()
         if isinstance(data, dict) and "id" in data and "type" in data:
-            return Channel.model_validate(data)
+            return _channel(data)
         found = self.get(channel_id)  # the docs show no PATCH response: read it back
         if found is None:
             raise NotFoundError(
@@ -519,9 +539,41 @@ class PingBackClient:
             self._request("DELETE", f"{CHANNELS_PATH.rstrip('/')}/{channel_id}")
         except NotFoundError:
             return False
+        except PingBackError as exc:
+            if self._settle(exc, channel_id) is None:
+                return True  # the DELETE landed; only its answer was lost
+            raise
         finally:
             self._wrote()
         return True
+
+    def _settle(self, exc: PingBackError, channel_id: str) -> Channel | None:
+        """After a write's retries ran out with its outcome unknown: the channel as it is now.
+
+        Re-raises ``exc`` when no attempt can have landed, or when it cannot be read back.
+        """
+        if not exc.maybe_applied:
+            raise exc
+        self._wrote()
+        try:
+            current = next((c for c in self.list(fresh=True) if c.id == channel_id), None)
+        except PingBackError:
+            raise exc from None
+        self._count("reconciled")
+        return current
+
+
+def _channel(data: Any) -> Channel:
+    """A channel from a response; a malformed one never echoes its (secret) content."""
+    try:
+        return Channel.model_validate(data)
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+        raise APIStatusError(
+            f"PingBack answered with a channel this provider cannot read (fields: "
+            f"{', '.join(fields) or '?'}); please report it",
+            status_code=200,
+        ) from None
 
 
 def _parse_time(value: str | None) -> datetime | None:

@@ -61,6 +61,10 @@ def redact(text: str, secrets: Iterable[str]) -> str:
 class PingBackError(Exception):
     """Base class of every error raised by pulumi_pingback."""
 
+    maybe_applied: bool = False
+    """True when a write may have taken effect although it failed (some attempt's answer
+    was lost). Set by the client on the error it finally raises."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

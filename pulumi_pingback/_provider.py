@@ -7,6 +7,7 @@ channel of a deployment on up to 4 threads, so no per-resource state lives on ``
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -79,6 +80,22 @@ def build_client(config: Mapping[str, Any]) -> PingBackClient:
     )
 
 
+def _enable_logging(level: str | None) -> None:
+    """PINGBACK_LOG_LEVEL=DEBUG|INFO: the provider's log lines on stderr (shown by the CLI).
+
+    Lines carry methods, paths, statuses and retry decisions, never a token or a body.
+    """
+    if not level:
+        return
+    logger = logging.getLogger("pulumi_pingback")
+    if not any(getattr(h, "_pingback", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler._pingback = True  # type: ignore[attr-defined]
+        handler.setFormatter(logging.Formatter("pulumi-pingback %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
+
+
 def channel_outputs(channel: Channel) -> dict[str, Any]:
     """A channel's Pulumi outputs. ``config`` holds the user's keys only."""
     outs: dict[str, Any] = {
@@ -134,6 +151,7 @@ class PingBackChannelProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         config = {key: req.config.get(key) for key, _ in _SETTINGS}
+        _enable_logging(os.environ.get("PINGBACK_LOG_LEVEL"))
         self._install(config)
 
     def _install(self, config: Mapping[str, Any]) -> None:

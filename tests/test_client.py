@@ -296,3 +296,36 @@ def test_bad_settings_are_refused() -> None:
         PingBackClient("t", base_url="api.pingback.live")
     with pytest.raises(ConfigurationError, match="pingback:timeout"):
         PingBackClient("t", timeout=0)
+
+
+def test_a_delete_that_landed_before_retries_ran_out_is_a_success(sim: Simulator) -> None:
+    c = quick(sim, max_retries=1)
+    cid = c.create("widget", {}, True).id
+    sim.inject("drop", method="DELETE", after_commit=True)  # deleted, answer lost
+    sim.inject("status", status=503, method="DELETE")  # the retry fails
+    assert c.delete(cid) is True
+    assert sim.channels() == []
+    assert [(m, s) for m, _, s in api(sim)][-3:] == [
+        ("DELETE", "dropped"),
+        ("DELETE", 503),
+        ("GET", 200),
+    ]
+
+
+def test_a_patch_that_landed_before_a_final_429_is_a_success(sim: Simulator) -> None:
+    c = quick(sim, max_retries=1)
+    cid = c.create("widget", {"v": "1"}, True).id
+    sim.inject("hang", method="PATCH", delay=1.0)
+    sim.inject("status", status=429, retry_after="0", method="PATCH")
+    c2 = quick(sim, max_retries=1, timeout=0.3)
+    assert c2.update(cid, "widget", {"v": "2"}, False).user_config == {"v": "2"}
+
+
+def test_a_patch_that_did_not_land_still_fails(sim: Simulator) -> None:
+    c = quick(sim, max_retries=1)
+    cid = c.create("widget", {"v": "1"}, True).id
+    sim.inject("drop", method="PATCH")  # dropped before the write
+    sim.inject("status", status=503, method="PATCH")
+    with pytest.raises(InternalServerError):
+        c.update(cid, "widget", {"v": "2"}, True)
+    assert sim.channels()[0]["config"] == {"v": "1"}
