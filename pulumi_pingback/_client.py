@@ -5,7 +5,9 @@
 - The retry policy lives in :meth:`PingBackClient._should_retry` and
   :meth:`PingBackClient._wait` (tenacity drives the loop).
 - A create whose outcome is unknown (read timeout, connection dropped after sending,
-  5xx) is reconciled by listing before it is sent again: no duplicate channel.
+  500/502/504) is reconciled by listing before it is sent again: no duplicate
+  channel. Any write whose retries run out after an ambiguous attempt is settled by
+  reading the channel back.
 - Reads go through one list: concurrent ``get``/``list`` calls share one request, and a
   listing is reused for ``read_window`` seconds unless a write completed since it began.
 """
@@ -99,9 +101,12 @@ def parse_retry_after(value: str | None) -> float | None:
 
 
 def _outcome_unknown(exc: BaseException) -> bool:
-    """A write that may or may not have happened."""
+    """A write that may or may not have happened.
+
+    503 says the request was not processed; 500/502/504 and a lost answer say nothing.
+    """
     if isinstance(exc, InternalServerError):
-        return True
+        return exc.status_code != 503
     return isinstance(exc, APIConnectionError) and exc.sent
 
 

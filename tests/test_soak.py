@@ -161,7 +161,7 @@ def test_fault_injection_soak(sim: Simulator, make_engine: Callable[..., Engine]
                 if action == "delete":
                     slot.name = ""
             program = [declared(s) for s in slots if s.name]
-            for attempt in range(8):
+            for _attempt in range(8):
                 try:
                     engine.up(program)
                     break
