@@ -258,7 +258,7 @@ class PingBackClient:
         else:
             body = {"detail": server_msg}
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        said = f": {server_msg}" if server_msg else ""
+        said = f": {server_msg.rstrip('.')}" if server_msg else ""
         where = f"{method} {path}"
         kw: dict[str, Any] = {
             "status_code": status,

@@ -361,3 +361,20 @@ def test_state_marks_credentials_secret_and_identity_plain(sim: Simulator, engin
         p[:2] in {("outputs", "config"), ("outputs", "meta_verify_token")} for p in plain_outputs
     )
     assert TG not in [v for v in shown.values()]
+
+
+def test_same_bot_in_two_stacks_the_last_registration_wins(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    dev, prod = make_engine(stack="dev"), make_engine(stack="prod")
+    prod.up([bot()])
+    dev.up([bot()])  # the same bot declared in a second stack
+    assert len(sim.channels()) == 2  # PingBack accepts both...
+    assert sim.webhooks() == {"7123456789": dev.state["bot"].id}  # ...but dev now gets the messages
+    # The fix: one bot per environment. dev moves to its own bot (a replace)...
+    assert dev.up([bot(TG_OTHER_BOT)]) == {"bot": "replace"}
+    assert sim.webhooks() == {"7000000001": dev.state["bot"].id}
+    # ...and prod re-registers its webhook with one in-place update (any change, e.g. a
+    # token rotation, re-registers it; here the token re-issued for the same bot).
+    assert prod.up([bot(TG_ROTATED)]) == {"bot": "update"}
+    assert sim.webhooks() == {"7000000001": dev.state["bot"].id, "7123456789": prod.state["bot"].id}
