@@ -10,7 +10,8 @@ bot = PingBackChannel(
 )
 """
 
-from ._client import DEFAULT_API_URL, PingBackClient
+from typing import TYPE_CHECKING, Any
+
 from ._exceptions import (
     AdoptionError,
     APIConnectionError,
@@ -28,7 +29,6 @@ from ._exceptions import (
     PlanLimitError,
     RateLimitError,
 )
-from ._models import Channel, ChannelType
 from ._provider import PingBackChannelProvider
 from ._resource import (
     InstagramConfig,
@@ -37,7 +37,25 @@ from ._resource import (
     WhatsAppConfig,
     XConfig,
 )
+from ._types import ChannelType
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._client import DEFAULT_API_URL, PingBackClient
+    from ._models import Channel
+
+_LAZY = {"PingBackClient": "_client", "DEFAULT_API_URL": "_client", "Channel": "_models"}
+
+
+def __getattr__(name: str) -> Any:
+    """The client and response model load on first use (httpx and pydantic cost ~100 ms)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pulumi_pingback' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"pulumi_pingback.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_API_URL",

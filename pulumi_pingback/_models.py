@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from enum import Enum
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -38,27 +37,11 @@ __all__ = [
     "validate_channel",
 ]
 
+from ._types import CHANNEL_TYPES, ChannelType
+
 Problem = tuple[str, str]
 """(property path, reason) — the shape of a Pulumi CheckFailure."""
 
-
-class ChannelType(str, Enum):
-    """The channel types PingBack documents."""
-
-    WEBCHAT = "webchat"
-    WIDGET = "widget"
-    EMAIL = "email"
-    WHATSAPP = "whatsapp"
-    TELEGRAM = "telegram"
-    INSTAGRAM = "instagram"
-    X = "x"
-    SMS = "sms"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-CHANNEL_TYPES: tuple[str, ...] = tuple(t.value for t in ChannelType)
 
 TELEGRAM_TOKEN_RE = re.compile(r"^(\d+):[A-Za-z0-9_-]+$")
 X_ACCOUNT_RE = re.compile(r"^(\d+)-")

@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -24,16 +24,20 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ._check import check_inputs
-from ._client import DEFAULT_API_URL, PingBackClient
-from ._diff import decide
 from ._exceptions import (
     AdoptionError,
     ChannelValidationError,
     ConfigurationError,
     NotFoundError,
 )
-from ._models import Channel, channel_identity
+
+if TYPE_CHECKING:
+    from ._client import PingBackClient
+    from ._models import Channel
+
+# A Pulumi program only needs this class to exist (it is pickled by reference); the
+# client, models and policy (httpx, pydantic, tenacity) load in the provider process on
+# first use. That keeps `import pulumi_pingback` cheap for every `pulumi preview`.
 
 __all__ = ["PingBackChannelProvider", "channel_outputs"]
 
@@ -55,6 +59,8 @@ def _setting(config: Mapping[str, Any], key: str, env: str) -> str | None:
 
 def build_client(config: Mapping[str, Any]) -> PingBackClient:
     """A client from stack config (``pingback:*``), else PINGBACK_* environment variables."""
+    from ._client import DEFAULT_API_URL, PingBackClient
+
     token = _setting(config, "pingback:token", "PINGBACK_TOKEN")
     url = _setting(config, "pingback:apiUrl", "PINGBACK_API_URL") or DEFAULT_API_URL
     raw_timeout = _setting(config, "pingback:timeout", "PINGBACK_TIMEOUT")
@@ -98,6 +104,8 @@ def _enable_logging(level: str | None) -> None:
 
 def channel_outputs(channel: Channel) -> dict[str, Any]:
     """A channel's Pulumi outputs. ``config`` holds the user's keys only."""
+    from ._models import channel_identity
+
     outs: dict[str, Any] = {
         "type": channel.type,
         "config": channel.user_config,
@@ -170,16 +178,19 @@ class PingBackChannelProvider(ResourceProvider):
             current = self.__dict__["_client_or_error"]
         if isinstance(current, ConfigurationError):
             raise ConfigurationError(current.message)
-        assert isinstance(current, PingBackClient)
-        return current
+        return current  # type: ignore[no-any-return]
 
     # ---- check / diff -----------------------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        from ._check import check_inputs
+
         inputs, problems = check_inputs(news)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in problems])
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
+        from ._diff import decide
+
         decision = decide(_olds, _news)
         return DiffResult(changes=decision.changes, replaces=list(decision.replaces))
 
@@ -187,6 +198,8 @@ class PingBackChannelProvider(ResourceProvider):
 
     @staticmethod
     def _declared(props: Mapping[str, Any]) -> tuple[str, dict[str, Any], bool]:
+        from ._check import check_inputs
+
         inputs, problems = check_inputs(props)
         if problems:
             raise ChannelValidationError(problems)

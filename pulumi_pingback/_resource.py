@@ -9,8 +9,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
-from ._models import ChannelType
 from ._provider import PingBackChannelProvider
+from ._types import ChannelType
 
 __all__ = [
     "InstagramConfig",
