@@ -198,12 +198,19 @@ class PingBackChannelProvider(ResourceProvider):
 
     @staticmethod
     def _declared(props: Mapping[str, Any]) -> tuple[str, dict[str, Any], bool]:
-        from ._check import check_inputs
+        """type, config, is_active from inputs the engine already passed through check()."""
+        channel_type, config = props.get("type"), props.get("config", {})
+        is_active = props.get("is_active", True)
+        if (
+            isinstance(channel_type, str)
+            and isinstance(config, Mapping)
+            and isinstance(is_active, bool)
+        ):
+            return channel_type, dict(config), is_active
+        from ._check import check_inputs  # not checked (never from the engine): say why
 
-        inputs, problems = check_inputs(props)
-        if problems:
-            raise ChannelValidationError(problems)
-        return str(inputs["type"]), dict(inputs["config"]), bool(inputs["is_active"])
+        problems = check_inputs(props)[1] or [("type", "missing")]
+        raise ChannelValidationError(problems)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         channel_type, config, is_active = self._declared(props)

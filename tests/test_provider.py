@@ -378,3 +378,14 @@ def test_same_bot_in_two_stacks_the_last_registration_wins(
     # token rotation, re-registers it; here the token re-issued for the same bot).
     assert prod.up([bot(TG_ROTATED)]) == {"bot": "update"}
     assert sim.webhooks() == {"7000000001": dev.state["bot"].id, "7123456789": prod.state["bot"].id}
+
+
+def test_a_refresh_reads_every_channel_with_one_list(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    engine = make_engine(parallel=8)
+    engine.up([channel(f"w{i}", "widget", {"n": str(i)}) for i in range(24)])
+    assert sim.connections() <= 4  # the pool is shared by the server's 4 workers
+    sim.clear_log()
+    assert set(engine.refresh().values()) == {"same"}
+    assert api(sim) == [("GET", 200)]  # 24 concurrent reads share one list

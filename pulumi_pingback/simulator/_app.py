@@ -11,7 +11,7 @@ Control surface under the reserved prefix ``/_sim/`` (no auth):
     GET  /_sim/state       channels, Telegram webhooks, plan, TCP connections accepted
     GET  /_sim/requests    the request log (method, path, status, parsed body, fault, connection)
     POST /_sim/faults      add a fault rule (see FaultRule); DELETE clears them
-    POST /_sim/config      {"plan": "free|mini|pro", "latency": seconds}
+    POST /_sim/config      {"plan": "free|mini|pro", "latency": seconds, "limit": channels}
     POST /_sim/reset       forget channels, webhooks, faults and the log
     POST /_sim/clear-log   forget the log and the connection count only
 """
@@ -70,6 +70,7 @@ class SimState:
     agent_token: str | None = None
     plan: str = "pro"
     latency: float = 0.0
+    limit: int | None = None  # overrides the plan's channel limit (benchmarks)
     seed: int = 0
     business_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -168,6 +169,7 @@ class _Api:
 
     def _plan_check(self, ctype: str, creating: bool) -> web.Response | None:
         name, limit = PLANS[self.s.plan]
+        limit = self.s.limit if self.s.limit is not None else limit
         if self.s.plan == "free" and ctype != "widget":
             return _json(
                 402,
@@ -390,6 +392,8 @@ def create_app(state: SimState) -> web.Application:
                 state.plan = data["plan"]
             if "latency" in data:
                 state.latency = float(data["latency"])
+            if "limit" in data:
+                state.limit = None if data["limit"] is None else int(data["limit"])
         return _json(200, {"plan": state.plan, "latency": state.latency})
 
     async def sim_reset(request: web.Request) -> web.Response:

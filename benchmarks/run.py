@@ -1,0 +1,630 @@
+"""pulumi-pingback benchmarks: one command, one table, each figure beside its baseline.
+
+    .venv/bin/python benchmarks/run.py            # the full run (~1 min)
+    .venv/bin/python benchmarks/run.py --quick    # small sizes (a smoke run)
+
+Everything goes through the real `python -m pulumi.dynamic` server (the process the
+Pulumi CLI starts) against the simulator, run as its own process on 127.0.0.1, so
+that the provider path and the bare-httpx baselines talk to the same server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pulumi.dynamic.dynamic import serialize_provider  # noqa: E402
+from pulumi.runtime import proto  # noqa: E402
+
+from pulumi_pingback import PingBackChannelProvider  # noqa: E402
+from tests.engine import ProviderProcess, from_struct, to_struct  # noqa: E402
+
+TOKEN = "bench-token"
+URN = "urn:pulumi:bench::bench::pulumi-python:dynamic/pingback:Channel::c"
+BLOB = serialize_provider(PingBackChannelProvider())
+rows: list[tuple[str, str, str, str, str, str]] = []
+
+
+def row(
+    name: str, figure: str, baseline: str, ratio: float | None, target: str, ok: bool | None
+) -> None:
+    r = "" if ratio is None else f"{ratio:.2f}x"
+    verdict = "" if ok is None else ("ok" if ok else "MISSED")
+    rows.append((name, figure, baseline, r, target, verdict))
+    print(f"  {name}: {figure} (baseline {baseline}) {r} {verdict}", flush=True)
+
+
+class Sim:
+    """The simulator CLI in its own process."""
+
+    def __init__(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pulumi_pingback.simulator",
+                "--port",
+                str(self.port),
+                "--token",
+                TOKEN,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.ctl = httpx.Client(base_url=self.url)
+        for _ in range(200):
+            try:
+                self.ctl.get("/_sim/state")
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError("simulator did not start")
+
+    def reset(self, **config: Any) -> None:
+        self.ctl.post("/_sim/reset")
+        self.ctl.post("/_sim/config", json={"limit": 100_000, **config})
+
+    def clear_log(self) -> None:
+        self.ctl.post("/_sim/clear-log")
+
+    def requests(self) -> list[dict[str, Any]]:
+        return list(self.ctl.get("/_sim/requests").json())
+
+    def state(self) -> dict[str, Any]:
+        return dict(self.ctl.get("/_sim/state").json())
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def provider(sim: Sim) -> ProviderProcess:
+    return ProviderProcess(
+        {"pingback:token": TOKEN, "pingback:apiUrl": sim.url},
+        secret_keys=["pingback:token"],
+        cwd=Path(tempfile.gettempdir()),
+        env=dict(os.environ),
+    )
+
+
+def props(i: int, version: int = 0) -> dict[str, Any]:
+    return {
+        "type": "widget",
+        "config": {"widget_id": f"w{i}", "v": str(version)},
+        "is_active": True,
+        "__provider": BLOB,
+    }
+
+
+def parallel(n: int, workers: int, fn: Callable[[int], Any]) -> tuple[float, list[Any]]:
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(fn, range(n)))
+    return time.perf_counter() - start, results
+
+
+# ---- the provider path (what the engine sends per step) ----------------------------------
+#
+# Requests are prepared before the clock starts: the engine (Go) builds them, and on a
+# 2-core machine the Python driver's own serialization would otherwise be billed to us.
+
+
+def grpc_create(p: ProviderProcess, i: int) -> tuple[str, dict[str, Any]]:
+    checked = p.stub.Check(
+        proto.CheckRequest(urn=URN, olds=to_struct({}), news=to_struct(props(i)))
+    )
+    resp = p.stub.Create(proto.CreateRequest(urn=URN, properties=checked.inputs))
+    return resp.id, from_struct(resp.properties)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def checked_inputs(p: ProviderProcess, n: int, version: int = 0) -> list[Any]:
+    return [
+        p.stub.Check(
+            proto.CheckRequest(urn=URN, olds=to_struct({}), news=to_struct(props(i, version)))
+        ).inputs
+        for i in range(n)
+    ]
+
+
+def timed_calls(calls: list[Callable[[], Any]], workers: int = 4) -> tuple[float, list[Any]]:
+    return parallel(len(calls), workers, lambda i: calls[i]())
+
+
+# ---- 1, 2, 7: writes --------------------------------------------------------------------
+
+
+def bench_overhead(sim: Sim, n: int) -> None:
+    print(f"1. overhead: {n} creates, updates, deletes, 4 concurrent callers", flush=True)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    baseline: dict[str, float] = {}
+    with httpx.Client(base_url=sim.url, headers=headers) as c:
+        sim.reset()
+        c.get("/api/v1/channels/")
+        baseline["create"], created = parallel(
+            n,
+            4,
+            lambda i: c.post(
+                "/api/v1/channels/",
+                json={
+                    "type": "widget",
+                    "config": {"widget_id": f"w{i}", "v": "0"},
+                    "is_active": True,
+                },
+            ).json()["id"],
+        )
+        baseline["update"], _ = parallel(
+            n,
+            4,
+            lambda i: c.patch(
+                f"/api/v1/channels/{created[i]}",
+                json={
+                    "type": "widget",
+                    "config": {"widget_id": f"w{i}", "v": "1"},
+                    "is_active": True,
+                },
+            ),
+        )
+        baseline["delete"], _ = parallel(n, 4, lambda i: c.delete(f"/api/v1/channels/{created[i]}"))
+
+    sim.reset()
+    p = provider(sim)
+    try:
+        grpc_create(p, -1)  # warm: unpickle, lazy imports (measured in 6.)
+        news0, news1 = checked_inputs(p, n), checked_inputs(p, n, version=1)
+        sim.reset()
+        sim.clear_log()
+        cpu_before = cpu_seconds(p.proc.pid)
+        measured: dict[str, float] = {}
+        measured["create"], made = timed_calls(
+            [
+                lambda i=i: p.stub.Create(proto.CreateRequest(urn=URN, properties=news0[i]))
+                for i in range(n)
+            ]
+        )
+        olds = [r.properties for r in made]
+        ids = [r.id for r in made]
+        measured["update"], updated = timed_calls(
+            [
+                lambda i=i: p.stub.Update(
+                    proto.UpdateRequest(id=ids[i], urn=URN, olds=olds[i], news=news1[i])
+                )
+                for i in range(n)
+            ]
+        )
+        measured["delete"], _ = timed_calls(
+            [
+                lambda i=i: p.stub.Delete(
+                    proto.DeleteRequest(id=ids[i], urn=URN, properties=updated[i].properties)
+                )
+                for i in range(n)
+            ]
+        )
+        provider_cpu = cpu_seconds(p.proc.pid) - cpu_before
+        connections = sim.state()["connections"]
+        api_calls = len(sim.requests())
+        # the plan-time calls the engine adds (Check per step, Diff per update): no I/O
+        checks = [
+            proto.CheckRequest(urn=URN, olds=to_struct({}), news=to_struct(props(i)))
+            for i in range(n)
+        ]
+        diffs = [
+            proto.DiffRequest(id=ids[i], urn=URN, olds=olds[i], news=news1[i]) for i in range(n)
+        ]
+        check_t, _ = timed_calls([lambda i=i: p.stub.Check(checks[i]) for i in range(n)])
+        diff_t, _ = timed_calls([lambda i=i: p.stub.Diff(diffs[i]) for i in range(n)])
+        # our code without the dynamic-provider server in between (same process as the driver)
+        sim.reset()
+        own = PingBackChannelProvider()
+        own._install({"pingback:token": TOKEN, "pingback:apiUrl": sim.url})
+        own._client().list()
+        raw = [
+            {"type": "widget", "config": {"widget_id": f"w{i}", "v": "0"}, "is_active": True}
+            for i in range(n)
+        ]
+        own_t, _ = parallel(n, 4, lambda i: own.create(raw[i]))
+    finally:
+        p.close()
+    for op in ("create", "update", "delete"):
+        ratio = measured[op] / baseline[op]
+        row(
+            f"1. {n} {op}s through the server",
+            f"{measured[op] * 1000:.0f} ms",
+            f"bare httpx {baseline[op] * 1000:.0f} ms",
+            ratio,
+            "<= 1.30x",
+            ratio <= 1.3,
+        )
+    total, base_total = sum(measured.values()), sum(baseline.values())
+    row(
+        f"1. all {3 * n} writes through the server",
+        f"{total * 1000:.0f} ms ({api_calls} API calls)",
+        f"bare httpx {base_total * 1000:.0f} ms",
+        total / base_total,
+        "<= 1.30x",
+        total / base_total <= 1.3,
+    )
+    row(
+        "1. CPU of the provider process per write call",
+        f"{provider_cpu / (3 * n) * 1000:.2f} ms",
+        "our code per create (in process, below) "
+        f"{max(0.0, own_t - baseline['create']) * 4 / n * 1000:.2f} ms",
+        None,
+        "",
+        None,
+    )
+    row(
+        f"1. {n} creates, provider called in process (no server)",
+        f"{own_t * 1000:.0f} ms",
+        f"bare httpx {baseline['create'] * 1000:.0f} ms",
+        own_t / baseline["create"],
+        "",
+        None,
+    )
+    row(
+        f"1. plan-time calls: {n} Check + {n} Diff (no I/O)",
+        f"{(check_t + diff_t) * 1000:.0f} ms",
+        f"per call {(check_t + diff_t) / (2 * n) * 4e3:.2f} ms of a worker",
+        None,
+        "",
+        None,
+    )
+    row(
+        "7. TCP connections accepted over benchmark 1",
+        str(connections),
+        "4 callers",
+        None,
+        "<= 4",
+        connections <= 4,
+    )
+
+
+def bench_latency(sim: Sim, n: int, latency: float = 0.04) -> None:
+    print(
+        f"2. latency-bound: {n} creates with {latency * 1000:.0f} ms injected latency", flush=True
+    )
+    sim.reset(latency=latency)
+    p = provider(sim)
+    try:
+        grpc_create(p, -1)
+        news = checked_inputs(p, n)
+        t, _ = timed_calls(
+            [
+                lambda i=i: p.stub.Create(proto.CreateRequest(urn=URN, properties=news[i]))
+                for i in range(n)
+            ]
+        )
+        with httpx.Client(base_url=sim.url, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
+            c.get("/api/v1/channels/")
+            bare, _ = parallel(
+                n,
+                4,
+                lambda i: c.post(
+                    "/api/v1/channels/",
+                    json={"type": "widget", "config": {"widget_id": f"b{i}"}, "is_active": True},
+                ),
+            )
+    finally:
+        p.close()
+        sim.reset(latency=0)
+    ideal = math.ceil(n / 4) * latency
+    row(
+        f"2. {n} creates at {latency * 1000:.0f} ms latency",
+        f"{t * 1000:.0f} ms",
+        f"ceil({n}/4) x {latency * 1000:.0f} ms = {ideal * 1000:.0f} ms",
+        t / ideal,
+        "<= 1.15x",
+        t / ideal <= 1.15,
+    )
+    row(
+        f"2. bare httpx, same {n} creates",
+        f"{bare * 1000:.0f} ms",
+        f"{ideal * 1000:.0f} ms",
+        bare / ideal,
+        "",
+        None,
+    )
+
+
+# ---- 3: refresh ---------------------------------------------------------------------------
+
+
+def bench_refresh(sim: Sim, n: int) -> None:
+    print(f"3. refresh of {n} channels ({n} concurrent reads)", flush=True)
+    sim.reset()
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=sim.url, headers=headers) as c:
+        ids = [
+            c.post(
+                "/api/v1/channels/", json={"type": "widget", "config": {"widget_id": f"w{i}"}}
+            ).json()["id"]
+            for i in range(n)
+        ]
+        list_times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            c.get("/api/v1/channels/").json()
+            list_times.append(time.perf_counter() - start)
+    one_list = statistics.median(list_times)
+    state = {
+        cid: {
+            "type": "widget",
+            "config": {"widget_id": f"w{i}"},
+            "is_active": True,
+            "__provider": BLOB,
+        }
+        for i, cid in enumerate(ids)
+    }
+    p = provider(sim)
+    try:
+        p.stub.Check(
+            proto.CheckRequest(urn=URN, olds=to_struct({}), news=to_struct(props(0)))
+        )  # warm
+        reads = [
+            proto.ReadRequest(
+                id=ids[i],
+                urn=URN,
+                properties=to_struct(state[ids[i]]),
+                inputs=to_struct(state[ids[i]]),
+            )
+            for i in range(n)
+        ]
+        cold, _ = timed_calls([lambda i=i: p.stub.Read(reads[i]) for i in range(n)], workers=n)
+        time.sleep(2.2)  # let the shared list expire (read window 2 s): the next reads list again
+        sim.clear_log()
+        t, results = timed_calls([lambda i=i: p.stub.Read(reads[i]) for i in range(n)], workers=n)
+        lists = sum(1 for r in sim.requests() if r["method"] == "GET")
+        # gRPC cost: the same reads again, answered from the shared list (no API call)
+        grpc_cost, _ = timed_calls([lambda i=i: p.stub.Read(reads[i]) for i in range(n)], workers=n)
+        assert sum(1 for r in sim.requests() if r["method"] == "GET") == lists
+    finally:
+        p.close()
+    assert all(r.id for r in results)
+    bound = 2 * one_list + grpc_cost
+    row(f"3. refresh of {n}: list calls", str(lists), f"{n} reads", None, "<= 3", lists <= 3)
+    row(
+        f"3. refresh of {n}: wall time",
+        f"{t * 1000:.0f} ms",
+        f"2 x list {one_list * 1000:.1f} ms + gRPC {grpc_cost * 1000:.0f} ms = {bound * 1000:.0f} ms",
+        t / bound,
+        "<= 1.00x",
+        t <= bound,
+    )
+    row(
+        f"3. refresh of {n}, first calls of a fresh process",
+        f"{cold * 1000:.0f} ms",
+        "includes one-time warm-up (see 6.)",
+        None,
+        "",
+        None,
+    )
+
+
+# ---- 4: no-op preview ---------------------------------------------------------------------
+
+
+def bench_noop_preview(sim: Sim, n: int) -> None:
+    print(f"4. no-op preview of {n} channels", flush=True)
+    from pulumi.runtime import rpc
+
+    tg = "7123456789:AAH" + "x" * 32
+    news = [
+        {
+            "type": "telegram",
+            "config": {"bot_token": tg.replace("71", str(10 + i % 80), 1)},
+            "is_active": True,
+            "__provider": BLOB,
+        }
+        for i in range(n)
+    ]
+    prov = PingBackChannelProvider()
+    olds = []
+    for item in news:
+        checked = prov.check({}, item).inputs
+        olds.append(
+            dict(checked, business_id="b", created_at="2024-01-15T10:30:00Z", __provider=BLOB)
+        )
+    # CPU of check + diff, in process
+    reps = 3
+    start = time.process_time()
+    for _ in range(reps):
+        for old, new in zip(olds, news, strict=True):
+            checked = prov.check(old, new).inputs
+            decision = prov.diff("id", old, checked)
+            assert decision.changes is False
+    per_channel = (time.process_time() - start) / (reps * n)
+    # baseline: what the server spends on the same properties anyway (serialize + deserialize)
+    start = time.process_time()
+    for old, new in zip(olds[:200], news[:200], strict=True):
+        rpc.deserialize_properties(to_struct(new), True)
+        rpc.deserialize_properties(to_struct(old), True)
+    per_channel_rpc = (time.process_time() - start) / 200
+    row(
+        "4. check + diff CPU per channel",
+        f"{per_channel * 1e6:.0f} us",
+        f"server (de)serialization {per_channel_rpc * 1e6:.0f} us",
+        per_channel / per_channel_rpc,
+        "<= 200 us",
+        per_channel <= 200e-6,
+    )
+    # the same preview through the server: Check + Diff per channel, no API call
+    sim.reset()
+    p = provider(sim)
+    try:
+
+        def preview(i: int) -> int:
+            checked = p.stub.Check(
+                proto.CheckRequest(urn=URN, olds=to_struct(olds[i]), news=to_struct(news[i]))
+            )
+            diff = p.stub.Diff(
+                proto.DiffRequest(id="id", urn=URN, olds=to_struct(olds[i]), news=checked.inputs)
+            )
+            return int(diff.changes)
+
+        preview(0)
+        sim.clear_log()
+        t, changes = parallel(n, 4, preview)
+        api_calls = len(sim.requests())
+    finally:
+        p.close()
+    assert set(changes) == {proto.DiffResponse.DIFF_NONE}
+    row(
+        f"4. no-op preview of {n} through the server",
+        f"{t * 1000:.0f} ms, {api_calls} API calls",
+        "0 API calls",
+        None,
+        "0 API calls",
+        api_calls == 0,
+    )
+
+
+# ---- 5, 6: state and cold start -------------------------------------------------------------
+
+
+def bench_state(sim: Sim) -> None:
+    print("5. state sizes", flush=True)
+    blob = base64.b64decode(BLOB)
+    sim.reset()
+    p = provider(sim)
+    try:
+        news = {
+            "type": "whatsapp",
+            "config": {
+                "phone_number_id": "109876543210",
+                "access_token": "EAAG" + "a" * 180,
+                "verify_token": "verify-me",
+            },
+            "is_active": True,
+            "__provider": BLOB,
+        }
+        checked = p.stub.Check(
+            proto.CheckRequest(urn=URN, olds=to_struct({}), news=to_struct(news))
+        )
+        outs = from_struct(
+            p.stub.Create(proto.CreateRequest(urn=URN, properties=checked.inputs)).properties
+        )
+    finally:
+        p.close()
+    outs.pop("__provider")
+    body = {k: news[k] for k in ("type", "config", "is_active")}
+    row(
+        "5. pickled provider (__provider)",
+        f"{len(blob)} bytes",
+        "class by reference",
+        None,
+        "<= 100 bytes",
+        len(blob) <= 100,
+    )
+    out_bytes = len(json.dumps(outs, separators=(",", ":")))
+    body_bytes = len(json.dumps(body, separators=(",", ":")))
+    row(
+        "5. one WhatsApp channel's outputs",
+        f"{out_bytes} bytes",
+        f"its request body {body_bytes} bytes",
+        out_bytes / body_bytes,
+        "",
+        None,
+    )
+
+
+def bench_cold_start(sim: Sim) -> None:
+    print("6. cold start", flush=True)
+
+    def median_run(code: str, runs: int = 7) -> float:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    base = median_run("import pulumi")
+    ours = median_run("import pulumi, pulumi_pingback")
+    extra = ours - base
+    row(
+        "6. import pulumi_pingback over import pulumi",
+        f"+{extra * 1000:.0f} ms",
+        f"import pulumi {base * 1000:.0f} ms",
+        ours / base,
+        "<= +60 ms",
+        extra <= 0.060,
+    )
+    sim.reset()
+    start = time.perf_counter()
+    p = provider(sim)
+    started = time.perf_counter() - start
+    try:
+        t0 = time.perf_counter()
+        grpc_create(p, 0)
+        first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        grpc_create(p, 1)
+        second = time.perf_counter() - t0
+    finally:
+        p.close()
+    row("6. provider process start + Configure", f"{started * 1000:.0f} ms", "", None, "", None)
+    row(
+        "6. first create of a fresh provider process",
+        f"{first * 1000:.1f} ms",
+        f"second create {second * 1000:.1f} ms",
+        first / second,
+        "",
+        None,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    args = parser.parse_args()
+    n_writes, n_latency, n_refresh, n_preview = (
+        (20, 12, 20, 50) if args.quick else (200, 100, 200, 1000)
+    )
+    sim = Sim()
+    try:
+        bench_overhead(sim, n_writes)
+        bench_latency(sim, n_latency)
+        bench_refresh(sim, n_refresh)
+        bench_noop_preview(sim, n_preview)
+        bench_state(sim)
+        bench_cold_start(sim)
+    finally:
+        sim.close()
+    print(
+        f"\npulumi-pingback benchmarks ({os.cpu_count()} cores, Python {sys.version.split()[0]})\n"
+    )
+    print("| benchmark | measured | baseline (same run) | ratio | target | |")
+    print("|---|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+if __name__ == "__main__":
+    main()

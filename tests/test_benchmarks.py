@@ -1,0 +1,23 @@
+"""The benchmark script runs (small sizes); its figures are printed, never asserted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmarks_run_quick() -> None:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    table = out.stdout.split("| benchmark |", 1)[1]
+    for number in ("1.", "2.", "3.", "4.", "5.", "6.", "7."):
+        assert f"| {number}" in table
