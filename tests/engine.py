@@ -369,6 +369,24 @@ class Engine:
             ),
         )
 
+    def _diff(
+        self, p: ProviderProcess, d: Declared, old: ResourceState, checked: dict[str, Any]
+    ) -> Any:
+        request = proto.DiffRequest(
+            id=old.id,
+            urn=self.urn(d.name),
+            olds=to_struct(old.outputs),  # the server passes old *outputs* to diff()
+            news=to_struct(checked),
+            old_inputs=to_struct(old.inputs),
+        )
+        return self._rpc(p, "Diff", d.name, request)
+
+    def _delete_pending(self, p: ProviderProcess) -> None:
+        """Replaced resources whose delete has not run yet (it runs at the end of an up)."""
+        for old in list(self.pending_deletes):
+            self._delete(p, old)
+            self.pending_deletes.remove(old)
+
     # ---- operations ---------------------------------------------------------------------
 
     def up(self, program: list[Declared]) -> dict[str, str]:
@@ -383,9 +401,7 @@ class Engine:
     def deployment(self) -> Iterator[Deployment]:
         """An `up` whose resources are registered one by one (as a running program does)."""
         with self._provider() as p:
-            for old in list(self.pending_deletes):
-                self._delete(p, old)
-                self.pending_deletes.remove(old)
+            self._delete_pending(p)
             deploy = Deployment(self, p)
             yield deploy
             removed = [r for n, r in self.state.items() if n not in deploy.registered]
@@ -393,9 +409,7 @@ class Engine:
                 self._delete(p, r)
                 del self.state[r.name]
                 deploy.result[r.name] = "delete"
-            for old in list(self.pending_deletes):
-                self._delete(p, old)
-                self.pending_deletes.remove(old)
+            self._delete_pending(p)
 
     def _run_parallel(self, jobs: list[Any]) -> None:
         if self.parallel <= 1:
@@ -420,18 +434,7 @@ class Engine:
                 result[d.name] = "create"
             return
         checked = self._check(p, d, old.inputs, news)
-        diff = self._rpc(
-            p,
-            "Diff",
-            d.name,
-            proto.DiffRequest(
-                id=old.id,
-                urn=self.urn(d.name),
-                olds=to_struct(old.outputs),
-                news=to_struct(checked),
-                old_inputs=to_struct(old.inputs),
-            ),
-        )
+        diff = self._diff(p, d, old, checked)
         if diff.changes == proto.DiffResponse.DIFF_UNKNOWN:
             raise AssertionError("the provider must never answer DIFF_UNKNOWN")
         if diff.changes == proto.DiffResponse.DIFF_NONE:
@@ -487,18 +490,7 @@ class Engine:
                     plan[d.name] = "create"
                     continue
                 checked = self._check(p, d, old.inputs, news)
-                diff = self._rpc(
-                    p,
-                    "Diff",
-                    d.name,
-                    proto.DiffRequest(
-                        id=old.id,
-                        urn=self.urn(d.name),
-                        olds=to_struct(old.outputs),
-                        news=to_struct(checked),
-                        old_inputs=to_struct(old.inputs),
-                    ),
-                )
+                diff = self._diff(p, d, old, checked)
                 if diff.changes == proto.DiffResponse.DIFF_NONE:
                     plan[d.name] = "same"
                 elif diff.replaces:
@@ -544,9 +536,7 @@ class Engine:
 
     def destroy(self) -> None:
         with self._provider() as p:
-            for old in list(self.pending_deletes):
-                self._delete(p, old)
-                self.pending_deletes.remove(old)
+            self._delete_pending(p)
             for r in reversed(list(self.state.values())):
                 self._delete(p, r)
                 del self.state[r.name]

@@ -28,6 +28,14 @@ def provider_calls(engine: Engine) -> list[str]:
     return [c.method for c in engine.calls]
 
 
+def delete_out_of_band(sim: Simulator, channel_id: str) -> None:
+    """Someone deletes the channel in the PingBack dashboard."""
+    response = httpx.delete(
+        f"{sim.url}/api/v1/channels/{channel_id}", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert response.status_code == 200
+
+
 def bot(token: str = TG, **kw: Any) -> Any:
     return channel("bot", "telegram", {"bot_token": Secret(token)}, **kw)
 
@@ -164,7 +172,7 @@ def test_refresh_drops_a_channel_deleted_out_of_band_and_up_recreates_it(
 ) -> None:
     engine.up([bot()])
     cid = engine.state["bot"].id
-    httpx.delete(f"{sim.url}/api/v1/channels/{cid}", headers={"Authorization": f"Bearer {TOKEN}"})
+    delete_out_of_band(sim, cid)
     assert engine.refresh() == {"bot": "deleted"}
     assert engine.state == {}
     assert engine.up([bot()]) == {"bot": "create"}
@@ -176,7 +184,7 @@ def test_update_of_a_channel_deleted_out_of_band_says_refresh(
 ) -> None:
     engine.up([bot()])
     cid = engine.state["bot"].id
-    httpx.delete(f"{sim.url}/api/v1/channels/{cid}", headers={"Authorization": f"Bearer {TOKEN}"})
+    delete_out_of_band(sim, cid)
     with pytest.raises(StepError) as info:
         engine.up([bot(TG_ROTATED)])
     assert info.value.method == "Update"
@@ -193,7 +201,7 @@ def test_destroy_deletes_everything_and_tolerates_already_gone(
 ) -> None:
     engine.up([bot(), channel("w", "widget", {})])
     gone = engine.state["w"].id
-    httpx.delete(f"{sim.url}/api/v1/channels/{gone}", headers={"Authorization": f"Bearer {TOKEN}"})
+    delete_out_of_band(sim, gone)
     sim.clear_log()
     engine.destroy()
     assert sorted(s for _, s in api(sim)) == [200, 404]
