@@ -154,8 +154,11 @@ def checked_inputs(p: ProviderProcess, n: int, version: int = 0) -> list[Any]:
     ]
 
 
-def timed_calls(calls: list[Callable[[], Any]], workers: int = 4) -> tuple[float, list[Any]]:
-    return parallel(len(calls), workers, lambda i: calls[i]())
+def timed_calls(
+    call: Callable[[Any], Any], requests: list[Any], workers: int = 4
+) -> tuple[float, list[Any]]:
+    """``call`` on every prepared request, ``workers`` at a time."""
+    return parallel(len(requests), workers, lambda i: call(requests[i]))
 
 
 # ---- 1, 2, 7: writes --------------------------------------------------------------------
@@ -204,28 +207,23 @@ def bench_overhead(sim: Sim, n: int) -> None:
         cpu_before = cpu_seconds(p.proc.pid)
         measured: dict[str, float] = {}
         measured["create"], made = timed_calls(
-            [
-                lambda i=i: p.stub.Create(proto.CreateRequest(urn=URN, properties=news0[i]))
-                for i in range(n)
-            ]
+            p.stub.Create, [proto.CreateRequest(urn=URN, properties=x) for x in news0]
         )
         olds = [r.properties for r in made]
         ids = [r.id for r in made]
         measured["update"], updated = timed_calls(
+            p.stub.Update,
             [
-                lambda i=i: p.stub.Update(
-                    proto.UpdateRequest(id=ids[i], urn=URN, olds=olds[i], news=news1[i])
-                )
+                proto.UpdateRequest(id=ids[i], urn=URN, olds=olds[i], news=news1[i])
                 for i in range(n)
-            ]
+            ],
         )
         measured["delete"], _ = timed_calls(
+            p.stub.Delete,
             [
-                lambda i=i: p.stub.Delete(
-                    proto.DeleteRequest(id=ids[i], urn=URN, properties=updated[i].properties)
-                )
+                proto.DeleteRequest(id=ids[i], urn=URN, properties=updated[i].properties)
                 for i in range(n)
-            ]
+            ],
         )
         provider_cpu = cpu_seconds(p.proc.pid) - cpu_before
         connections = sim.state()["connections"]
@@ -238,8 +236,8 @@ def bench_overhead(sim: Sim, n: int) -> None:
         diffs = [
             proto.DiffRequest(id=ids[i], urn=URN, olds=olds[i], news=news1[i]) for i in range(n)
         ]
-        check_t, _ = timed_calls([lambda i=i: p.stub.Check(checks[i]) for i in range(n)])
-        diff_t, _ = timed_calls([lambda i=i: p.stub.Diff(diffs[i]) for i in range(n)])
+        check_t, _ = timed_calls(p.stub.Check, checks)
+        diff_t, _ = timed_calls(p.stub.Diff, diffs)
         # our code without the dynamic-provider server in between (same process as the driver)
         sim.reset()
         own = PingBackChannelProvider()
@@ -316,10 +314,7 @@ def bench_latency(sim: Sim, n: int, latency: float = 0.04) -> None:
         grpc_create(p, -1)
         news = checked_inputs(p, n)
         t, _ = timed_calls(
-            [
-                lambda i=i: p.stub.Create(proto.CreateRequest(urn=URN, properties=news[i]))
-                for i in range(n)
-            ]
+            p.stub.Create, [proto.CreateRequest(urn=URN, properties=x) for x in news]
         )
         with httpx.Client(base_url=sim.url, headers={"Authorization": f"Bearer {TOKEN}"}) as c:
             c.get("/api/v1/channels/")
@@ -396,13 +391,13 @@ def bench_refresh(sim: Sim, n: int) -> None:
             )
             for i in range(n)
         ]
-        cold, _ = timed_calls([lambda i=i: p.stub.Read(reads[i]) for i in range(n)], workers=n)
+        cold, _ = timed_calls(p.stub.Read, reads, workers=n)
         time.sleep(2.2)  # let the shared list expire (read window 2 s): the next reads list again
         sim.clear_log()
-        t, results = timed_calls([lambda i=i: p.stub.Read(reads[i]) for i in range(n)], workers=n)
+        t, results = timed_calls(p.stub.Read, reads, workers=n)
         lists = sum(1 for r in sim.requests() if r["method"] == "GET")
         # gRPC cost: the same reads again, answered from the shared list (no API call)
-        grpc_cost, _ = timed_calls([lambda i=i: p.stub.Read(reads[i]) for i in range(n)], workers=n)
+        grpc_cost, _ = timed_calls(p.stub.Read, reads, workers=n)
         assert sum(1 for r in sim.requests() if r["method"] == "GET") == lists
     finally:
         p.close()

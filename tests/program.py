@@ -38,9 +38,9 @@ class EngineMonitor(mocks.MockMonitor):
 
     def RegisterResource(self, request: Any) -> Any:
         if request.type != TYPE_TOKEN:
-            return super().RegisterResource(request)
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
         urn = self.make_urn(request.parent, request.type, request.name)
-        mocks._ensure_event_loop()
+        mocks._ensure_event_loop()  # type: ignore[attr-defined, no-untyped-call]
         inputs = rpc.deserialize_properties(request.object)
         inputs.pop("__provider", None)
         self.registrations.append(request)
@@ -85,7 +85,7 @@ def run_program(
         def capture(name: str, value: Any) -> None:
             exports[name] = value
 
-        pulumi.export = capture  # type: ignore[assignment]
+        pulumi.export = capture
         try:
             runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
             resolved = {}

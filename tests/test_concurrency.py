@@ -49,15 +49,17 @@ def test_100_creates_and_100_deletes_interleaved_with_reads(
 
         with ThreadPoolExecutor(8) as pool:
             creates: list[Future[ResourceState]] = []
-            deletes = []
+            deletes: list[Future[None]] = []
             for i in range(100):
                 creates.append(pool.submit(create, i))
                 if i >= 4:  # deletes start while creates are still running
                     deletes.append(pool.submit(delete, creates[i - 4]))
-            for f in creates[96:]:
-                deletes.append(pool.submit(delete, f))
-            for f in [*creates, *deletes]:
-                f.result()
+            for created in creates[96:]:
+                deletes.append(pool.submit(delete, created))
+            for made in creates:
+                made.result()
+            for deleted in deletes:
+                deleted.result()
 
     log = sim.requests()
     assert sum(r["method"] == "POST" for r in log) == 100

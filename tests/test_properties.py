@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from pulumi_pingback._check import check_inputs
 from pulumi_pingback._diff import decide
-from pulumi_pingback._models import CHANNEL_TYPES, CONFIG_KEYS, validate_channel
+from pulumi_pingback._models import CONFIG_KEYS, validate_channel
+from pulumi_pingback._types import CHANNEL_TYPES
 from pulumi_pingback._unknown import UNKNOWN
 from pulumi_pingback.simulator import Simulator
 
@@ -144,8 +145,8 @@ def test_check_through_the_real_server_never_crashes(
             [
                 channel(
                     "p",
-                    news.get("type"),
-                    news.get("config"),  # type: ignore[arg-type]
+                    news["type"],
+                    news["config"],
                     is_active=news.get("is_active", True),
                 )
             ]

@@ -81,7 +81,7 @@ def test_config_output_is_secret_even_from_plain_inputs() -> Any:
 
 def test_typed_config_classes_are_keyword_only() -> None:
     with pytest.raises(TypeError):
-        TelegramConfig("1:abc")  # type: ignore[misc]
+        TelegramConfig("1:abc")  # type: ignore[call-arg]
     x = XConfig(
         api_key="k", api_secret="s", access_token="1-t", access_token_secret="ts", bearer_token="b"
     )
