@@ -7,8 +7,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ._models import Problem, channel_identity, validate_channel
-from ._models import _check_keys as check_config_keys
+from ._models import Problem, channel_identity, check_config_keys, validate_channel
 from ._unknown import UNKNOWN, contains_unknown, is_unknown, to_wire
 
 __all__ = ["INPUT_KEYS", "check_inputs"]

@@ -559,7 +559,6 @@ class PingBackClient:
         """
         if not exc.maybe_applied:
             raise exc
-        self._wrote()
         try:
             current = next((c for c in self.list(fresh=True) if c.id == channel_id), None)
         except PingBackError:

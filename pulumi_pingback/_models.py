@@ -54,9 +54,6 @@ CONFIG_KEYS: dict[str, tuple[str, ...]] = {
     "x": ("api_key", "api_secret", "access_token", "access_token_secret", "bearer_token"),
 }
 
-# Config keys that are identifiers, not credentials (everything else is treated as secret).
-NON_SECRET_CONFIG_KEYS = frozenset({"phone_number_id", "widget_id"})
-
 NonEmptyStr = Annotated[StrictStr, Field(min_length=1)]
 
 
@@ -133,7 +130,7 @@ def _safe_key(key: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _check_keys(channel_type: str | None, config: Mapping[Any, Any]) -> list[Problem]:
+def check_config_keys(channel_type: str | None, config: Mapping[Any, Any]) -> list[Problem]:
     """Reserved, unknown and empty keys; messages name keys, never values."""
     problems: list[Problem] = []
     allowed = CONFIG_KEYS.get(channel_type or "")
@@ -194,7 +191,7 @@ def _translate(err: Mapping[str, Any], channel_type: str) -> Problem | None:
     path = ".".join(loc) or "config"
     kind = err["type"]
     if path.startswith("config.") and kind in ("missing", "extra_forbidden"):
-        return None  # already reported by _check_keys, with a better message
+        return None  # already reported by check_config_keys, with a better message
     if path == "config.bot_token" and kind == "string_pattern_mismatch":
         return (
             path,
@@ -202,7 +199,7 @@ def _translate(err: Mapping[str, Any], channel_type: str) -> Problem | None:
             "letters, digits, '_' or '-'), as issued by @BotFather; the value given does not",
         )
     if kind == "string_too_short":
-        return None  # empty strings are reported by _check_keys
+        return None  # empty strings are reported by check_config_keys
     if kind in ("string_type",):
         return (path, "must be a string")
     if kind in ("bool_type", "bool_parsing"):
@@ -248,7 +245,7 @@ def validate_channel(data: Mapping[str, Any]) -> tuple[ChannelSpec | None, list[
     if not isinstance(config, Mapping):
         problems.append(("config", "must be an object (a dict of config keys)"))
     else:
-        problems.extend(_check_keys(channel_type, config))
+        problems.extend(check_config_keys(channel_type, config))
 
     if "is_active" in data and not isinstance(data["is_active"], bool):
         problems.append(("is_active", "must be true or false (a boolean, not a string)"))

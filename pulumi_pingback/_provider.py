@@ -41,19 +41,20 @@ if TYPE_CHECKING:
 
 __all__ = ["PingBackChannelProvider", "channel_outputs"]
 
-_SETTINGS = (
-    # (stack config key, environment variable)
-    ("pingback:token", "PINGBACK_TOKEN"),
-    ("pingback:apiUrl", "PINGBACK_API_URL"),
-    ("pingback:timeout", "PINGBACK_TIMEOUT"),
-    ("pingback:maxRetries", "PINGBACK_MAX_RETRIES"),
-)
+_SETTINGS = {
+    # stack config key: environment variable
+    "pingback:token": "PINGBACK_TOKEN",
+    "pingback:apiUrl": "PINGBACK_API_URL",
+    "pingback:timeout": "PINGBACK_TIMEOUT",
+    "pingback:maxRetries": "PINGBACK_MAX_RETRIES",
+}
 
 
-def _setting(config: Mapping[str, Any], key: str, env: str) -> str | None:
+def _setting(config: Mapping[str, Any], key: str) -> str | None:
+    """Stack config first, then the environment variable."""
     value = config.get(key)
     if value is None or value == "":
-        value = os.environ.get(env)
+        value = os.environ.get(_SETTINGS[key])
     return None if value is None or value == "" else str(value)
 
 
@@ -61,10 +62,10 @@ def build_client(config: Mapping[str, Any]) -> PingBackClient:
     """A client from stack config (``pingback:*``), else PINGBACK_* environment variables."""
     from ._client import DEFAULT_API_URL, PingBackClient
 
-    token = _setting(config, "pingback:token", "PINGBACK_TOKEN")
-    url = _setting(config, "pingback:apiUrl", "PINGBACK_API_URL") or DEFAULT_API_URL
-    raw_timeout = _setting(config, "pingback:timeout", "PINGBACK_TIMEOUT")
-    raw_retries = _setting(config, "pingback:maxRetries", "PINGBACK_MAX_RETRIES")
+    token = _setting(config, "pingback:token")
+    url = _setting(config, "pingback:apiUrl") or DEFAULT_API_URL
+    raw_timeout = _setting(config, "pingback:timeout")
+    raw_retries = _setting(config, "pingback:maxRetries")
     try:
         timeout = float(raw_timeout) if raw_timeout is not None else 30.0
     except ValueError:
@@ -104,16 +105,13 @@ def _enable_logging(level: str | None) -> None:
 
 def channel_outputs(channel: Channel) -> dict[str, Any]:
     """A channel's Pulumi outputs. ``config`` holds the user's keys only."""
-    from ._models import channel_identity
-
     outs: dict[str, Any] = {
         "type": channel.type,
         "config": channel.user_config,
         "is_active": channel.is_active,
     }
-    identity = channel_identity(channel.type, channel.config)
-    if identity is not None:
-        outs["identity"] = identity
+    if channel.identity is not None:
+        outs["identity"] = channel.identity
     if channel.business_id is not None:
         outs["business_id"] = channel.business_id
     if channel.created_at is not None:
@@ -158,7 +156,7 @@ class PingBackChannelProvider(ResourceProvider):
         return "PingBackChannelProvider()"
 
     def configure(self, req: ConfigureRequest) -> None:
-        config = {key: req.config.get(key) for key, _ in _SETTINGS}
+        config = {key: req.config.get(key) for key in _SETTINGS}
         _enable_logging(os.environ.get("PINGBACK_LOG_LEVEL"))
         self._install(config)
 

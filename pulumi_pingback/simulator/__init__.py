@@ -95,7 +95,7 @@ class Simulator:
         with self.state.lock:
             return [dict(c, config=dict(c["config"])) for c in self.state.channels.values()]
 
-    def requests(self, *, api_only: bool = True) -> list[dict[str, Any]]:
+    def requests(self) -> list[dict[str, Any]]:
         with self.state.lock:
             return [dict(r) for r in self.state.requests]
 
