@@ -23,6 +23,8 @@ from pydantic import (
     ValidationError,
 )
 
+from ._types import CHANNEL_TYPES, ChannelType
+
 __all__ = [
     "Channel",
     "ChannelSpec",
@@ -36,8 +38,6 @@ __all__ = [
     "split_config",
     "validate_channel",
 ]
-
-from ._types import CHANNEL_TYPES, ChannelType
 
 Problem = tuple[str, str]
 """(property path, reason) — the shape of a Pulumi CheckFailure."""

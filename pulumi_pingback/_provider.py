@@ -110,8 +110,9 @@ def channel_outputs(channel: Channel) -> dict[str, Any]:
         "config": channel.user_config,
         "is_active": channel.is_active,
     }
-    if channel.identity is not None:
-        outs["identity"] = channel.identity
+    identity = channel.identity  # parses the config: once
+    if identity is not None:
+        outs["identity"] = identity
     if channel.business_id is not None:
         outs["business_id"] = channel.business_id
     if channel.created_at is not None:

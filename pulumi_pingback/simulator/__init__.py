@@ -122,10 +122,7 @@ class Simulator:
             return self.state.max_inflight
 
     def clear_log(self) -> None:
-        with self.state.lock:
-            self.state.requests.clear()
-            self.state.connections.clear()
-            self.state.max_inflight = 0
+        self.state.clear_log()
 
     def set_plan(self, plan: str) -> None:
         with self.state.lock:

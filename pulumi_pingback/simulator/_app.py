@@ -84,15 +84,21 @@ class SimState:
     rng: random.Random = field(default_factory=random.Random)
 
     def reset(self) -> None:
+        """Forget channels, webhooks, faults, latency and the log."""
         with self.lock:
             self.channels.clear()
             self.webhooks.clear()
-            self.requests.clear()
             self.faults.clear()
-            self.connections.clear()
-            self.max_inflight = 0
             self.latency = 0.0
             self.rng.seed(self.seed)
+        self.clear_log()
+
+    def clear_log(self) -> None:
+        """Forget the request log, the connections seen and the in-flight peak."""
+        with self.lock:
+            self.requests.clear()
+            self.connections.clear()
+            self.max_inflight = 0
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -401,10 +407,7 @@ def create_app(state: SimState) -> web.Application:
         return _json(200, {"reset": True})
 
     async def sim_clear_log(request: web.Request) -> web.Response:
-        with state.lock:
-            state.requests.clear()
-            state.connections.clear()
-            state.max_inflight = 0
+        state.clear_log()
         return _json(200, {"requests": 0})
 
     app = web.Application(middlewares=[nodelay], client_max_size=1024 * 1024)
