@@ -392,7 +392,7 @@ def bench_refresh(sim: Sim, n: int) -> None:
             for i in range(n)
         ]
         cold, _ = timed_calls(p.stub.Read, reads, workers=n)
-        time.sleep(2.2)  # let the shared list expire (read window 2 s): the next reads list again
+        grpc_create(p, -1)  # a write: the shared list is stale, the next reads list again
         sim.clear_log()
         t, results = timed_calls(p.stub.Read, reads, workers=n)
         lists = sum(1 for r in sim.requests() if r["method"] == "GET")
@@ -419,6 +419,51 @@ def bench_refresh(sim: Sim, n: int) -> None:
         None,
         "",
         None,
+    )
+
+
+def bench_refresh_scaling(sim: Sim, small: int, large: int) -> None:
+    """Refresh cost per channel must not grow with the business: one list, indexed by id."""
+    print(f"3. refresh scaling: {small} vs {large} channels", flush=True)
+    times: dict[int, float] = {}
+    lists: dict[int, int] = {}
+    for n in (small, large):
+        sim.reset()
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        with httpx.Client(base_url=sim.url, headers=headers) as c:
+            ids = [
+                c.post(
+                    "/api/v1/channels/", json={"type": "widget", "config": {"widget_id": f"w{i}"}}
+                ).json()["id"]
+                for i in range(n)
+            ]
+        reads = [
+            proto.ReadRequest(
+                id=cid,
+                urn=URN,
+                properties=to_struct(
+                    {"type": "widget", "config": {"widget_id": f"w{i}"}, "__provider": BLOB}
+                ),
+            )
+            for i, cid in enumerate(ids)
+        ]
+        p = provider(sim)
+        try:
+            p.stub.Check(proto.CheckRequest(urn=URN, olds=to_struct({}), news=to_struct(props(0))))
+            sim.clear_log()
+            times[n], results = timed_calls(p.stub.Read, reads, workers=4)
+            lists[n] = sum(1 for r in sim.requests() if r["method"] == "GET")
+        finally:
+            p.close()
+        assert all(r.id for r in results)
+    per_small, per_large = times[small] / small, times[large] / large
+    row(
+        f"3. refresh of {large} vs {small} channels: time per channel",
+        f"{per_large * 1e6:.0f} us ({lists[large]} lists)",
+        f"{per_small * 1e6:.0f} us ({lists[small]} lists)",
+        per_large / per_small,
+        "linear (<= 1.3x)",
+        per_large / per_small <= 1.3,
     )
 
 
@@ -607,6 +652,7 @@ def main() -> None:
         bench_overhead(sim, n_writes)
         bench_latency(sim, n_latency)
         bench_refresh(sim, n_refresh)
+        bench_refresh_scaling(sim, *((100, 500) if args.quick else (1000, 5000)))
         bench_noop_preview(sim, n_preview)
         bench_state(sim)
         bench_cold_start(sim)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
     AdoptionError,
+    AmbiguousCreateError,
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -21,13 +22,17 @@ from ._exceptions import (
     BadRequestError,
     ChannelValidationError,
     ConfigurationError,
+    IdentityConflictError,
     InternalServerError,
+    InvalidResponseError,
     NotFoundError,
     OutcomeUnknownError,
     PermissionDeniedError,
     PingBackError,
     PlanLimitError,
     RateLimitError,
+    RedirectError,
+    ResponseTooLargeError,
 )
 from ._provider import PingBackChannelProvider
 from ._resource import (
@@ -42,9 +47,14 @@ from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import DEFAULT_API_URL, PingBackClient
-    from ._models import Channel
+    from ._models import Channel, DesiredChannel
 
-_LAZY = {"PingBackClient": "_client", "DEFAULT_API_URL": "_client", "Channel": "_models"}
+_LAZY = {
+    "PingBackClient": "_client",
+    "DEFAULT_API_URL": "_client",
+    "Channel": "_models",
+    "DesiredChannel": "_models",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -63,14 +73,18 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AdoptionError",
+    "AmbiguousCreateError",
     "AuthenticationError",
     "BadRequestError",
     "Channel",
     "ChannelType",
     "ChannelValidationError",
     "ConfigurationError",
+    "DesiredChannel",
+    "IdentityConflictError",
     "InstagramConfig",
     "InternalServerError",
+    "InvalidResponseError",
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
@@ -80,6 +94,8 @@ __all__ = [
     "PingBackError",
     "PlanLimitError",
     "RateLimitError",
+    "RedirectError",
+    "ResponseTooLargeError",
     "TelegramConfig",
     "WhatsAppConfig",
     "XConfig",

@@ -1,129 +1,64 @@
-"""PingBack channels API client (sync, httpx). Knows nothing of Pulumi.
+"""PingBack channels API client (sync, httpx). Knows nothing of Pulumi; raises facts.
 
-- One connection pool per process (:func:`_shared_http`), shared by every client and
-  thread; the token travels per request, never in the pool.
-- The retry policy lives in :meth:`PingBackClient._should_retry` and
-  :meth:`PingBackClient._wait` (tenacity drives the loop).
-- A create whose outcome is unknown (read timeout, connection dropped after sending,
-  500/502/504) is reconciled by listing before it is sent again: no duplicate
-  channel. Any write whose retries run out after an ambiguous attempt is settled by
-  reading the channel back.
-- Reads go through one list: concurrent ``get``/``list`` calls share one request, and a
-  listing is reused for ``read_window`` seconds unless a write completed since it began.
+    client = PingBackClient(token, base_url="https://api.pingback.live")
+    channel = client.create(DesiredChannel("telegram", {"bot_token": "…"}))
+
+- Transport, bounds and the pool: :mod:`._transport`. Retry policy: :mod:`._retry`.
+  Status -> error: :func:`._exceptions.make_status_error`. Reads: :mod:`._listing`.
+- Every request goes through one attempt loop (:meth:`PingBackClient._attempts`).
+- **Creates never guess.** When a POST's outcome is unknown (5xx, answer lost, an
+  unreadable 2xx), the channels are listed over a settle window before anything is sent
+  again; the channel it made is the one new, unclaimed channel that matches what was
+  sent (:mod:`._ledger`). Several matches: :class:`AmbiguousCreateError`, listing them.
+- **Every write is settled**: a PATCH or DELETE whose retries ran out after an attempt
+  that may have landed is read back.
+- **404 is checked**: a DELETE's 404 means "already gone" only once a list shows the
+  channel absent; a PATCH's 404 says whether the list still shows the channel.
+- **One identity, one channel**: a create, identity-changing update or adoption that would
+  bind a bot / number / account another channel holds fails before any write.
 """
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, TypeVar
 
-import httpx
 import tenacity
 from pydantic import ValidationError
 
 from ._exceptions import (
-    AUTH_HELP,
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
+    AdoptionError,
+    AmbiguousCreateError,
     ConfigurationError,
-    InternalServerError,
     NotFoundError,
     OutcomeUnknownError,
-    PermissionDeniedError,
     PingBackError,
-    PlanLimitError,
-    RateLimitError,
-    redact,
 )
-from ._models import Channel
-from ._version import __version__
+from ._ledger import Ledger
+from ._listing import Listing, SharedList, describe_unreadable, unreadable_fields
+from ._models import Channel, DesiredChannel, describe_identity
+from ._retry import RetryPolicy, outcome_unknown
+from ._transport import Answer, Transport
 
-__all__ = ["DEFAULT_API_URL", "PingBackClient"]
+__all__ = ["CHANNELS_PATH", "DEFAULT_API_URL", "PingBackClient"]
 
 DEFAULT_API_URL = "https://api.pingback.live"
 CHANNELS_PATH = "/api/v1/channels/"
+MAX_ANSWER_BYTES = 16 * 2**20
 log = logging.getLogger("pulumi_pingback")
-
-_POOL_LOCK = threading.Lock()
-_POOL: httpx.Client | None = None
+T = TypeVar("T")
 
 
-def _shared_http() -> httpx.Client:
-    """The process-wide connection pool (thread-safe; created once, lazily)."""
-    global _POOL
-    if _POOL is None:
-        with _POOL_LOCK:
-            if _POOL is None:
-                _POOL = httpx.Client(
-                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-                    follow_redirects=False,
-                    trust_env=False,
-                )
-    return _POOL
-
-
-def _secret_strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            yield from _secret_strings(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            yield from _secret_strings(v)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-def _outcome_unknown(exc: BaseException) -> bool:
-    """A write that may or may not have happened.
-
-    503 says the request was not processed; 500/502/504 and a lost answer say nothing.
-    """
-    if isinstance(exc, InternalServerError):
-        return exc.status_code != 503
-    return isinstance(exc, APIConnectionError) and exc.sent
-
-
-class _Flight:
-    def __init__(self, generation: int) -> None:
-        self.generation = generation
-        self.started = time.monotonic()
-        self.done = threading.Event()
-        self.result: list[Channel] | None = None
-        self.error: BaseException | None = None
+def _channel_path(channel_id: str) -> str:
+    return f"{CHANNELS_PATH}{channel_id}"
 
 
 class PingBackClient:
-    """A client for PingBack's channels endpoints.
-
-    Thread-safe; cheap to construct (the connection pool is shared per process).
-    """
+    """A client for PingBack's channels endpoints. Thread-safe; one per provider process."""
 
     def __init__(
         self,
@@ -136,35 +71,33 @@ class PingBackClient:
         max_retry_after: float = 60.0,
         backoff_initial: float = 0.5,
         backoff_max: float = 8.0,
-        read_window: float = 2.0,
+        read_window: float = 30.0,
+        settle_window: float | None = None,
+        deadline: float | None = None,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(
-                "pingback:apiUrl must start with http:// or https:// "
-                f"(e.g. {DEFAULT_API_URL}); set it with `pulumi config set pingback:apiUrl <url>`"
+                f"the API URL must start with http:// or https:// (e.g. {DEFAULT_API_URL})"
             )
         if timeout <= 0 or connect_timeout <= 0:
-            raise ConfigurationError("pingback:timeout must be a positive number of seconds")
+            raise ConfigurationError("the timeout must be a positive number of seconds")
         if max_retries < 0:
-            raise ConfigurationError("pingback:maxRetries must be 0 or more")
-        self._token = token or None
-        self.base_url = base_url.rstrip("/")
-        self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
-        self.max_retries = max_retries
-        self.max_retry_after = max_retry_after
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
-        self.read_window = read_window
+            raise ConfigurationError("max_retries must be 0 or more")
+        self.transport = Transport(
+            token,
+            base_url=base_url,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            deadline=deadline if deadline is not None else 2 * timeout,
+            max_bytes=max_answer_bytes,
+        )
+        self.policy = RetryPolicy(max_retries, max_retry_after, backoff_initial, backoff_max)
+        self.settle_window = settle_window if settle_window is not None else timeout
+        self.ledger = Ledger()
+        self.reads = SharedList(self._list_now, window=read_window)
         self._lock = threading.Lock()
-        self._write_generation = 0
-        self._flight: _Flight | None = None
-        self.stats: dict[str, int] = {
-            "requests": 0,
-            "retries": 0,
-            "reconciled": 0,
-            "lists": 0,
-            "list_shared": 0,
-        }
+        self.stats: dict[str, int] = {"retries": 0, "reconciled": 0, "settle_lists": 0}
 
     def __repr__(self) -> str:
         return f"PingBackClient(base_url={self.base_url!r})"
@@ -172,173 +105,36 @@ class PingBackClient:
     def __reduce__(self) -> Any:
         raise TypeError("PingBackClient holds a token and is never pickled")
 
-    def _count(self, key: str, n: int = 1) -> None:
+    @property
+    def base_url(self) -> str:
+        return self.transport.base_url
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Requests, retries, lists and reconciliations so far (for tests and benchmarks)."""
         with self._lock:
-            self.stats[key] = self.stats.get(key, 0) + n
+            return {**self.stats, **self.reads.stats, "requests": self.transport.requests}
 
-    # ---- transport --------------------------------------------------------------------
+    def _count(self, key: str) -> None:
+        with self._lock:
+            self.stats[key] += 1
 
-    def _send(
-        self, method: str, path: str, *, json: Any = None, secrets: Iterable[str] = ()
-    ) -> Any:
-        """One HTTP request; raises the mapped PingBackError. No retries here."""
-        if not self._token:
-            raise ConfigurationError(f"no PingBack API token: {AUTH_HELP}")
-        headers = {
-            "Authorization": f"Bearer {self._token}",
-            "Accept": "application/json",
-            "User-Agent": f"pulumi-pingback/{__version__}",
-        }
-        self._count("requests")
-        try:
-            response = _shared_http().request(
-                method, self.base_url + path, json=json, headers=headers, timeout=self.timeout
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
-            raise cls(
-                f"could not connect to PingBack at {self.base_url} ({type(exc).__name__}); "
-                "check pingback:apiUrl and your network, then run the command again",
-                method=method,
-                path=path,
-                sent=False,
-            ) from None
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                f"PingBack did not answer {method} {path} within {self.timeout.read:g} s "
-                f"({type(exc).__name__}); raise pingback:timeout or try again",
-                method=method,
-                path=path,
-            ) from None
-        except httpx.TransportError as exc:
-            raise APIConnectionError(
-                f"the connection to PingBack broke during {method} {path} ({type(exc).__name__}); "
-                "try again",
-                method=method,
-                path=path,
-            ) from None
-        log.debug("%s %s -> %s", method, path, response.status_code)
-        if response.status_code >= 400:
-            raise self._status_error(method, path, response, [self._token, *secrets])
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise APIStatusError(
-                f"PingBack answered {method} {path} with a body that is not JSON",
-                status_code=response.status_code,
-                method=method,
-                path=path,
-            ) from None
+    # ---- the one attempt loop --------------------------------------------------------------
 
-    def _status_error(
-        self, method: str, path: str, response: httpx.Response, secrets: list[str]
-    ) -> APIStatusError:
-        status = response.status_code
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = {"detail": response.text[:500]}
-        server_msg = ""
-        if isinstance(body, dict):
-            for key in ("message", "detail", "error"):
-                if isinstance(body.get(key), str) and body[key]:
-                    server_msg = body[key]
-                    break
-        elif isinstance(body, str):
-            server_msg = body
-        server_msg = redact(server_msg, secrets)[:500]
-        if isinstance(body, dict):
-            body = {
-                k: (redact(v, secrets) if isinstance(v, str) else v)
-                for k, v in body.items()
-                if isinstance(v, str | int | float | bool) or v is None
-            }
-        else:
-            body = {"detail": server_msg}
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        said = f": {server_msg.rstrip('.')}" if server_msg else ""
-        where = f"{method} {path}"
-        kw: dict[str, Any] = {
-            "status_code": status,
-            "method": method,
-            "path": path,
-            "body": body,
-            "retry_after": retry_after,
-        }
-        if status == 400:
-            return BadRequestError(
-                f"PingBack refused the channel (400){said}. Fix the channel's inputs "
-                "(required config fields by type are in the README) and run again",
-                **kw,
-            )
-        if status == 401:
-            return AuthenticationError(
-                f"PingBack rejected the API token (401){said}. The token is missing, wrong or "
-                f"revoked: {AUTH_HELP}",
-                **kw,
-            )
-        if status == 402:
-            plan = body.get("plan", "?")
-            feature = body.get("feature", "?")
-            if body.get("error") == "limit_exceeded" or "current" in body:
-                detail = (
-                    f"the {plan} plan is at its limit for {feature} "
-                    f"({body.get('current', '?')}/{body.get('limit', '?')})"
-                )
-                fix = (
-                    "delete a channel, or upgrade the plan. If this create is part of a "
-                    "replacement, Pulumi creates the new channel before deleting the old one: "
-                    "set `delete_before_replace=True` in this resource's ResourceOptions"
-                )
-            else:
-                detail = f"the {plan} plan does not include {feature}"
-                fix = "upgrade the PingBack plan (Free allows only `widget` channels)"
-            return PlanLimitError(f"PingBack plan limit (402): {detail}{said}. To fix: {fix}", **kw)
-        if status == 403:
-            return PermissionDeniedError(
-                f"PingBack refused {where} (403){said}. Only the business owner may manage "
-                "channels: use the owner's API token for pingback:token",
-                **kw,
-            )
-        if status == 404:
-            return NotFoundError(f"PingBack has no such channel (404): {where}", **kw)
-        if status == 429:
-            wait = f"; it asked to wait {retry_after:g} s" if retry_after is not None else ""
-            return RateLimitError(
-                f"PingBack is rate limiting requests (429){wait}{said}. Retries ran out: "
-                "wait, then run the command again (or raise pingback:maxRetries)",
-                **kw,
-            )
-        if status >= 500:
-            return InternalServerError(
-                f"PingBack failed on {where} ({status}){said}. It was retried; try again later",
-                **kw,
-            )
-        return APIStatusError(f"PingBack answered {where} with {status}{said}", **kw)
+    def _attempts(self, method: str, attempt: Callable[[bool], T]) -> T:
+        """``attempt(ambiguous_so_far)`` until it returns or the retry policy says stop.
 
-    # ---- retry policy (the only place it is decided) ------------------------------------
+        The error finally raised has ``maybe_applied`` set when any attempt of a write may
+        have landed.
+        """
+        if not self.transport.has_token:
+            raise ConfigurationError("no PingBack API token was given")
+        ambiguous = False
 
-    def _should_retry(self, exc: BaseException, method: str) -> bool:
-        if isinstance(exc, RateLimitError):
-            return exc.retry_after is None or exc.retry_after <= self.max_retry_after
-        if isinstance(exc, InternalServerError):
-            return exc.status_code in (500, 502, 503, 504)
-        # Transport failures: GET/PATCH/DELETE are idempotent; a POST that may have
-        # reached the server is sent again only after create() reconciled by listing.
-        return isinstance(exc, APIConnectionError)
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            return self.policy.wait(exc, state.attempt_number)
 
-    def _wait(self, retry_state: tenacity.RetryCallState) -> float:
-        exc = retry_state.outcome.exception() if retry_state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        if isinstance(retry_after, float | int) and retry_after >= 0:
-            return min(float(retry_after), self.max_retry_after)
-        n = retry_state.attempt_number - 1
-        base: float = min(self.backoff_initial * (2**n), self.backoff_max)
-        return base * (1 - 0.25 * random.random())  # jitter: 75%..100% of the step
-
-    def _retrying(self, method: str) -> tenacity.Retrying:
         def before_sleep(state: tenacity.RetryCallState) -> None:
             self._count("retries")
             exc = state.outcome.exception() if state.outcome else None
@@ -349,242 +145,305 @@ class PingBackClient:
                 state.attempt_number,
             )
 
-        return tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.max_retries + 1),
-            retry=tenacity.retry_if_exception(lambda e: self._should_retry(e, method)),
-            wait=self._wait,
-            before_sleep=before_sleep,
-            reraise=True,
-        )
-
-    def _request(
-        self, method: str, path: str, *, json: Any = None, secrets: Iterable[str] = ()
-    ) -> Any:
-        secrets = list(secrets)
-        maybe_applied = False
         try:
-            for attempt in self._retrying(method):
-                with attempt:
+            for trial in tenacity.Retrying(
+                stop=tenacity.stop_after_attempt(self.policy.max_retries + 1),
+                retry=tenacity.retry_if_exception(lambda e: self.policy.should_retry(method, e)),
+                wait=wait,
+                before_sleep=before_sleep,
+                reraise=True,
+            ):
+                with trial:
                     try:
-                        return self._send(method, path, json=json, secrets=secrets)
+                        return attempt(ambiguous)
                     except PingBackError as exc:
-                        maybe_applied = maybe_applied or _outcome_unknown(exc)
+                        ambiguous = ambiguous or outcome_unknown(method, exc)
                         raise
         except PingBackError as exc:
-            exc.maybe_applied = maybe_applied
+            exc.maybe_applied = exc.maybe_applied or ambiguous
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    # ---- reads ----------------------------------------------------------------------------
+    def _send(
+        self, method: str, path: str, body: Any = None, secrets: list[str] | None = None
+    ) -> Answer:
+        return self.transport.send(method, path, json_body=body, secrets=secrets or ())
 
-    def _list_now(self) -> list[Channel]:
-        self._count("lists")
-        data = self._request("GET", CHANNELS_PATH)
-        if not isinstance(data, list):
-            raise APIStatusError(
-                "PingBack's channel list was not a JSON array", status_code=200, path=CHANNELS_PATH
-            )
-        return [_channel(item) for item in data if isinstance(item, dict)]
+    # ---- reads ------------------------------------------------------------------------------
+
+    def _list_now(self) -> Listing:
+        listing = self._attempts("GET", lambda _: Listing.parse(self._send("GET", CHANNELS_PATH)))
+        self.ledger.observe(listing)
+        return listing
+
+    def listing(self, *, fresh: bool = False) -> Listing:
+        """Every channel of the business, indexed by id (shared; see :class:`SharedList`)."""
+        return self.reads.get(fresh=fresh)
 
     def list(self, *, fresh: bool = False) -> list[Channel]:
-        """Every channel of the business.
+        """Every readable channel of the business."""
+        return list(self.listing(fresh=fresh).channels.values())
 
-        Concurrent callers share one request; a listing that began after the last
-        completed write and less than ``read_window`` seconds ago is reused.
+    def get(self, channel_id: str, *, fresh: bool = False) -> Channel | None:
+        """One channel by id (by listing: the API has no GET of one channel), or None.
+
+        Raises InvalidResponseError when PingBack lists it in a form that cannot be read.
         """
-        with self._lock:
-            flight = self._flight
-            usable = (
-                not fresh
-                and flight is not None
-                and flight.generation == self._write_generation
-                and flight.error is None
-                and (
-                    not flight.done.is_set() or time.monotonic() - flight.started < self.read_window
-                )
-            )
-            if usable:
-                assert flight is not None
-                self.stats["list_shared"] += 1
-                leader = False
-            else:
-                flight = _Flight(self._write_generation)
-                self._flight = flight
-                leader = True
-        if leader:
+        listing = self.listing(fresh=fresh)
+        channel = listing.channels.get(channel_id)
+        if channel is None:
+            unreadable = describe_unreadable(channel_id, listing)
+            if unreadable is not None:
+                raise unreadable
+        return channel
+
+    def _ensure_baseline(self) -> None:
+        if not self.ledger.has_baseline:
+            self.listing()
+
+    # ---- create -----------------------------------------------------------------------------
+
+    def create(self, desired: DesiredChannel, *, guard: bool = True) -> Channel:
+        """POST a channel. Never creates a duplicate and never returns another's channel."""
+        with self.ledger.one_at_a_time(desired):
+            self._ensure_baseline()  # one list per process: "what existed before"
+            identity = desired.identity if guard else None
+            with self.ledger.binding(identity):
+                channel = self._create(desired)
+            self.ledger.wrote(channel)
+            self.ledger.claim(channel.id)
+            return channel
+
+    def _create(self, desired: DesiredChannel) -> Channel:
+        body, secrets = desired.body(), desired.secrets()
+        first_ambiguous: list[datetime] = []
+
+        def attempt(ambiguous: bool) -> Channel:
+            if ambiguous:
+                found = self._settle_create(desired, first_ambiguous[0])
+                if found is not None:
+                    return found
+            sent_at = datetime.now(timezone.utc)
             try:
-                flight.result = self._list_now()
-            except BaseException as exc:
-                flight.error = exc
+                answer = self._send("POST", CHANNELS_PATH, body, secrets)
+                return _created(answer, desired)
+            except PingBackError as exc:
+                if outcome_unknown("POST", exc) and not first_ambiguous:
+                    first_ambiguous.append(sent_at)
                 raise
             finally:
-                flight.done.set()
-        else:
-            flight.done.wait()
-            if flight.error is not None:
-                raise flight.error
-        assert flight.result is not None
-        return list(flight.result)
+                self.reads.wrote()
 
-    def get(self, channel_id: str) -> Channel | None:
-        """One channel by id (by listing: the API has no GET of one channel), or None."""
-        for channel in self.list():
-            if channel.id == channel_id:
-                return channel
-        return None
-
-    # ---- writes ---------------------------------------------------------------------------
-
-    def _wrote(self) -> None:
-        with self._lock:
-            self._write_generation += 1
-            self._flight = None
-
-    def create(
-        self, channel_type: str, config: Mapping[str, Any], is_active: bool = True
-    ) -> Channel:
-        """POST a channel. Never creates a duplicate when an attempt's outcome is unknown."""
-        body = {"type": channel_type, "config": dict(config), "is_active": is_active}
-        secrets = list(_secret_strings(config))
-        ambiguous_since: datetime | None = None
         try:
-            for attempt in self._retrying("POST"):
-                with attempt:
-                    if ambiguous_since is not None:
-                        found = self._find_created(channel_type, config, ambiguous_since)
-                        if found is not None:
-                            self._count("reconciled")
-                            return found
-                    sent_at = datetime.now(timezone.utc)
-                    try:
-                        data = self._send("POST", CHANNELS_PATH, json=body, secrets=secrets)
-                    except PingBackError as exc:
-                        if _outcome_unknown(exc):
-                            ambiguous_since = ambiguous_since or sent_at
-                        raise
-                    finally:
-                        self._wrote()
-                    return _channel(data)
-        except PingBackError:
-            if ambiguous_since is None:
-                raise  # every attempt was answered: nothing was created
-            try:
-                found = self._find_created(channel_type, config, ambiguous_since)
-            except PingBackError:
-                raise OutcomeUnknownError(
-                    f"creating the {channel_type} channel timed out or failed after it was sent, "
-                    "and PingBack could not be listed to check whether it exists. Before running "
-                    f"`pulumi up` again, look for a new {channel_type} channel in PingBack: delete "
-                    "it, or adopt it with adopt_id='<its id>'",
-                    method="POST",
-                    path=CHANNELS_PATH,
-                ) from None
-            if found is not None:
-                self._count("reconciled")
-                return found
+            return self._attempts("POST", attempt)
+        except (OutcomeUnknownError, ConfigurationError):
             raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        except PingBackError as exc:
+            if not first_ambiguous:
+                raise  # every attempt was answered: nothing was created
+            found = self._settle_create(desired, first_ambiguous[0], last=exc)
+            if found is not None:
+                return found
+            exc.maybe_applied = False
+            exc.message += (
+                f" (no new {desired.type} channel appeared within {self.settle_window:g} s "
+                "of the last attempt)"
+            )
+            raise
 
-    def _find_created(
-        self, channel_type: str, config: Mapping[str, Any], since: datetime
+    def _settle_create(
+        self, desired: DesiredChannel, since: datetime, last: PingBackError | None = None
     ) -> Channel | None:
-        """The channel an ambiguous POST made, if any: same type and config, newest first."""
-        earliest = since - timedelta(minutes=10)  # tolerate clock skew with the server
-        candidates = []
-        for channel in self.list(fresh=True):
-            if channel.type != channel_type or channel.user_config != dict(config):
-                continue
-            created = _parse_time(channel.created_at)
-            if created is not None and created < earliest:
-                continue
-            candidates.append((created or since, channel))
-        if not candidates:
-            return None
-        candidates.sort(key=lambda pair: pair[0])
-        return candidates[-1][1]
+        """After an ambiguous POST: the channel it made, looking over the settle window.
+
+        None when no new matching channel appeared in the window; AmbiguousCreateError when
+        several did; OutcomeUnknownError when the channels cannot be listed.
+        """
+        sent = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        end = time.monotonic() + self.settle_window
+        pause = 0.25
+        while True:
+            self._count("settle_lists")
+            try:
+                listing = self.listing(fresh=True)
+            except PingBackError as exc:
+                raise OutcomeUnknownError(
+                    f"a create of a {desired.type} channel was sent at {sent} and its outcome is "
+                    f"unknown ({type(last or exc).__name__}); listing the channels to check failed "
+                    f"too: {exc.message}",
+                    channel_type=desired.type,
+                    sent_at=sent,
+                ) from None
+            found = self.ledger.candidates(listing, desired)
+            if len(found) == 1:
+                self._count("reconciled")
+                log.info(
+                    "an ambiguous create of a %s channel landed: %s", desired.type, found[0].id
+                )
+                return found[0]
+            if len(found) > 1:
+                ids = [c.id for c in found]
+                raise AmbiguousCreateError(
+                    f"a create of a {desired.type} channel was sent at {sent} and its outcome is "
+                    f"unknown; {len(ids)} new channels match it: {', '.join(ids)}",
+                    channel_type=desired.type,
+                    sent_at=sent,
+                    candidates=ids,
+                )
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            time.sleep(min(pause, left))
+            pause *= 2
+
+    # ---- adopt, update, delete ----------------------------------------------------------------
+
+    def adopt(self, channel_id: str, desired: DesiredChannel) -> Channel:
+        """Take an existing channel: check it is the declared kind of thing, then PATCH it."""
+        existing = self.get(channel_id)
+        if existing is None:
+            raise AdoptionError(
+                f"PingBack has no channel {channel_id} in this business",
+                channel_id=channel_id,
+                reason="missing",
+            )
+        if self.ledger.is_claimed(channel_id):
+            raise AdoptionError(
+                f"channel {channel_id} was already created or adopted by another resource "
+                "in this deployment",
+                channel_id=channel_id,
+                reason="taken",
+            )
+        if existing.type != desired.type:
+            raise AdoptionError(
+                f"channel {channel_id} is a {existing.type} channel, not {desired.type}",
+                channel_id=channel_id,
+                reason="mismatch",
+            )
+        have, want = existing.identity, desired.identity
+        if have is not None and want is not None and have != want:
+            raise AdoptionError(
+                f"channel {channel_id} is bound to the {describe_identity(have)}, not the "
+                f"{describe_identity(want)} declared",
+                channel_id=channel_id,
+                reason="mismatch",
+            )
+        with self.ledger.binding(want, exclude=[channel_id]):
+            channel = self._patch(channel_id, desired)
+        self.ledger.claim(channel_id)
+        return channel
 
     def update(
-        self, channel_id: str, channel_type: str, config: Mapping[str, Any], is_active: bool
+        self, channel_id: str, desired: DesiredChannel, *, old_identity: str | None = None
     ) -> Channel:
-        """PATCH a channel with its full declared state."""
-        body = {"type": channel_type, "config": dict(config), "is_active": is_active}
+        """PATCH a channel with its full declared state.
+
+        When the declared identity differs from ``old_identity`` the identity guard runs
+        first (it needs the process's one list).
+        """
+        new_identity = desired.identity
+        if new_identity is not None and new_identity != old_identity:
+            self._ensure_baseline()
+            with self.ledger.binding(new_identity, exclude=[channel_id]):
+                return self._patch(channel_id, desired)
+        return self._patch(channel_id, desired)
+
+    def _patch(self, channel_id: str, desired: DesiredChannel) -> Channel:
+        path = _channel_path(channel_id)
+        body, secrets = desired.body(), desired.secrets()
         try:
-            data = self._request(
-                "PATCH",
-                f"{CHANNELS_PATH.rstrip('/')}/{channel_id}",
-                json=body,
-                secrets=_secret_strings(config),
-            )
+            answer = self._attempts("PATCH", lambda _: self._send("PATCH", path, body, secrets))
+        except NotFoundError as exc:
+            self.reads.wrote()
+            exc.listed = channel_id in self.listing(fresh=True).ids
+            raise
         except PingBackError as exc:
+            self.reads.wrote()
             current = self._settle(exc, channel_id)
-            if (
-                current is not None
-                and current.type == channel_type
-                and current.user_config == dict(config)
-                and current.is_active == is_active
-            ):
+            if current is not None and desired.matches(current):
+                self.ledger.wrote(current)
                 return current  # the PATCH landed; only its answer was lost
             raise
-        finally:
-            self._wrote()
-        if isinstance(data, dict) and "id" in data and "type" in data:
-            return _channel(data)
-        found = self.get(channel_id)  # the docs show no PATCH response: read it back
-        if found is None:
-            raise NotFoundError(
-                f"PingBack has no such channel (404): {channel_id}",
-                status_code=404,
-                method="PATCH",
-            )
-        return found
+        self.reads.wrote()
+        channel = _patched(answer, channel_id)
+        if channel is None:  # no readable channel in the answer: read it back
+            channel = self.get(channel_id, fresh=True)
+            if channel is None or not desired.matches(channel):
+                state = "is gone" if channel is None else "does not hold the declared state"
+                raise answer.invalid(f"{answer.describe()}, and the channel {state}")
+        self.ledger.wrote(channel)
+        return channel
 
     def delete(self, channel_id: str) -> bool:
-        """DELETE a channel. Returns False when it was already gone (404 is not an error)."""
+        """DELETE a channel. False when a list confirms it was already gone."""
+        path = _channel_path(channel_id)
         try:
-            self._request("DELETE", f"{CHANNELS_PATH.rstrip('/')}/{channel_id}")
-        except NotFoundError:
+            self._attempts("DELETE", lambda _: self._send("DELETE", path))
+        except NotFoundError as exc:
+            self.reads.wrote()
+            listing = self.listing(fresh=True)  # a 404 on the list itself says: wrong URL
+            if channel_id in listing.ids:
+                exc.listed = True
+                raise
+            self.ledger.deleted(channel_id)
             return False
         except PingBackError as exc:
+            self.reads.wrote()
             if self._settle(exc, channel_id) is None:
+                self.ledger.deleted(channel_id)
                 return True  # the DELETE landed; only its answer was lost
             raise
-        finally:
-            self._wrote()
+        self.reads.wrote()
+        self.ledger.deleted(channel_id)
         return True
 
     def _settle(self, exc: PingBackError, channel_id: str) -> Channel | None:
-        """After a write's retries ran out with its outcome unknown: the channel as it is now.
+        """After a write failed with its outcome unknown: the channel as it is now.
 
         Re-raises ``exc`` when no attempt can have landed, or when it cannot be read back.
         """
         if not exc.maybe_applied:
             raise exc
         try:
-            current = next((c for c in self.list(fresh=True) if c.id == channel_id), None)
+            listing = self.listing(fresh=True)
         except PingBackError:
             raise exc from None
+        if channel_id in listing.malformed:
+            raise exc
         self._count("reconciled")
-        return current
+        return listing.channels.get(channel_id)
 
 
-def _channel(data: Any) -> Channel:
-    """A channel from a response; a malformed one never echoes its (secret) content."""
+def _created(answer: Answer, desired: DesiredChannel) -> Channel:
+    data = answer.json()
+    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+        raise answer.invalid(f"{answer.describe()}, not a channel with an id")
     try:
         return Channel.model_validate(data)
     except ValidationError as exc:
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-        raise APIStatusError(
-            f"PingBack answered with a channel this provider cannot read (fields: "
-            f"{', '.join(fields) or '?'}); please report it",
-            status_code=200,
-        ) from None
+        # It has an id: the channel exists. Never send the create again; take the
+        # declared state for the fields that cannot be read.
+        log.debug(
+            "created channel %s has unreadable fields: %s", data["id"], unreadable_fields(exc)
+        )
+        return Channel(
+            id=data["id"],
+            type=desired.type,
+            config=dict(desired.config),
+            is_active=desired.is_active,
+            business_id=data["business_id"] if isinstance(data.get("business_id"), str) else None,
+        )
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
+def _patched(answer: Answer, channel_id: str) -> Channel | None:
+    """The channel in a PATCH answer, or None when the answer holds none (read it back)."""
+    try:
+        data = answer.json()
+    except PingBackError:
+        return None
+    if not isinstance(data, dict) or data.get("id") != channel_id:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return Channel.model_validate(data)
+    except ValidationError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -1,29 +1,35 @@
 """Every error this package raises, in one place.
 
-    PingBackError                     base class; catch this to catch everything
-    ├── ConfigurationError            no token, bad apiUrl/timeout/maxRetries (nothing was sent)
-    ├── ChannelValidationError        declared inputs refused locally (nothing was sent)
-    ├── AdoptionError                 `adopt_id` names no channel, or one of another type
-    ├── APIConnectionError            PingBack could not be reached (transport failure)
-    │   └── APITimeoutError           it did not answer in time
-    │       └── OutcomeUnknownError   a create may or may not have happened
-    └── APIStatusError                PingBack answered with an error status
-        ├── BadRequestError           400
-        ├── AuthenticationError       401
-        ├── PlanLimitError            402 (limit_exceeded / feature_locked)
-        ├── PermissionDeniedError     403
-        ├── NotFoundError             404
-        ├── RateLimitError            429
-        └── InternalServerError       5xx
+    PingBackError                       base class; catch this to catch everything
+    ├── ConfigurationError              no token, bad apiUrl/timeout/maxRetries (nothing was sent)
+    ├── ChannelValidationError          declared inputs refused locally (nothing was sent)
+    ├── AdoptionError                   `adopt_id` cannot be honoured (nothing was written)
+    ├── IdentityConflictError           the bot / number / account is another channel's
+    ├── OutcomeUnknownError             a create was sent and whether it landed is unknown
+    │   └── AmbiguousCreateError        several new channels could be the one it made
+    ├── APIConnectionError              PingBack could not be reached (transport failure)
+    │   └── APITimeoutError             it did not answer in time (or not within the deadline)
+    ├── InvalidResponseError            a 2xx answer this client cannot read
+    │   └── ResponseTooLargeError       an answer over the size cap
+    └── APIStatusError                  PingBack answered with a non-2xx status
+        ├── RedirectError               3xx (never followed)
+        ├── BadRequestError             400
+        ├── AuthenticationError         401
+        ├── PlanLimitError              402 (limit_exceeded / feature_locked)
+        ├── PermissionDeniedError       403
+        ├── NotFoundError               404
+        ├── RateLimitError              429
+        └── InternalServerError         5xx
 
-Rule for every message: say what happened and what to do next, and never carry a
-token, a channel credential or the request body. Server messages are passed through
-:func:`redact` with every secret of the request before they are quoted.
+The client raises *facts*: what was asked, what came back. Advice on what to run next
+is added once, by the provider (:mod:`pulumi_pingback._diagnostics`), into
+:attr:`PingBackError.advice`. No message ever carries a token, a channel credential or
+a request body; server text is quoted only after redaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -31,43 +37,44 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AdoptionError",
+    "AmbiguousCreateError",
     "AuthenticationError",
     "BadRequestError",
     "ChannelValidationError",
     "ConfigurationError",
+    "IdentityConflictError",
     "InternalServerError",
+    "InvalidResponseError",
     "NotFoundError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
     "PingBackError",
     "PlanLimitError",
     "RateLimitError",
-    "redact",
+    "RedirectError",
+    "ResponseTooLargeError",
+    "make_status_error",
 ]
 
-AUTH_HELP = (
-    "set the API token as a secret with `pulumi config set --secret pingback:token <token>` "
-    "or export PINGBACK_TOKEN"
-)
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of every secret (4+ characters) in ``text`` with ``[secret]``."""
-    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "[secret]")
-    return text
+Redactor = Callable[[str], str]
 
 
 class PingBackError(Exception):
     """Base class of every error raised by pulumi_pingback."""
 
     maybe_applied: bool = False
-    """True when a write may have taken effect although it failed (some attempt's answer
-    was lost). Set by the client on the error it finally raises."""
+    """True when a write may have taken effect although it failed (an attempt's answer was
+    lost or unreadable). Set by the client on the error it finally raises."""
+
+    advice: str = ""
+    """What to do next; added by the provider, never by the client."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.advice}" if self.advice else self.message
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
@@ -80,14 +87,54 @@ class ConfigurationError(PingBackError):
 class ChannelValidationError(PingBackError):
     """The declared channel inputs were refused before any API call."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        self.problems = problems
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = list(problems)
         lines = "\n".join(f"  - {prop}: {reason}" for prop, reason in problems)
         super().__init__(f"invalid PingBack channel inputs:\n{lines}")
 
 
 class AdoptionError(PingBackError):
-    """`adopt_id` could not be honoured."""
+    """`adopt_id` cannot be honoured; nothing was written.
+
+    ``reason``: ``missing`` (no such channel), ``mismatch`` (another type or identity),
+    ``taken`` (another resource manages it), ``replace`` (a replacement would need another
+    channel).
+    """
+
+    def __init__(self, message: str, *, channel_id: str, reason: str) -> None:
+        self.channel_id = channel_id
+        self.reason = reason
+        super().__init__(message)
+
+
+class IdentityConflictError(PingBackError):
+    """Another channel of the business is bound to the same bot, number or account."""
+
+    def __init__(self, message: str, *, identity: str, other_id: str | None) -> None:
+        self.identity = identity
+        self.other_id = other_id  # None: another create in this process holds it
+        super().__init__(message)
+
+
+class OutcomeUnknownError(PingBackError):
+    """A create was sent, and whether PingBack made the channel could not be established."""
+
+    maybe_applied = True
+
+    def __init__(self, message: str, *, channel_type: str, sent_at: str) -> None:
+        self.channel_type = channel_type
+        self.sent_at = sent_at
+        super().__init__(message)
+
+
+class AmbiguousCreateError(OutcomeUnknownError):
+    """After an ambiguous create, more than one new channel matches what was sent."""
+
+    def __init__(
+        self, message: str, *, channel_type: str, sent_at: str, candidates: Sequence[str]
+    ) -> None:
+        self.candidates = list(candidates)
+        super().__init__(message, channel_type=channel_type, sent_at=sent_at)
 
 
 class APIConnectionError(PingBackError):
@@ -104,15 +151,25 @@ class APIConnectionError(PingBackError):
 
 
 class APITimeoutError(APIConnectionError):
-    """PingBack did not answer within the configured timeout."""
+    """PingBack did not answer within the timeout, or did not finish within the deadline."""
 
 
-class OutcomeUnknownError(APITimeoutError):
-    """A create was sent, its answer never came, and reconciling by listing failed too."""
+class InvalidResponseError(PingBackError):
+    """PingBack answered 2xx with something this client cannot read (HTML, no id, ...)."""
+
+    def __init__(self, message: str, *, status_code: int, method: str, path: str) -> None:
+        self.status_code = status_code
+        self.method = method
+        self.path = path
+        super().__init__(message)
+
+
+class ResponseTooLargeError(InvalidResponseError):
+    """An answer larger than the client's cap; reading stopped there."""
 
 
 class APIStatusError(PingBackError):
-    """PingBack answered with an error status."""
+    """PingBack answered with a non-2xx status."""
 
     status_code: int = 0
 
@@ -124,15 +181,23 @@ class APIStatusError(PingBackError):
         method: str = "",
         path: str = "",
         body: Any = None,
+        server_message: str = "",
         retry_after: float | None = None,
     ) -> None:
         self.status_code = status_code
         self.method = method
         self.path = path
-        # The *response* body (already redacted by the client), never the request body.
+        # The *response* body's scalar fields, redacted; never the request body.
         self.body = body
+        self.server_message = server_message
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class RedirectError(APIStatusError):
+    """3xx: PingBack (or a proxy) redirected; the client never follows redirects."""
+
+    location: str = ""
 
 
 class BadRequestError(APIStatusError):
@@ -156,12 +221,123 @@ class PermissionDeniedError(APIStatusError):
 
 
 class NotFoundError(APIStatusError):
-    """404: no such channel."""
+    """404: no such channel, or no such route (see :attr:`listed`)."""
+
+    listed: bool | None = None
+    """For a channel 404: whether a list made afterwards still shows the channel (True:
+    the route is wrong, not the channel), or None when no list was made."""
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests; retried automatically while Retry-After is reasonable."""
+    """429: too many requests; retried while Retry-After is reasonable."""
 
 
 class InternalServerError(APIStatusError):
-    """5xx: PingBack failed; retried automatically (502/503/504)."""
+    """5xx: PingBack (or a proxy in front of it) failed."""
+
+
+_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PlanLimitError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def _server_message(body: Any) -> str:
+    if isinstance(body, Mapping):
+        for key in ("message", "detail", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return ""
+    return body if isinstance(body, str) else ""
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def make_status_error(
+    status: int,
+    *,
+    method: str,
+    path: str,
+    body: Any,
+    retry_after: float | None,
+    location: str | None,
+    redact: Redactor,
+) -> APIStatusError:
+    """The one error class and factual message for a non-2xx answer.
+
+    ``body`` is the parsed response body (or its text); ``redact`` removes every secret
+    the caller knows of, in any encoding, *before* anything is cut or quoted.
+    """
+    said = _clip(redact(_server_message(body)))
+    fields: dict[str, Any] = {}
+    if isinstance(body, Mapping):
+        fields = {
+            str(k): (_clip(redact(v), 200) if isinstance(v, str) else v)
+            for k, v in body.items()
+            if isinstance(v, str | int | float | bool) or v is None
+        }
+    where = f"{method} {path}"
+    quoted = f": {said.rstrip('.')}" if said else ""
+    kw: dict[str, Any] = {
+        "status_code": status,
+        "method": method,
+        "path": path,
+        "body": fields,
+        "server_message": said,
+        "retry_after": retry_after,
+    }
+    if 300 <= status < 400:
+        target = _clip(redact(location or ""), 200)
+        redirect = RedirectError(
+            f"PingBack answered {where} with a redirect ({status}) to "
+            f"{target or 'no Location'}; redirects are never followed",
+            **kw,
+        )
+        redirect.location = target
+        return redirect
+    if status == 402:
+        plan, feature = fields.get("plan", "?"), fields.get("feature", "?")
+        if fields.get("error") == "limit_exceeded" or "current" in fields:
+            detail = (
+                f"the {plan} plan is at its limit for {feature} "
+                f"({fields.get('current', '?')}/{fields.get('limit', '?')})"
+            )
+        elif fields.get("error") == "feature_locked":
+            detail = f"the {plan} plan does not include {feature}"
+        else:
+            detail = said or "upgrade required"
+        return PlanLimitError(f"PingBack plan limit (402 on {where}): {detail}", **kw)
+    if status == 400:
+        return BadRequestError(f"PingBack refused the channel (400 on {where}){quoted}", **kw)
+    if status == 401:
+        return AuthenticationError(
+            f"PingBack rejected the API token (401 on {where}){quoted}", **kw
+        )
+    if status == 403:
+        return PermissionDeniedError(f"PingBack refused {where} (403){quoted}", **kw)
+    if status == 404:
+        return NotFoundError(f"PingBack answered 404 Not Found to {where}{quoted}", **kw)
+    if status == 429:
+        wait = f"; it asked to wait {retry_after:g} s" if retry_after is not None else ""
+        return RateLimitError(
+            f"PingBack is rate limiting requests (429 on {where}){wait}{quoted}", **kw
+        )
+    if status >= 500:
+        return InternalServerError(f"PingBack failed on {where} ({status}){quoted}", **kw)
+    cls = _STATUS_CLASSES.get(status, APIStatusError)
+    return cls(f"PingBack answered {where} with {status}{quoted}", **kw)
+
+
+# Public classes print as `pulumi_pingback.<Name>` in tracebacks (as httpx does).
+for _name in __all__:
+    _obj = globals()[_name]
+    if isinstance(_obj, type):
+        _obj.__module__ = "pulumi_pingback"

@@ -9,8 +9,11 @@ a config value: only key names, types and fixes.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
@@ -29,12 +32,14 @@ __all__ = [
     "Channel",
     "ChannelSpec",
     "ChannelType",
+    "DesiredChannel",
     "InstagramChannel",
     "Problem",
     "TelegramChannel",
     "WhatsAppChannel",
     "XChannel",
     "channel_identity",
+    "describe_identity",
     "split_config",
     "validate_channel",
 ]
@@ -294,6 +299,22 @@ def channel_identity(channel_type: str, config: Mapping[str, Any]) -> str | None
     return None
 
 
+_IDENTITY_WORDS = {
+    "telegram:bot/": "Telegram bot",
+    "whatsapp:phone/": "WhatsApp phone_number_id",
+    "instagram:phone/": "Instagram phone_number_id",
+    "x:account/": "X account",
+}
+
+
+def describe_identity(identity: str) -> str:
+    """``telegram:bot/712`` -> ``Telegram bot 712`` (for messages)."""
+    for prefix, words in _IDENTITY_WORDS.items():
+        if identity.startswith(prefix):
+            return f"{words} {identity[len(prefix) :]}"
+    return identity
+
+
 def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the user's keys, the server-added ``_…`` keys)."""
     user = {k: v for k, v in config.items() if not k.startswith("_")}
@@ -336,3 +357,50 @@ class Channel(BaseModel):
         return f"Channel(id={self.id!r}, type={self.type!r}, is_active={self.is_active!r})"
 
     __str__ = __repr__
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from _strings(v)
+
+
+@dataclass(frozen=True)
+class DesiredChannel:
+    """A channel as declared: the body of a create or update, and the test of a match."""
+
+    type: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    is_active: bool = True
+
+    def body(self) -> dict[str, Any]:
+        return {"type": self.type, "config": dict(self.config), "is_active": self.is_active}
+
+    def matches(self, channel: Channel) -> bool:
+        """PingBack holds exactly this (its own ``_…`` keys aside)."""
+        return (
+            channel.type == self.type
+            and channel.user_config == dict(self.config)
+            and channel.is_active == self.is_active
+        )
+
+    @property
+    def identity(self) -> str | None:
+        return channel_identity(self.type, self.config)
+
+    def secrets(self) -> list[str]:
+        """Every string in the config: each may be a credential."""
+        return list(_strings(self.config))
+
+    def fingerprint(self) -> str:
+        """A digest of type and config (identical channels share it); holds no secret."""
+        canonical = json.dumps([self.type, self.config], sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def __repr__(self) -> str:  # config holds credentials: never in a repr
+        return f"DesiredChannel(type={self.type!r}, is_active={self.is_active!r})"

@@ -24,16 +24,15 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ._exceptions import (
-    AdoptionError,
-    ChannelValidationError,
-    ConfigurationError,
-    NotFoundError,
-)
+from ._exceptions import ChannelValidationError, ConfigurationError, PingBackError
 
 if TYPE_CHECKING:
     from ._client import PingBackClient
-    from ._models import Channel
+    from ._diagnostics import Context
+    from ._models import Channel, DesiredChannel
+    from ._ownership import Ownership
+
+log = logging.getLogger("pulumi_pingback")
 
 # A Pulumi program only needs this class to exist (it is pickled by reference); the
 # client, models and policy (httpx, pydantic, tenacity) load in the provider process on
@@ -61,22 +60,35 @@ def _setting(config: Mapping[str, Any], key: str) -> str | None:
 def build_client(config: Mapping[str, Any]) -> PingBackClient:
     """A client from stack config (``pingback:*``), else PINGBACK_* environment variables."""
     from ._client import DEFAULT_API_URL, PingBackClient
+    from ._diagnostics import AUTH_HELP
 
     token = _setting(config, "pingback:token")
+    if token is None:
+        raise ConfigurationError(f"no PingBack API token: {AUTH_HELP}")
     url = _setting(config, "pingback:apiUrl") or DEFAULT_API_URL
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            "pingback:apiUrl (or PINGBACK_API_URL) must start with http:// or https://, "
+            f"e.g. {DEFAULT_API_URL}"
+        )
     raw_timeout = _setting(config, "pingback:timeout")
     raw_retries = _setting(config, "pingback:maxRetries")
     try:
         timeout = float(raw_timeout) if raw_timeout is not None else 30.0
+        if not timeout > 0:
+            raise ValueError
     except ValueError:
         raise ConfigurationError(
-            "pingback:timeout (or PINGBACK_TIMEOUT) must be a number of seconds, e.g. 30"
+            "pingback:timeout (or PINGBACK_TIMEOUT) must be a positive number of seconds, e.g. 30"
         ) from None
     try:
         retries = int(raw_retries) if raw_retries is not None else 3
+        if retries < 0:
+            raise ValueError
     except ValueError:
         raise ConfigurationError(
-            "pingback:maxRetries (or PINGBACK_MAX_RETRIES) must be a whole number, e.g. 3"
+            "pingback:maxRetries (or PINGBACK_MAX_RETRIES) must be a whole number, 0 or more, "
+            "e.g. 3"
         ) from None
     return PingBackClient(
         token,
@@ -128,8 +140,25 @@ def channel_outputs(channel: Channel) -> dict[str, Any]:
 
 def _declared_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs a program declaring this channel would have (for refresh)."""
-    inputs = {k: outs[k] for k in ("type", "config", "is_active", "identity") if k in outs}
-    return inputs
+    return {k: outs[k] for k in ("type", "config", "is_active", "identity") if k in outs}
+
+
+def _desired(props: Mapping[str, Any]) -> DesiredChannel:
+    """The declared channel from inputs the engine already passed through check()."""
+    from ._models import DesiredChannel
+
+    channel_type, config = props.get("type"), props.get("config", {})
+    is_active = props.get("is_active", True)
+    if (
+        isinstance(channel_type, str)
+        and isinstance(config, Mapping)
+        and isinstance(is_active, bool)
+    ):
+        return DesiredChannel(channel_type, dict(config), is_active)
+    from ._check import check_inputs  # not checked (never from the engine): say why
+
+    problems = check_inputs(props)[1] or [("type", "missing")]
+    raise ChannelValidationError(problems)
 
 
 class PingBackChannelProvider(ResourceProvider):
@@ -139,6 +168,9 @@ class PingBackChannelProvider(ResourceProvider):
     PINGBACK_TOKEN (secret), ``pingback:apiUrl`` / PINGBACK_API_URL (default
     https://api.pingback.live), ``pingback:timeout`` / PINGBACK_TIMEOUT (seconds, 30),
     ``pingback:maxRetries`` / PINGBACK_MAX_RETRIES (3).
+
+    Every method is a boundary: a PingBackError leaves it with its advice added
+    (:mod:`._diagnostics`), a short traceback and no chain.
     """
 
     _lock = threading.Lock()
@@ -162,11 +194,14 @@ class PingBackChannelProvider(ResourceProvider):
         self._install(config)
 
     def _install(self, config: Mapping[str, Any]) -> None:
+        from ._ownership import Ownership
+
         try:
             client: PingBackClient | ConfigurationError = build_client(config)
         except ConfigurationError as exc:
             client = exc  # raised on the first call, where the engine shows it
         self.__dict__["_client_or_error"] = client
+        self.__dict__["_ownership"] = Ownership()  # a fresh deployment: nothing recorded
 
     def _client(self) -> PingBackClient:
         current = self.__dict__.get("_client_or_error")
@@ -179,88 +214,97 @@ class PingBackChannelProvider(ResourceProvider):
             raise ConfigurationError(current.message)
         return current  # type: ignore[no-any-return]
 
+    def _owners(self) -> Ownership:
+        from ._ownership import Ownership
+
+        with self._lock:
+            owners = self.__dict__.setdefault("_ownership", Ownership())
+        return owners  # type: ignore[no-any-return]
+
+    def _context(self, op: str, props: Mapping[str, Any], channel_id: str | None = None) -> Context:
+        from ._diagnostics import Context
+
+        client = self.__dict__.get("_client_or_error")
+        api_url, timeout = "", 30.0
+        if client is not None and not isinstance(client, Exception):
+            api_url, timeout = client.base_url, float(client.transport.timeout.read or 30.0)
+        ctype = props.get("type")
+        return Context(
+            op,
+            api_url=api_url,
+            timeout=timeout,
+            channel_type=ctype if isinstance(ctype, str) else None,
+            channel_id=channel_id,
+        )
+
+    def _explained(self, exc: PingBackError, ctx: Context) -> PingBackError:
+        from ._diagnostics import explain
+
+        return explain(exc, ctx)
+
     # ---- check / diff -----------------------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         from ._check import check_inputs
 
         inputs, problems = check_inputs(news)
+        if not problems:
+            self._owners().checked(inputs)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in problems])
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         from ._diff import decide
 
         decision = decide(_olds, _news)
+        try:
+            self._owners().diffed(_id, _news, replaced=bool(decision.replaces))
+        except PingBackError as exc:
+            raise self._explained(exc, self._context("diff", _news, _id)) from None
         return DiffResult(changes=decision.changes, replaces=list(decision.replaces))
 
     # ---- CRUD ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _declared(props: Mapping[str, Any]) -> tuple[str, dict[str, Any], bool]:
-        """type, config, is_active from inputs the engine already passed through check()."""
-        channel_type, config = props.get("type"), props.get("config", {})
-        is_active = props.get("is_active", True)
-        if (
-            isinstance(channel_type, str)
-            and isinstance(config, Mapping)
-            and isinstance(is_active, bool)
-        ):
-            return channel_type, dict(config), is_active
-        from ._check import check_inputs  # not checked (never from the engine): say why
-
-        problems = check_inputs(props)[1] or [("type", "missing")]
-        raise ChannelValidationError(problems)
-
     def create(self, props: dict[str, Any]) -> CreateResult:
-        channel_type, config, is_active = self._declared(props)
-        client = self._client()
-        adopt_id = props.get("adopt_id")
-        if adopt_id:
-            channel = self._adopt(client, str(adopt_id), channel_type, config, is_active)
-        else:
-            channel = client.create(channel_type, config, is_active)
+        try:
+            desired = _desired(props)
+            client = self._client()
+            adopt_id = props.get("adopt_id")
+            if adopt_id:
+                self._owners().before_adopt(str(adopt_id))
+                channel = client.adopt(str(adopt_id), desired)
+                self._owners().adopted(channel.id)
+            else:
+                channel = client.create(desired)
+        except PingBackError as exc:
+            ctx = self._context("adopt" if props.get("adopt_id") else "create", props)
+            raise self._explained(exc, ctx) from None
         return CreateResult(channel.id, channel_outputs(channel))
 
-    @staticmethod
-    def _adopt(
-        client: PingBackClient,
-        adopt_id: str,
-        channel_type: str,
-        config: dict[str, Any],
-        is_active: bool,
-    ) -> Channel:
-        existing = client.get(adopt_id)
-        if existing is None:
-            raise AdoptionError(
-                f"adopt_id '{adopt_id}': PingBack has no channel with this id in this business. "
-                "Copy the id from the PingBack dashboard, or remove adopt_id to create a new channel"
-            )
-        if existing.type != channel_type:
-            raise AdoptionError(
-                f"adopt_id '{adopt_id}' is a {existing.type} channel, but this resource declares "
-                f"type '{channel_type}'. Declare type='{existing.type}', or adopt another channel"
-            )
-        return client.update(adopt_id, channel_type, config, is_active)
-
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        channel_type, config, is_active = self._declared(_news)
         try:
-            channel = self._client().update(_id, channel_type, config, is_active)
-        except NotFoundError as exc:
-            raise NotFoundError(
-                f"the {channel_type} channel {_id} was deleted outside Pulumi: run "
-                "`pulumi refresh` (it leaves the stack), then `pulumi up` (it is created again)",
-                status_code=404,
-                method=exc.method,
-                path=exc.path,
-            ) from None
+            desired = _desired(_news)
+            old_identity = _olds.get("identity")
+            channel = self._client().update(
+                _id, desired, old_identity=old_identity if isinstance(old_identity, str) else None
+            )
+        except PingBackError as exc:
+            raise self._explained(exc, self._context("update", _news, _id)) from None
         return UpdateResult(channel_outputs(channel))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        self._client().delete(_id)
+        try:
+            if self._owners().keep_on_delete(_id, _props):
+                log.info("channel %s is kept: a resource of this deployment manages it", _id)
+                return
+            self._client().delete(_id)
+        except PingBackError as exc:
+            raise self._explained(exc, self._context("delete", _props, _id)) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        channel = self._client().get(id_)
+        try:
+            channel = self._client().get(id_)
+        except PingBackError as exc:
+            raise self._explained(exc, self._context("read", props, id_)) from None
         if channel is None:
             return ReadResult(None, {})  # gone: refresh drops it from the stack
         outs = channel_outputs(channel)

@@ -40,11 +40,23 @@ def sim() -> Iterator[Simulator]:
         yield s
 
 
+def quick(sim: Simulator, token: str | None = TOKEN, **kw: Any) -> PingBackClient:
+    """A client with short waits: 2 s timeout, 3 retries, 10-50 ms backoff, 0.3 s settle."""
+    opts: dict[str, Any] = {
+        "base_url": sim.url,
+        "timeout": 2.0,
+        "max_retries": 3,
+        "backoff_initial": 0.01,
+        "backoff_max": 0.05,
+        "settle_window": 0.3,
+    }
+    opts.update(kw)
+    return PingBackClient(token, **opts)
+
+
 @pytest.fixture
 def client(sim: Simulator) -> PingBackClient:
-    return PingBackClient(
-        TOKEN, base_url=sim.url, timeout=2.0, max_retries=3, backoff_initial=0.01, backoff_max=0.05
-    )
+    return quick(sim)
 
 
 @pytest.fixture

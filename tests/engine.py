@@ -103,6 +103,7 @@ class Declared:
     inputs: dict[str, Any]
     delete_before_replace: bool = False
     additional_secret_outputs: tuple[str, ...] = tuple(SECRET_OUTPUTS)
+    replacement_trigger: Any = None
 
 
 def channel(
@@ -113,12 +114,18 @@ def channel(
     is_active: Any = True,
     adopt_id: str | None = None,
     delete_before_replace: bool = False,
+    replacement_trigger: Any = None,
 ) -> Declared:
     """A PingBackChannel as its class registers it."""
     inputs: dict[str, Any] = {"type": type, "config": config, "is_active": is_active}
     if adopt_id is not None:
         inputs["adopt_id"] = adopt_id
-    return Declared(name, inputs, delete_before_replace=delete_before_replace)
+    return Declared(
+        name,
+        inputs,
+        delete_before_replace=delete_before_replace,
+        replacement_trigger=replacement_trigger,
+    )
 
 
 @dataclass
@@ -269,6 +276,7 @@ class Engine:
         self.calls: list[Call] = []
         self.process_output: list[str] = []
         self.blob = serialize_provider(PingBackChannelProvider())
+        self.target_replace: set[str] = set()
         self._lock = threading.Lock()
         self._proc: ProviderProcess | None = None
 
@@ -389,10 +397,14 @@ class Engine:
 
     # ---- operations ---------------------------------------------------------------------
 
-    def up(self, program: list[Declared]) -> dict[str, str]:
-        """Like `pulumi up`: returns {name: create|update|replace|same|delete}."""
+    def up(self, program: list[Declared], *, target_replace: Iterable[str] = ()) -> dict[str, str]:
+        """Like `pulumi up` (``--target-replace`` names in ``target_replace``).
+
+        Returns {name: create|update|replace|same|delete}.
+        """
         names = [d.name for d in program]
         assert len(set(names)) == len(names), "duplicate resource names"
+        self.target_replace = set(target_replace)
         with self.deployment() as deploy:
             self._run_parallel([lambda d=d: deploy.register(d) for d in program])
         return deploy.result
@@ -433,7 +445,17 @@ class Engine:
                 self.state[d.name] = new
                 result[d.name] = "create"
             return
+        if d.name in self.target_replace:
+            # --target-replace: Check without olds, no Diff, no second Check (SG).
+            checked = self._check(p, d, {}, news)
+            self._replace(p, d, old, checked, secrets, d.delete_before_replace, result)
+            return
         checked = self._check(p, d, old.inputs, news)
+        if _trigger_changed(d.replacement_trigger, old.declared.replacement_trigger):
+            # replacement_trigger: no Diff; the replacement gets a second Check.
+            checked = self._check(p, d, {}, news)
+            self._replace(p, d, old, checked, secrets, d.delete_before_replace, result)
+            return
         diff = self._diff(p, d, old, checked)
         if diff.changes == proto.DiffResponse.DIFF_UNKNOWN:
             raise AssertionError("the provider must never answer DIFF_UNKNOWN")
@@ -463,6 +485,18 @@ class Engine:
             return
         delete_first = diff.deleteBeforeReplace or d.delete_before_replace
         checked = self._check(p, d, {}, news)
+        self._replace(p, d, old, checked, secrets, delete_first, result)
+
+    def _replace(
+        self,
+        p: ProviderProcess,
+        d: Declared,
+        old: ResourceState,
+        checked: dict[str, Any],
+        secrets: set[Path_],
+        delete_first: bool,
+        result: dict[str, str],
+    ) -> None:
         if delete_first:
             self._delete(p, old)
             with self._lock:
@@ -560,6 +594,15 @@ class Engine:
 
     def provider_blob(self) -> bytes:
         return base64.b64decode(self.blob)
+
+
+def _trigger_changed(new: Any, old: Any) -> bool:
+    """The engine's shouldTriggerReplace: unknowns change; nulls never do."""
+    if new == UNKNOWN or old == UNKNOWN:
+        return True
+    if new is None or old is None:
+        return False
+    return bool(new != old)
 
 
 def wait_for(predicate: Any, timeout: float = 5.0) -> None:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from pulumi_pingback import PingBackChannelProvider, PingBackClient
+from pulumi_pingback import DesiredChannel, PingBackChannelProvider, PingBackClient
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, wa_config
@@ -45,7 +45,7 @@ def test_create_then_a_noop_up_makes_no_api_call(sim: Simulator, engine: Engine)
         "bot": "create",
         "web": "create",
     }
-    assert api(sim) == [("POST", 201), ("POST", 201)]
+    assert api(sim) == [("GET", 200), ("POST", 201), ("POST", 201)]  # N creates: N POSTs + 1 list
     state = engine.state["bot"]
     assert state.id == sim.channels()[0]["id"]
     assert {k: v for k, v in state.outputs.items() if k not in ("created_at", "business_id")} == {
@@ -56,7 +56,7 @@ def test_create_then_a_noop_up_makes_no_api_call(sim: Simulator, engine: Engine)
         "__provider": engine.blob,
     }
     assert state.outputs["business_id"] == sim.state.business_id
-    assert sim.requests()[0]["body"] == {
+    assert sim.requests()[1]["body"] == {
         "type": "telegram",
         "config": {"bot_token": TG},
         "is_active": True,
@@ -104,6 +104,7 @@ def test_another_bot_replaces_create_before_delete(sim: Simulator, engine: Engin
     assert engine.up([bot(TG_OTHER_BOT)]) == {"bot": "replace"}
     assert provider_calls(engine) == ["Check", "Diff", "Check", "Create", "Delete"]
     assert [(r["method"], r["path"]) for r in sim.requests()] == [
+        ("GET", "/api/v1/channels/"),
         ("POST", "/api/v1/channels/"),
         ("DELETE", f"/api/v1/channels/{old_id}"),
     ]
@@ -117,7 +118,7 @@ def test_delete_before_replace_deletes_first(sim: Simulator, engine: Engine) -> 
     engine.calls.clear()
     assert engine.up([bot(TG_OTHER_BOT, delete_before_replace=True)]) == {"bot": "replace"}
     assert provider_calls(engine) == ["Check", "Diff", "Check", "Delete", "Create"]
-    assert [m for m, _ in api(sim)] == ["DELETE", "POST"]
+    assert [m for m, _ in api(sim)] == ["DELETE", "GET", "POST"]
     assert engine.ids() == {c["id"] for c in sim.channels()}
 
 
@@ -189,8 +190,9 @@ def test_update_of_a_channel_deleted_out_of_band_says_refresh(
         engine.up([bot(TG_ROTATED)])
     assert info.value.method == "Update"
     assert info.value.message == (
-        f"the telegram channel {cid} was deleted outside Pulumi: run `pulumi refresh` "
-        "(it leaves the stack), then `pulumi up` (it is created again)"
+        f"PingBack answered 404 Not Found to PATCH /api/v1/channels/{cid}: Channel not found\n"
+        "The channel was deleted outside Pulumi. To fix: run `pulumi refresh` "
+        "(it leaves the stack), then `pulumi up` (it is created again)."
     )
     engine.refresh()
     assert engine.up([bot(TG_ROTATED)]) == {"bot": "create"}
@@ -204,7 +206,7 @@ def test_destroy_deletes_everything_and_tolerates_already_gone(
     delete_out_of_band(sim, gone)
     sim.clear_log()
     engine.destroy()
-    assert sorted(s for _, s in api(sim)) == [200, 404]
+    assert sorted((m, s) for m, s in api(sim)) == [("DELETE", 200), ("DELETE", 404), ("GET", 200)]
     assert sim.channels() == [] and engine.state == {}
 
 
@@ -217,7 +219,7 @@ def test_removing_a_resource_from_the_program_deletes_it(sim: Simulator, engine:
 def test_adoption_takes_an_existing_channel(
     sim: Simulator, engine: Engine, client: PingBackClient
 ) -> None:
-    existing = client.create("telegram", {"bot_token": TG}, False)
+    existing = client.create(DesiredChannel("telegram", {"bot_token": TG}, False))
     sim.clear_log()
     assert engine.up([bot(TG_ROTATED, adopt_id=existing.id)]) == {"bot": "create"}
     assert engine.state["bot"].id == existing.id
@@ -231,16 +233,19 @@ def test_adoption_refuses_a_missing_or_mistyped_channel(
     sim: Simulator, engine: Engine, client: PingBackClient
 ) -> None:
     missing = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-    with pytest.raises(
-        StepError, match=f"adopt_id '{missing}': PingBack has no channel with this id"
-    ):
+    with pytest.raises(StepError) as info:
         engine.up([bot(adopt_id=missing)])
-    widget = client.create("widget", {}, True)
+    assert info.value.message == (
+        f"PingBack has no channel {missing} in this business\n"
+        "To fix: copy the id from the PingBack dashboard (`pingback channels` lists them), "
+        "or remove adopt_id to create a new channel."
+    )
+    widget = client.create(DesiredChannel("widget", {}))
     with pytest.raises(StepError) as info:
         engine.up([bot(adopt_id=widget.id)])
     assert info.value.message == (
-        f"adopt_id '{widget.id}' is a widget channel, but this resource declares type 'telegram'. "
-        "Declare type='widget', or adopt another channel"
+        f"channel {widget.id} is a widget channel, not telegram\n"
+        "To fix: declare the channel as it is, or remove adopt_id to create a new channel."
     )
     assert len(sim.channels()) == 1 and engine.state == {}
 
@@ -283,8 +288,8 @@ def test_no_token_names_both_ways_to_set_it(
     with pytest.raises(StepError) as info:
         engine.up([bot()])
     assert info.value.message == (
-        "no PingBack API token: set the API token as a secret with "
-        "`pulumi config set --secret pingback:token <token>` or export PINGBACK_TOKEN"
+        "no PingBack API token: set the business owner's API token with "
+        "`pulumi config set --secret pingback:token <token>` (or export PINGBACK_TOKEN)"
     )
     assert sim.requests() == []
 
@@ -303,7 +308,7 @@ def test_environment_variables_configure_the_provider(
 def test_bad_timeout_setting_is_a_clear_error(make_engine: Callable[..., Engine]) -> None:
     engine = make_engine(config={"pingback:timeout": "soon"})
     with pytest.raises(
-        StepError, match=r"pingback:timeout \(or PINGBACK_TIMEOUT\) must be a number"
+        StepError, match=r"pingback:timeout \(or PINGBACK_TIMEOUT\) must be a positive number"
     ):
         engine.up([bot()])
 
@@ -371,21 +376,26 @@ def test_state_marks_credentials_secret_and_identity_plain(sim: Simulator, engin
     assert TG not in [v for v in shown.values()]
 
 
-def test_same_bot_in_two_stacks_the_last_registration_wins(
+def test_the_same_bot_in_two_stacks_of_one_business_is_refused_before_any_write(
     sim: Simulator, make_engine: Callable[..., Engine]
 ) -> None:
     dev, prod = make_engine(stack="dev"), make_engine(stack="prod")
     prod.up([bot()])
-    dev.up([bot()])  # the same bot declared in a second stack
-    assert len(sim.channels()) == 2  # PingBack accepts both...
-    assert sim.webhooks() == {"7123456789": dev.state["bot"].id}  # ...but dev now gets the messages
-    # The fix: one bot per environment. dev moves to its own bot (a replace)...
-    assert dev.up([bot(TG_OTHER_BOT)]) == {"bot": "replace"}
-    assert sim.webhooks() == {"7000000001": dev.state["bot"].id}
-    # ...and prod re-registers its webhook with one in-place update (any change, e.g. a
-    # token rotation, re-registers it; here the token re-issued for the same bot).
-    assert prod.up([bot(TG_ROTATED)]) == {"bot": "update"}
-    assert sim.webhooks() == {"7000000001": dev.state["bot"].id, "7123456789": prod.state["bot"].id}
+    theirs = prod.state["bot"].id
+    sim.clear_log()
+    with pytest.raises(StepError) as info:
+        dev.up([bot(TG_ROTATED)])  # the same bot declared in a second stack
+    assert info.value.message == (
+        f"the Telegram bot 7123456789 is already bound to channel {theirs} of this PingBack "
+        "business\nTelegram keeps one webhook per bot, so a second channel would silence one "
+        f"of the two. If {theirs} is the channel this resource replaces (a forced replace), set "
+        "`delete_before_replace=True` in its ResourceOptions; otherwise delete that channel "
+        "(or adopt it with adopt_id) or use another one."
+    )
+    assert [r["method"] for r in sim.requests()] == ["GET"]  # no write
+    assert sim.webhooks() == {"7123456789": theirs}  # prod keeps its messages
+    # The fix: one bot per environment.
+    assert dev.up([bot(TG_OTHER_BOT)]) == {"bot": "create"}
 
 
 def test_a_refresh_reads_every_channel_with_one_list(

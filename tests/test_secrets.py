@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_pingback import PingBackClient, PingBackError
+from pulumi_pingback import DesiredChannel, PingBackClient, PingBackError
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TOKEN
@@ -35,12 +35,12 @@ def meta(n: int, phone: str = "4400001") -> dict[str, Any]:
     }
 
 
-def xcfg(n: int) -> Any:
+def xcfg(n: int, account: int = 4242) -> Any:
     return Secret(
         {
             "api_key": f"CANARYxKey{n}",
             "api_secret": f"CANARYxSecret{n}",
-            "access_token": f"4242-CANARYxAccess{n}",
+            "access_token": f"{account}-CANARYxAccess{n}",
             "access_token_secret": f"CANARYxATS{n}",
             "bearer_token": f"CANARYxBearer{n}",
         }
@@ -92,12 +92,16 @@ def test_canaries_stay_secret_through_every_step_and_failure(
     sim.clear_faults()
     # a timeout on a create whose outcome cannot be checked
     sim.inject("hang", method="POST", delay=0.8, times=None)
-    sim.inject("status", status=503, method="GET", times=None)
-    expect_failure(lambda: engine.up([*program(3, bot=7100000002), channel("x2", "x", xcfg(6))]))
+    sim.inject("status", status=503, method="GET", times=None, after=1)  # after the baseline
+    expect_failure(
+        lambda: engine.up([*program(3, bot=7100000002), channel("x2", "x", xcfg(6, 4243))])
+    )
     sim.clear_faults()
     # 402 at the plan's limit
     sim.set_plan("mini")
-    expect_failure(lambda: engine.up([*program(3, bot=7100000002), channel("x3", "x", xcfg(7))]))
+    expect_failure(
+        lambda: engine.up([*program(3, bot=7100000002), channel("x3", "x", xcfg(7, 4244))])
+    )
     sim.set_plan("pro")
     # check failure carrying a credential under a misspelt key
     expect_failure(lambda: engine.up([channel("bad", "telegram", {"bot_tokn": Secret(tg(8))})]))
@@ -115,7 +119,7 @@ def test_canaries_stay_secret_through_every_step_and_failure(
         ("Check", "bad"),
         ("Update", "bot"),
     ]
-    assert "(400): bad config [secret]. Fix" in errors[0].message
+    assert "): bad config [secret]\nTo fix: correct" in errors[0].message
 
     # The canaries did travel where they must (so this test can fail) ...
     bodies = repr([r["body"] for r in sim.requests()])
@@ -162,9 +166,9 @@ def test_client_errors_and_logs_carry_no_secret(
     good = PingBackClient(TOKEN, base_url=sim.url, max_retries=1, backoff_initial=0.01)
     texts = []
     for fn in (
-        lambda: good.create("sms", {"k": "CANARYzzz"}, True),
+        lambda: good.create(DesiredChannel("sms", {"k": "CANARYzzz"})),
         lambda: bad.list(),
-        lambda: good.update("missing", "sms", {"k": "CANARYyyy"}, True),
+        lambda: good.update("missing", DesiredChannel("sms", {"k": "CANARYyyy"})),
     ):
         with pytest.raises(PingBackError) as info:
             fn()

@@ -1,8 +1,11 @@
 """Fault-injection soak: channel lifecycles under injected faults, through the engine.
 
 After every `up` attempt (failed or not) the simulator's channels must equal the stack's
-state exactly — no duplicate, no orphan, nothing lost — and a failed step is re-run as a
-user re-runs `pulumi up`. PINGBACK_SOAK_LIFECYCLES (default 200) makes it longer.
+state exactly — no duplicate, no orphan, nothing lost, no id held by two resources — and a
+failed step is re-run as a user re-runs `pulumi up`. Several resources have identical
+configs (webchat `{}`, widgets sharing a widget_id); faults include late commits (the
+server stores a POST after the client gave up, or after a proxy answered 5xx) and 2xx
+answers the client cannot read. PINGBACK_SOAK_LIFECYCLES (default 200) makes it longer.
 """
 
 from __future__ import annotations
@@ -27,11 +30,11 @@ SLOTS = 16
 WRITES = ("POST", "PATCH", "DELETE")
 # What a user may see when retries run out; anything else is a bug.
 CLEAR_ERRORS = re.compile(
-    r"^(PingBack failed on .* It was retried; try again later"
-    r"|PingBack did not answer .* raise pingback:timeout or try again"
-    r"|the connection to PingBack broke during .*try again"
-    r"|PingBack is rate limiting requests \(429\).*run the command again.*"
-    r"|creating the \w+ channel timed out or failed after it was sent.*)$",
+    r"^(PingBack failed on .*\n(Nothing was created\. )?Try again later; re-running .* is safe\."
+    r"|PingBack did not (finish answering|answer) .*\nTo fix: raise pingback:timeout .*"
+    r"|the connection to PingBack broke during .*\nTry again; re-running the command is safe\."
+    r"|PingBack is rate limiting requests \(429 .*\nTo fix: wait, then run the command again.*"
+    r"|PingBack answered \w+ \S+ with 2\d\d and .*\nNothing this provider can read came back.*)$",
     re.S,
 )
 
@@ -43,9 +46,12 @@ class Slot:
     gen: int = 0
 
 
+KINDS = ["telegram", "whatsapp", "instagram", "x", "widget", "sms", "webchat", "webchat"]
+FREE_FORM = ["widget", "sms", "webchat"]
+
+
 def fresh_spec(rng: random.Random, uid: int) -> dict[str, Any]:
-    kind = rng.choice(["telegram", "whatsapp", "instagram", "x", "widget", "sms"])
-    return {"type": kind, "uid": uid, "cred": 0, "active": True}
+    return {"type": rng.choice(KINDS), "uid": uid, "cred": 0, "active": True}
 
 
 def declared(slot: Slot) -> Declared:
@@ -70,6 +76,10 @@ def declared(slot: Slot) -> Declared:
                 "bearer_token": f"b{cred}",
             }
         )
+    elif kind == "webchat":
+        config = {}  # identical in every webchat resource
+    elif kind == "widget" and uid % 2:
+        config = {"widget_id": "shared-widget"}  # identical in half the widgets
     else:
         config = {"label": f"slot {uid} v{cred}"}
     return channel(slot.name, kind, config, is_active=s["active"])
@@ -87,8 +97,8 @@ def mutate(rng: random.Random, slot: Slot, next_uid: Callable[[], int]) -> str:
             s["cred"] += 1  # rotation for the same identity
         return "update"
     if roll < 0.75:
-        if s["type"] in ("widget", "sms"):
-            s["type"] = "sms" if s["type"] == "widget" else "widget"
+        if s["type"] in FREE_FORM:
+            s["type"] = FREE_FORM[(FREE_FORM.index(s["type"]) + 1) % len(FREE_FORM)]
         else:
             s["uid"] = next_uid()  # another bot / number / account
         return "replace"
@@ -99,6 +109,8 @@ def assert_consistent(engine: Engine, sim: Simulator) -> Counter[str]:
     live = {c["id"]: c for c in sim.channels()}
     state = engine.ids()
     problems: Counter[str] = Counter()
+    held = Counter(r.id for r in [*engine.state.values(), *engine.pending_deletes])
+    problems["shared ids"] = sum(1 for n in held.values() if n > 1)
     for cid in set(live) - state:
         twin = any(
             r.outputs.get("type") == live[cid]["type"]
@@ -132,10 +144,16 @@ def test_fault_injection_soak(
         dict(kind="drop", after_commit=True),
         dict(kind="latency", delay=0.3),
         dict(kind="hang", delay=0.8),
+        dict(kind="body", body="html", status=200),  # committed, answered with a page
+    ]
+    late_commits = [  # creates only: a PATCH reordered after a later one is out of scope
+        dict(kind="latency", delay=0.8),  # stored after the client's 0.5 s timeout
+        dict(kind="late", status=502, delay=0.2),  # a proxy's 502; the write lands after it
+        dict(kind="late", status=503, delay=0.2),
     ]
     for method in WRITES:
-        for f in faults:
-            sim.inject(method=method, times=None, probability=0.045, **f)  # type: ignore[arg-type]
+        for f in faults + (late_commits if method == "POST" else []):
+            sim.inject(method=method, times=None, probability=0.035, **f)  # type: ignore[arg-type]
 
     engine = make_engine(config={"pingback:timeout": "0.5", "pingback:maxRetries": "2"}, parallel=4)
     uid = iter(range(1, 1_000_000))
@@ -146,6 +164,7 @@ def test_fault_injection_soak(
     started = time.monotonic()
     round_no = 0
     refresh_lists = 0
+    most_identical = 0
     with engine.session():
         while lifecycles < LIFECYCLES or any(s.name for s in slots):
             round_no += 1
@@ -163,6 +182,8 @@ def test_fault_injection_soak(
                 if action == "delete":
                     slot.name = ""
             program = [declared(s) for s in slots if s.name]
+            same_config = Counter(repr((d.inputs["type"], d.inputs["config"])) for d in program)
+            most_identical = max([most_identical, *same_config.values()])
             for _attempt in range(8):
                 try:
                     engine.up(program)
@@ -200,7 +221,9 @@ def test_fault_injection_soak(
         "refresh reads / lists": f"{sum(1 for c in engine.calls if c.method == 'Read')} / {refresh_lists}",
         "reconciliation lists": reconcile_lists,
         "errors shown to the user": len(errors),
+        "most resources with one config at once": most_identical,
         "duplicates": 0,
+        "shared ids": 0,
         "orphans": 0,
         "lost": 0,
         "seconds": round(time.monotonic() - started, 1),
@@ -209,4 +232,5 @@ def test_fault_injection_soak(
         print("\nsoak:", report)
     assert lifecycles >= LIFECYCLES
     assert len(faulted) / len(writes) >= 0.20
-    assert {"status", "drop", "latency", "hang"} <= {r["fault"] for r in faulted}
+    assert {"status", "drop", "latency", "hang", "late", "body"} <= {r["fault"] for r in faulted}
+    assert most_identical >= 3  # several resources with one config, in one stack, at once

@@ -113,6 +113,12 @@ class Simulator:
             self.state.faults.append(rule)
         return rule
 
+    def plant(self, item: dict[str, Any]) -> None:
+        """Store a raw channel object as is (``config: null`` and other odd shapes)."""
+        key = item["id"] if isinstance(item.get("id"), str) else f"planted-{id(item)}"
+        with self.state.lock:
+            self.state.channels[key] = item
+
     def clear_faults(self) -> None:
         with self.state.lock:
             self.state.faults.clear()

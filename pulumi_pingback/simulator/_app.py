@@ -11,6 +11,7 @@ Control surface under the reserved prefix ``/_sim/`` (no auth):
     GET  /_sim/state       channels, Telegram webhooks, plan, TCP connections accepted
     GET  /_sim/requests    the request log (method, path, status, parsed body, fault, connection)
     POST /_sim/faults      add a fault rule (see FaultRule); DELETE clears them
+    POST /_sim/channels    plant a raw channel object as is (odd shapes for tests)
     POST /_sim/config      {"plan": "free|mini|pro", "latency": seconds, "limit": channels}
     POST /_sim/reset       forget channels, webhooks, faults and the log
     POST /_sim/clear-log   forget the log and the connection count only
@@ -40,16 +41,31 @@ REQUIRED = {
 PLANS: dict[str, tuple[str, int]] = {"free": ("Free", 1), "mini": ("Mini", 3), "pro": ("Pro", 100)}
 
 
+FAULT_KINDS = ("status", "latency", "drop", "hang", "late", "body", "drip", "oversize")
+ODD_BODIES = ("json", "html", "empty", "wrapped", "no-id")
+
+
 @dataclass
 class FaultRule:
     """One injected fault.
 
-    kind: ``status`` (answer ``status`` with ``retry_after``; nothing is written),
-    ``latency`` (sleep ``delay`` then serve), ``drop`` (close the connection without an
-    answer; with ``after_commit`` the write happens first), ``hang`` ("commit then hang":
-    the write happens, the answer comes ``delay`` seconds later).
-    Matches ``method`` ("*" for any) and paths starting with ``path``; applies ``times``
-    times (None: forever) with ``probability``.
+    kind:
+    - ``status``: answer ``status`` (with ``retry_after``, ``location``, and ``body`` =
+      ``json`` or ``html``); nothing is written. A 3xx is a redirect to ``location``.
+    - ``latency``: sleep ``delay``, then serve (a write commits after the sleep, even if
+      the client gave up: a *late commit*).
+    - ``drop``: close the connection without an answer; with ``after_commit`` the write
+      happens first.
+    - ``hang``: "commit then hang": the write happens, the answer comes ``delay`` s later.
+    - ``late``: answer ``status`` at once (a proxy giving up), and commit the write
+      ``delay`` seconds later.
+    - ``body``: commit, then answer ``status`` (default 200) with an odd ``body``:
+      ``html``, ``empty`` (use status 204), ``wrapped`` (``{"data": …}``) or ``no-id``.
+    - ``drip``: serve, sending the answer's bytes one at a time, one every ``delay`` s.
+    - ``oversize``: answer 200 with a JSON array of ``size`` bytes, streamed.
+    Matches ``method`` ("*" for any) and paths starting with ``path``; lets the first
+    ``after`` matching requests through, then applies ``times`` times (None: forever) with
+    ``probability``.
     """
 
     kind: str
@@ -57,11 +73,21 @@ class FaultRule:
     path: str = "/api/v1/channels"
     status: int = 503
     retry_after: str | None = None
+    location: str | None = None
+    body: str = "json"
     delay: float = 0.0
+    size: int = 0
+    after: int = 0
     after_commit: bool = False
     times: int | None = 1
     probability: float = 1.0
     detail: str = "injected fault"
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
+        if self.body not in ODD_BODIES:
+            raise ValueError(f"body must be one of {', '.join(ODD_BODIES)}")
 
 
 @dataclass
@@ -119,6 +145,9 @@ class SimState:
                     continue
                 if rule.times is not None and rule.times <= 0:
                     continue
+                if rule.after > 0:
+                    rule.after -= 1
+                    continue
                 if rule.probability < 1.0 and self.rng.random() >= rule.probability:
                     continue
                 if rule.times is not None:
@@ -150,8 +179,10 @@ class _Api:
 
     def _public(self, channel: dict[str, Any], origin: str) -> dict[str, Any]:
         out = dict(channel)
+        if not isinstance(out.get("config"), dict):
+            return out  # a raw item planted by a test (see Simulator.plant)
         config = dict(out["config"])
-        if out["type"] in ("whatsapp", "instagram"):
+        if out.get("type") in ("whatsapp", "instagram"):
             config["_meta_setup_instructions"] = {
                 "callback_url": f"{origin}/api/v1/webhooks/{out['type']}",
                 "verify_token": config.get("verify_token", ""),
@@ -321,23 +352,104 @@ class _Api:
             entry["status"] = denied.status
             return denied
         fault = self.s.pick_fault(request.method, request.path)
-        if fault is not None:
-            entry["fault"] = fault.kind
-            if fault.kind == "status":
-                entry["status"] = fault.status
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
-                return _json(fault.status, {"detail": fault.detail}, headers)
-            if fault.kind == "latency":
-                await asyncio.sleep(fault.delay)
-            elif fault.kind == "drop" and not fault.after_commit:
-                return _drop(request, entry)
+        if fault is None:
+            response = handler(request, body)
+            entry["status"] = response.status
+            return response
+        entry["fault"] = fault.kind
+        if fault.kind == "status":
+            entry["status"] = fault.status
+            return _fault_answer(fault)
+        if fault.kind == "late":
+            entry["status"] = fault.status
+            asyncio.get_running_loop().call_later(fault.delay, handler, request, body)
+            return _fault_answer(fault)
+        if fault.kind == "oversize":
+            entry["status"] = 200
+            return await _oversize(request, fault.size)
+        if fault.kind == "latency":
+            await asyncio.sleep(fault.delay)
+        elif fault.kind == "drop" and not fault.after_commit:
+            return _drop(request, entry)
         response = handler(request, body)
         entry["status"] = response.status
-        if fault is not None and fault.kind == "drop":
+        if fault.kind == "drop":
             return _drop(request, entry)
-        if fault is not None and fault.kind == "hang":
+        if fault.kind == "hang":
             await asyncio.sleep(fault.delay)
+        elif fault.kind == "body":
+            entry["status"] = fault.status if fault.status != 503 else 200
+            return _odd_body(response, fault.body, entry["status"])
+        elif fault.kind == "drip":
+            return await _drip(request, response, fault.delay)
         return response
+
+
+def _fault_answer(fault: FaultRule) -> web.Response:
+    headers: dict[str, str] = {}
+    if fault.retry_after:
+        headers["Retry-After"] = fault.retry_after
+    if fault.location:
+        headers["Location"] = fault.location
+    if fault.body == "html":
+        page = f"<html><body><h1>{fault.status}</h1><p>{fault.detail}</p></body></html>"
+        return web.Response(
+            status=fault.status, text=page, content_type="text/html", headers=headers
+        )
+    return _json(fault.status, {"detail": fault.detail}, headers)
+
+
+def _odd_body(response: web.Response, kind: str, status: int) -> web.Response:
+    """The committed answer, in a shape a client cannot take at face value."""
+    data = json.loads(response.text or "null")
+    if kind == "html":
+        return web.Response(
+            status=status, text="<html><body>OK</body></html>", content_type="text/html"
+        )
+    if kind == "empty":
+        return web.Response(status=status)
+    if kind == "wrapped":
+        return _json(status, {"data": data})
+    if kind == "no-id" and isinstance(data, dict):
+        return _json(status, {k: v for k, v in data.items() if k != "id"})
+    return _json(status, data)
+
+
+async def _drip(request: web.Request, response: web.Response, delay: float) -> web.StreamResponse:
+    """The answer, one byte every ``delay`` seconds."""
+    body = response.body if isinstance(response.body, bytes) else b""
+    stream = web.StreamResponse(
+        status=response.status, headers={"Content-Type": "application/json"}
+    )
+    stream.content_length = len(body)
+    try:
+        await stream.prepare(request)
+        for i in range(len(body)):
+            await stream.write(body[i : i + 1])
+            await asyncio.sleep(delay)
+        await stream.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass  # the client gave up
+    return stream
+
+
+async def _oversize(request: web.Request, size: int) -> web.StreamResponse:
+    """A JSON array of ``size`` bytes, streamed in 64 KiB chunks (never held in memory)."""
+    stream = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    chunk = b" " * 65536
+    try:
+        await stream.prepare(request)
+        await stream.write(b"[")
+        sent = 1
+        while sent < size - 1:
+            piece = chunk[: min(len(chunk), size - 1 - sent)]
+            await stream.write(piece)
+            sent += len(piece)
+        await stream.write(b"]")
+        await stream.write_eof()
+    except (ConnectionError, RuntimeError):
+        pass  # the client stopped reading
+    return stream
 
 
 def _drop(request: web.Request, entry: dict[str, Any]) -> web.StreamResponse:
@@ -379,10 +491,21 @@ def create_app(state: SimState) -> web.Application:
 
     async def sim_add_fault(request: web.Request) -> web.Response:
         data = await request.json()
-        rule = FaultRule(**data)
+        try:
+            rule = FaultRule(**data)
+        except (TypeError, ValueError) as exc:
+            return _json(400, {"detail": str(exc)})
         with state.lock:
             state.faults.append(rule)
         return _json(201, asdict(rule))
+
+    async def sim_plant(request: web.Request) -> web.Response:
+        item = await request.json()
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            return _json(400, {"detail": "a channel object with a string id"})
+        with state.lock:
+            state.channels[item["id"]] = item
+        return _json(201, item)
 
     async def sim_clear_faults(request: web.Request) -> web.Response:
         with state.lock:
@@ -414,6 +537,7 @@ def create_app(state: SimState) -> web.Application:
     app.router.add_get("/_sim/state", sim_state)
     app.router.add_get("/_sim/requests", sim_requests)
     app.router.add_post("/_sim/faults", sim_add_fault)
+    app.router.add_post("/_sim/channels", sim_plant)
     app.router.add_delete("/_sim/faults", sim_clear_faults)
     app.router.add_post("/_sim/config", sim_config)
     app.router.add_post("/_sim/reset", sim_reset)

@@ -1,0 +1,166 @@
+"""What to do next: the advice the provider adds to an error, written once, here.
+
+The client's errors state facts (what was asked, what came back). At the provider
+boundary :func:`explain` adds one piece of advice per error, naming the Pulumi setting
+or option that fixes it, and the error is re-raised with a short traceback and no chain,
+so the CLI shows a few lines with the advice in them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._exceptions import (
+    AdoptionError,
+    AmbiguousCreateError,
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    IdentityConflictError,
+    InternalServerError,
+    InvalidResponseError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    PingBackError,
+    PlanLimitError,
+    RateLimitError,
+    RedirectError,
+)
+
+__all__ = ["Context", "explain"]
+
+AUTH_HELP = (
+    "set the business owner's API token with `pulumi config set --secret pingback:token "
+    "<token>` (or export PINGBACK_TOKEN)"
+)
+SAVED_CONFIG_HELP = (
+    "`pulumi refresh` and `pulumi destroy` use the pingback: settings saved by the last "
+    "`pulumi up`: after changing them, run `pulumi up` first (or `pulumi refresh --run-program`)"
+)
+WEBHOOK_OWNER = {
+    "telegram": "Telegram keeps one webhook per bot",
+    "whatsapp": "Meta delivers a number's messages to one callback",
+    "instagram": "Meta delivers a number's messages to one callback",
+    "x": "X delivers an account's events to one webhook",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where the error happened."""
+
+    op: str  # check | create | adopt | update | delete | read
+    api_url: str = ""
+    timeout: float = 30.0
+    channel_type: str | None = None
+    channel_id: str | None = None
+
+
+def explain(exc: PingBackError, ctx: Context) -> PingBackError:
+    """``exc`` with its advice set, ready to raise (``raise explain(e, ctx) from None``)."""
+    exc.advice = _advice(exc, ctx)
+    return exc.with_traceback(None)
+
+
+def _advice(exc: PingBackError, ctx: Context) -> str:
+    url = ctx.api_url or "the default"
+    if isinstance(exc, ConfigurationError):
+        return ""  # the settings layer writes these whole
+    if isinstance(exc, AuthenticationError):
+        tail = f" Note: {SAVED_CONFIG_HELP}." if ctx.op in ("read", "delete") else ""
+        return f"To fix: {AUTH_HELP}.{tail}"
+    if isinstance(exc, PermissionDeniedError):
+        return "To fix: use an API token of the business owner as pingback:token (agents and admins cannot manage channels)."
+    if isinstance(exc, PlanLimitError):
+        if exc.error == "feature_locked":
+            return "To fix: upgrade to the Mini or Pro plan; the Free plan allows only `widget` channels."
+        fix = "To fix: delete a channel, or upgrade the plan."
+        if ctx.op == "create":
+            fix += (
+                " If this create replaces a channel, Pulumi makes the new one before deleting "
+                "the old: set `delete_before_replace=True` in this resource's ResourceOptions."
+            )
+        return fix
+    if isinstance(exc, BadRequestError):
+        return "To fix: correct the channel's inputs (the config keys each type needs are in the README)."
+    if isinstance(exc, RedirectError):
+        return (
+            f"pingback:apiUrl ({url}) is answered by a redirect; the API token is never sent "
+            "elsewhere. To fix: set pingback:apiUrl to the address PingBack answers on."
+        )
+    if isinstance(exc, NotFoundError):
+        if exc.path.rstrip("/").endswith("/channels"):
+            return (
+                f"pingback:apiUrl ({url}) does not serve PingBack's channels API. To fix: set "
+                "it to the API's base URL, without a path (e.g. https://api.pingback.live)."
+            )
+        if exc.listed:
+            return (
+                f"PingBack still lists channel {ctx.channel_id}: the 404 came from the route, not "
+                f"the channel. Check pingback:apiUrl ({url}) and any proxy in front of PingBack."
+            )
+        return (
+            "The channel was deleted outside Pulumi. To fix: run `pulumi refresh` (it leaves "
+            "the stack), then `pulumi up` (it is created again)."
+        )
+    if isinstance(exc, RateLimitError):
+        return "To fix: wait, then run the command again (or raise pingback:maxRetries)."
+    if isinstance(exc, AmbiguousCreateError):
+        first = exc.candidates[0]
+        return (
+            f"To fix: keep one of them by adding adopt_id='{first}' (or another of the ids) to "
+            "this resource, delete the others in PingBack, then run `pulumi up` again."
+        )
+    if isinstance(exc, OutcomeUnknownError):
+        return (
+            f"Before running `pulumi up` again, look in PingBack for a {exc.channel_type} channel "
+            f"created at about {exc.sent_at}: adopt it with adopt_id='<its id>' on this resource, "
+            "or delete it."
+        )
+    if isinstance(exc, IdentityConflictError):
+        owner = WEBHOOK_OWNER.get(exc.identity.split(":", 1)[0], "")
+        if exc.other_id is None:
+            return f"{owner}: declare it in one resource only."
+        return (
+            f"{owner}, so a second channel would silence one of the two. If {exc.other_id} is "
+            "the channel this resource replaces (a forced replace), set "
+            "`delete_before_replace=True` in its ResourceOptions; otherwise delete that channel "
+            "(or adopt it with adopt_id) or use another one."
+        )
+    if isinstance(exc, AdoptionError):
+        return _adoption_advice(exc)
+    if isinstance(exc, InvalidResponseError):
+        return (
+            f"Nothing this provider can read came back: check that pingback:apiUrl ({url}) "
+            "points at PingBack's API and not at a proxy's page."
+        )
+    if isinstance(exc, InternalServerError):
+        if ctx.op == "create" and not exc.maybe_applied:
+            return "Nothing was created. Try again later; re-running `pulumi up` is safe."
+        return "Try again later; re-running the command is safe."
+    if isinstance(exc, APITimeoutError):
+        return f"To fix: raise pingback:timeout (now {ctx.timeout:g} s) or try again later; re-running is safe."
+    if isinstance(exc, APIConnectionError):
+        if not exc.sent:
+            return f"Check pingback:apiUrl ({url}) and the network, then run the command again."
+        return "Try again; re-running the command is safe."
+    return ""
+
+
+def _adoption_advice(exc: AdoptionError) -> str:
+    if exc.reason == "missing":
+        return (
+            "To fix: copy the id from the PingBack dashboard (`pingback channels` lists them), "
+            "or remove adopt_id to create a new channel."
+        )
+    if exc.reason == "taken":
+        return "To fix: keep adopt_id on one resource only; one channel, one resource."
+    if exc.reason == "replace":
+        return (
+            "To fix: declare the channel as it is, or remove adopt_id: the resource is then "
+            "replaced by a new channel and the adopted one is deleted."
+        )
+    return "To fix: declare the channel as it is, or remove adopt_id to create a new channel."

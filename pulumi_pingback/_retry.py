@@ -1,0 +1,99 @@
+"""The retry policy, in one place: what is retried, how long to wait, what is ambiguous.
+
+| failure                                  | GET / PATCH / DELETE | POST (create)                       |
+|------------------------------------------|----------------------|-------------------------------------|
+| connect failure (never sent)             | retry                | retry                               |
+| 429 with Retry-After <= cap (or none)    | retry after the wait | retry after the wait                |
+| 429 asking for more than the cap         | fail at once         | fail at once                        |
+| 5xx, answer lost, timeout, deadline      | retry                | outcome unknown: settle, then retry |
+| a 2xx the client cannot read             | fail (read back)     | outcome unknown: settle, then retry |
+| 3xx, other 4xx, oversized answer         | fail at once         | fail at once                        |
+
+"Settle" (see ``PingBackClient.create``) means looking for the channel over a window
+before sending the POST again: there is no idempotency key, and a 5xx or a lost answer
+does not prove that nothing was created (a proxy may answer 502/503/504 after it
+forwarded the request; the server may commit after the client gave up).
+
+Waits: ``Retry-After`` (seconds or an HTTP date) when the server sends one, up to
+``max_retry_after``; otherwise jittered exponential backoff (``initial`` doubling up to
+``cap``, each wait 75-100 % of its step).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from ._exceptions import (
+    APIConnectionError,
+    InternalServerError,
+    InvalidResponseError,
+    PingBackError,
+    RateLimitError,
+    ResponseTooLargeError,
+)
+
+__all__ = ["RetryPolicy", "outcome_unknown", "parse_retry_after"]
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def outcome_unknown(method: str, exc: BaseException) -> bool:
+    """Whether ``exc`` leaves open that the write ``method`` took effect."""
+    if method == "GET":
+        return False
+    if isinstance(exc, APIConnectionError):
+        return exc.sent
+    if isinstance(exc, InternalServerError):
+        return True  # a proxy's 5xx may come after it forwarded the request
+    return isinstance(exc, InvalidResponseError)  # a 2xx, unreadable: it may have landed
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 3
+    max_retry_after: float = 60.0
+    initial: float = 0.5
+    cap: float = 8.0
+
+    def should_retry(self, method: str, exc: BaseException) -> bool:
+        """Whether another attempt may follow ``exc`` (for POST: after settling)."""
+        if not isinstance(exc, PingBackError):
+            return False
+        if isinstance(exc, RateLimitError):
+            return exc.retry_after is None or exc.retry_after <= self.max_retry_after
+        if isinstance(exc, InternalServerError | APIConnectionError):
+            return True
+        # An unreadable 2xx: a POST is settled and sent again; other methods are not
+        # retried (a PATCH is read back instead).
+        return (
+            method == "POST"
+            and isinstance(exc, InvalidResponseError)
+            and not isinstance(exc, ResponseTooLargeError)
+        )
+
+    def wait(self, exc: BaseException | None, attempt: int) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
+        retry_after = getattr(exc, "retry_after", None)
+        if isinstance(retry_after, float | int) and retry_after >= 0:
+            return min(float(retry_after), self.max_retry_after)
+        step: float = min(self.initial * (2 ** (attempt - 1)), self.cap)
+        return step * (1 - 0.25 * random.random())
