@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -41,6 +41,7 @@ from ._exceptions import (
 from ._ledger import Ledger
 from ._listing import Listing, SharedList, describe_unreadable, unreadable_fields
 from ._models import Channel, DesiredChannel, describe_identity
+from ._redact import Redactor, strings_in
 from ._retry import RetryPolicy, outcome_unknown
 from ._transport import Answer, Transport
 
@@ -114,6 +115,14 @@ class PingBackClient:
         """Requests, retries, lists and reconciliations so far (for tests and benchmarks)."""
         with self._lock:
             return {**self.stats, **self.reads.stats, "requests": self.transport.requests}
+
+    def remember(self, secrets: Iterable[str]) -> None:
+        """Secrets this client must redact from every later error (stored configs)."""
+        self.transport.remember(secrets)
+
+    def redactor(self, secrets: Iterable[str] = (), *, fragments: bool = True) -> Redactor:
+        """Removes the token, remembered secrets and ``secrets`` from a text, in every form."""
+        return self.transport.redactor(secrets, fragments=fragments)
 
     def _count(self, key: str) -> None:
         with self._lock:
@@ -329,6 +338,7 @@ class PingBackClient:
                 reason="mismatch",
             )
         with self.ledger.binding(want, exclude=[channel_id]):
+            self.remember(strings_in(existing.config))  # the stored config, quoted back?
             channel = self._patch(channel_id, desired)
         self.ledger.claim(channel_id)
         return channel

@@ -8,6 +8,8 @@ so the CLI shows a few lines with the advice in them.
 
 from __future__ import annotations
 
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._exceptions import (
@@ -59,10 +61,37 @@ class Context:
     channel_id: str | None = None
 
 
-def explain(exc: PingBackError, ctx: Context) -> PingBackError:
-    """``exc`` with its advice set, ready to raise (``raise explain(e, ctx) from None``)."""
-    exc.advice = _advice(exc, ctx)
+def explain(
+    exc: PingBackError, ctx: Context, redact: Callable[[str], str] = lambda t: t
+) -> PingBackError:
+    """``exc`` with its advice set and every secret of the call redacted, ready to raise
+    (``raise explain(e, ctx, redact) from None``)."""
+    ctx = Context(
+        ctx.op,
+        api_url=_without_userinfo(ctx.api_url),
+        timeout=ctx.timeout,
+        channel_type=ctx.channel_type,
+        channel_id=ctx.channel_id,
+    )
+    exc.message = redact(exc.message)
+    exc.args = (exc.message,)
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        exc.body = {k: redact(v) if isinstance(v, str) else v for k, v in body.items()}  # type: ignore[attr-defined]
+    for attr in ("server_message", "location"):
+        value = getattr(exc, attr, None)
+        if isinstance(value, str) and value:
+            setattr(exc, attr, redact(value))
+    exc.advice = redact(_advice(exc, ctx))
     return exc.with_traceback(None)
+
+
+def _without_userinfo(url: str) -> str:
+    """An API URL fit for a message: no ``user:password@``."""
+    parts = urllib.parse.urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def _advice(exc: PingBackError, ctx: Context) -> str:

@@ -256,9 +256,20 @@ def _server_message(body: Any) -> str:
     return body if isinstance(body, str) else ""
 
 
+_REDACT_SPAN = 65536
+"""Server text is redacted over its first 64 KiB; only the first 300 characters are quoted."""
+
+
 def _clip(text: str, limit: int = 300) -> str:
+    """``text`` on one line, at most ``limit`` characters; never half a ``[secret]``."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 3]
+    marker = cut.rfind("[")
+    if marker >= 0 and "[secret]".startswith(cut[marker:]):
+        cut = cut[:marker]
+    return cut + "..."
 
 
 def make_status_error(
@@ -276,11 +287,12 @@ def make_status_error(
     ``body`` is the parsed response body (or its text); ``redact`` removes every secret
     the caller knows of, in any encoding, *before* anything is cut or quoted.
     """
-    said = _clip(redact(_server_message(body)))
+    # Redact first, cut after: a cut must never leave a piece of a secret behind.
+    said = _clip(redact(_server_message(body)[:_REDACT_SPAN]))
     fields: dict[str, Any] = {}
     if isinstance(body, Mapping):
         fields = {
-            str(k): (_clip(redact(v), 200) if isinstance(v, str) else v)
+            str(k): (_clip(redact(v[:_REDACT_SPAN]), 200) if isinstance(v, str) else v)
             for k, v in body.items()
             if isinstance(v, str | int | float | bool) or v is None
         }
@@ -295,7 +307,7 @@ def make_status_error(
         "retry_after": retry_after,
     }
     if 300 <= status < 400:
-        target = _clip(redact(location or ""), 200)
+        target = _clip(redact((location or "")[:_REDACT_SPAN]), 200)
         redirect = RedirectError(
             f"PingBack answered {where} with a redirect ({status}) to "
             f"{target or 'no Location'}; redirects are never followed",

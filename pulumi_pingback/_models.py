@@ -12,7 +12,7 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Union
 
@@ -26,6 +26,7 @@ from pydantic import (
     ValidationError,
 )
 
+from ._redact import strings_in
 from ._types import CHANNEL_TYPES, ChannelType
 
 __all__ = [
@@ -359,17 +360,6 @@ class Channel(BaseModel):
     __str__ = __repr__
 
 
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            yield from _strings(v)
-
-
 @dataclass(frozen=True)
 class DesiredChannel:
     """A channel as declared: the body of a create or update, and the test of a match."""
@@ -395,7 +385,7 @@ class DesiredChannel:
 
     def secrets(self) -> list[str]:
         """Every string in the config: each may be a credential."""
-        return list(_strings(self.config))
+        return list(strings_in(self.config))
 
     def fingerprint(self) -> str:
         """A digest of type and config (identical channels share it); holds no secret."""

@@ -139,8 +139,61 @@ def channel_outputs(channel: Channel) -> dict[str, Any]:
 
 
 def _declared_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs a program declaring this channel would have (for refresh)."""
-    return {k: outs[k] for k in ("type", "config", "is_active", "identity") if k in outs}
+    """The inputs a program declaring this channel would have (for refresh), sealed."""
+    inputs = {k: outs[k] for k in ("type", "config", "is_active", "identity") if k in outs}
+    if "config" in inputs:
+        inputs["config"] = seal_config(inputs.get("type"), inputs["config"])
+    return inputs
+
+
+def _secret(value: Any) -> Any:
+    """``value`` as a secret on the wire: the engine keeps it secret in the state."""
+    from pulumi.runtime import rpc
+
+    return rpc.wrap_rpc_secret(value)
+
+
+def seal_config(channel_type: Any, config: Any) -> Any:
+    """A config as the provider returns it among *inputs* (Check, Read).
+
+    Every credential is a secret whatever the program gave (a plain string included);
+    so is every key PingBack does not document as readable (a key added in the
+    dashboard), and the whole config of the undocumented types. Only readable keys
+    (``phone_number_id``) stay plain, so a preview still shows why a channel is replaced.
+    """
+    from ._kinds import kind_of
+
+    kind = kind_of(channel_type)
+    if not isinstance(config, Mapping) or kind is None or kind.free_form:
+        return _secret(config)
+    return {k: v if kind.readable(k) else _secret(v) for k, v in config.items()}
+
+
+def sealed_outputs(channel: Channel) -> dict[str, Any]:
+    """A channel's outputs with ``config`` and ``meta_verify_token`` secret on the wire."""
+    outs = channel_outputs(channel)
+    for key in ("config", "meta_verify_token"):
+        if key in outs:
+            outs[key] = _secret(outs[key])
+    return outs
+
+
+def _strings(value: Any) -> list[str]:
+    from ._redact import strings_in
+
+    return list(strings_in(value))
+
+
+# Check failures: the engine prints `property P value <inputs[P]>` with the program's value
+# of a top-level P, secrets in plain text. Only these top-level properties never hold a
+# credential; a failure about anything else goes to a nested path or to the resource ("").
+_PRINTABLE_PROPERTIES = ("type", "is_active", "adopt_id")
+
+
+def _failure(prop: str, reason: str) -> CheckFailure:
+    if prop in _PRINTABLE_PROPERTIES or (prop.startswith("config.") and len(prop) > 7):
+        return CheckFailure(prop, reason)
+    return CheckFailure("", f"{prop}: {reason}" if prop else reason)
 
 
 def _desired(props: Mapping[str, Any]) -> DesiredChannel:
@@ -237,10 +290,25 @@ class PingBackChannelProvider(ResourceProvider):
             channel_id=channel_id,
         )
 
-    def _explained(self, exc: PingBackError, ctx: Context) -> PingBackError:
+    def _explained(self, exc: PingBackError, ctx: Context, *props: Any) -> PingBackError:
+        """``exc`` with advice, redacted of every secret this call knows (token, configs)."""
         from ._diagnostics import explain
+        from ._redact import redactor
 
-        return explain(exc, ctx)
+        # Server text was redacted by the client, fragments included, before any cut;
+        # this last pass removes whole secrets from everything, our own words included.
+        secrets = [s for p in props for s in _strings(p.get("config"))]
+        client = self.__dict__.get("_client_or_error")
+        if client is not None and not isinstance(client, Exception):
+            return explain(exc, ctx, client.redactor(secrets, fragments=False))
+        return explain(exc, ctx, redactor(secrets, fragments=False))
+
+    def _api(self, *props: Mapping[str, Any]) -> PingBackClient:
+        """The client, told every secret of this call (stored configs included), so that
+        any answer quoting one of them, in any form, is redacted before it is cut."""
+        client = self._client()
+        client.remember(s for p in props for s in _strings(p.get("config")))
+        return client
 
     # ---- check / diff -----------------------------------------------------------------
 
@@ -250,7 +318,9 @@ class PingBackChannelProvider(ResourceProvider):
         inputs, problems = check_inputs(news)
         if not problems:
             self._owners().checked(inputs)
-        return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in problems])
+        if "config" in inputs:
+            inputs["config"] = seal_config(inputs.get("type"), inputs["config"])
+        return CheckResult(inputs, [_failure(prop, reason) for prop, reason in problems])
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
         from ._diff import decide
@@ -259,7 +329,7 @@ class PingBackChannelProvider(ResourceProvider):
         try:
             self._owners().diffed(_id, _news, replaced=bool(decision.replaces))
         except PingBackError as exc:
-            raise self._explained(exc, self._context("diff", _news, _id)) from None
+            raise self._explained(exc, self._context("diff", _news, _id), _news) from None
         return DiffResult(changes=decision.changes, replaces=list(decision.replaces))
 
     # ---- CRUD ---------------------------------------------------------------------------
@@ -267,7 +337,7 @@ class PingBackChannelProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         try:
             desired = _desired(props)
-            client = self._client()
+            client = self._api(props)
             adopt_id = props.get("adopt_id")
             if adopt_id:
                 self._owners().before_adopt(str(adopt_id))
@@ -277,35 +347,38 @@ class PingBackChannelProvider(ResourceProvider):
                 channel = client.create(desired)
         except PingBackError as exc:
             ctx = self._context("adopt" if props.get("adopt_id") else "create", props)
-            raise self._explained(exc, ctx) from None
-        return CreateResult(channel.id, channel_outputs(channel))
+            raise self._explained(exc, ctx, props) from None
+        return CreateResult(channel.id, sealed_outputs(channel))
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
         try:
             desired = _desired(_news)
             old_identity = _olds.get("identity")
-            channel = self._client().update(
-                _id, desired, old_identity=old_identity if isinstance(old_identity, str) else None
+            channel = self._api(_news, _olds).update(
+                _id,
+                desired,
+                old_identity=old_identity if isinstance(old_identity, str) else None,
             )
         except PingBackError as exc:
-            raise self._explained(exc, self._context("update", _news, _id)) from None
-        return UpdateResult(channel_outputs(channel))
+            raise self._explained(exc, self._context("update", _news, _id), _news, _olds) from None
+        return UpdateResult(sealed_outputs(channel))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         try:
             if self._owners().keep_on_delete(_id, _props):
                 log.info("channel %s is kept: a resource of this deployment manages it", _id)
                 return
-            self._client().delete(_id)
+            self._api(_props).delete(_id)
         except PingBackError as exc:
-            raise self._explained(exc, self._context("delete", _props, _id)) from None
+            raise self._explained(exc, self._context("delete", _props, _id), _props) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         try:
-            channel = self._client().get(id_)
+            channel = self._api(props).get(id_)
         except PingBackError as exc:
-            raise self._explained(exc, self._context("read", props, id_)) from None
+            raise self._explained(exc, self._context("read", props, id_), props) from None
         if channel is None:
             return ReadResult(None, {})  # gone: refresh drops it from the stack
         outs = channel_outputs(channel)
-        return ReadResult(id_, outs, _declared_inputs(outs))
+        inputs = _declared_inputs(outs)
+        return ReadResult(id_, sealed_outputs(channel), inputs)

@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import Resource
 
+from ._kinds import kind_of
 from ._provider import PingBackChannelProvider
 from ._types import ChannelType
 
@@ -75,6 +76,18 @@ class XConfig(_TypedConfig):
 ChannelConfig = TelegramConfig | WhatsAppConfig | InstagramConfig | XConfig
 
 
+def _sealed(channel_type: Any, config: Any) -> Any:
+    """The config as registered: every credential a secret, even one given as plain text.
+
+    Documented types: each credential key is secret and ``phone_number_id`` stays
+    readable. Undocumented types (and a type or config not known yet): the whole config.
+    """
+    kind = kind_of(channel_type)
+    if isinstance(config, Mapping) and kind is not None and not kind.free_form:
+        return {k: v if kind.readable(k) else pulumi.Output.secret(v) for k, v in config.items()}
+    return pulumi.Output.secret(config)
+
+
 class PingBackChannel(Resource, module="pingback", name="Channel"):
     """A PingBack messaging channel (Telegram bot, WhatsApp number, X account, widget…).
 
@@ -110,7 +123,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
             config = config.to_dict()
         props: dict[str, Any] = {
             "type": type,
-            "config": config,
+            "config": _sealed(type, config),
             "is_active": is_active,
             "adopt_id": adopt_id,
             "identity": None,

@@ -30,7 +30,7 @@ from ._exceptions import (
     ResponseTooLargeError,
     make_status_error,
 )
-from ._redact import redactor
+from ._redact import Redactor, redactor
 from ._retry import parse_retry_after
 from ._version import __version__
 
@@ -188,6 +188,8 @@ class Transport:
         self.deadline = deadline
         self.max_bytes = max_bytes
         self.requests = 0
+        self._known: set[str] = set()
+        self._known_lock = threading.Lock()
 
     def __reduce__(self) -> Any:
         raise TypeError("a PingBack transport holds a token and is never pickled")
@@ -195,6 +197,17 @@ class Transport:
     @property
     def has_token(self) -> bool:
         return self._token is not None
+
+    def remember(self, secrets: Iterable[str]) -> None:
+        """Secrets to redact from every later answer (e.g. stored configs the caller saw)."""
+        with self._known_lock:
+            self._known.update(secrets)
+
+    def redactor(self, secrets: Iterable[str] = (), *, fragments: bool = True) -> Redactor:
+        """Redacts the token, every remembered secret and ``secrets`` (see ``_redact``)."""
+        with self._known_lock:
+            known = list(self._known)
+        return redactor([self._token, *known, *secrets], fragments=fragments)
 
     def send(
         self,
@@ -262,8 +275,8 @@ class Transport:
         parsed: Any
         try:
             parsed = json.loads(body) if body.strip() else None
-        except ValueError:
-            parsed = None if "html" in content_type else body[:2000].decode(errors="replace")
+        except ValueError:  # a text body is quoted (redacted, then cut); a page is not
+            parsed = None if "html" in content_type else body.decode(errors="replace")
         raise make_status_error(
             status,
             method=method,
@@ -271,7 +284,7 @@ class Transport:
             body=parsed,
             retry_after=parse_retry_after(response.headers.get("Retry-After")),
             location=response.headers.get("Location"),
-            redact=redactor([self._token, *secrets]),
+            redact=self.redactor(secrets),
         )
 
     def _read_capped(self, response: httpx.Response, method: str, path: str) -> bytes:

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from google.protobuf import json_format
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import proto, rpc
 from pulumi.runtime.proto import provider_pb2_grpc
@@ -158,11 +159,48 @@ class StepError(Exception):
 
 
 class CheckFailed(StepError):
-    def __init__(self, name: str, failures: list[tuple[str, str]]) -> None:
+    """Check failures; ``details`` is what the CLI prints for them (see go_value)."""
+
+    def __init__(self, name: str, failures: list[tuple[str, str]], program: dict[str, Any]) -> None:
         self.failures = failures
-        text = "\n".join(f"{p}: {r}" for p, r in failures)
-        super().__init__("Check", name, text)
-        self.message = text
+        self.rendered = [render_failure(name, p, r, program) for p, r in failures]
+        super().__init__("Check", name, "\n".join(self.rendered))
+        self.message = "\n".join(f"{p}: {r}" for p, r in failures)
+
+
+def render_failure(name: str, prop: str, reason: str, program: dict[str, Any]) -> str:
+    """One check failure as the engine prints it (SG issueCheckFailures, diag 2002/2003).
+
+    The value is the *program's* input under the top-level key ``prop`` (a nested path is
+    not a key: ``{<nil>}``), printed with Go's %v — secrets in plain text.
+    """
+    if not prop:
+        return f"{TYPE_TOKEN} resource '{name}' has a problem: {reason}"
+    value = go_value(program.get(prop))
+    return f"{TYPE_TOKEN} resource '{name}': property {prop} value {value} has a problem: {reason}"
+
+
+def go_value(value: Any) -> str:
+    """Go's %v of a resource.PropertyValue holding ``value`` (a Secret prints its value)."""
+    return "{" + _go_inner(value) + "}"
+
+
+def _go_inner(value: Any) -> str:
+    if isinstance(value, Secret):
+        return "&{" + go_value(value.value) + "}"
+    if rpc.is_rpc_secret(value):
+        return "&{" + go_value(value["value"]) + "}"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_value(v)}" for k, v in sorted(value.items())) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_value(v) for v in value) + "]"
+    return str(value)
 
 
 def error_message(details: str) -> str:
@@ -185,6 +223,14 @@ def to_struct(props: dict[str, Any]) -> Any:
 
 def from_struct(struct: Any) -> dict[str, Any]:
     return dict(rpc.deserialize_properties(struct, keep_unknowns=True))
+
+
+def from_wire(struct: Any) -> tuple[dict[str, Any], set[Path_]]:
+    """A provider's answer as the engine keeps it (KeepSecrets): plain values, and the
+    paths the provider returned wrapped as secrets — read off the raw Struct, since the
+    Python SDK's deserializer marks a whole object secret when one of its values is."""
+    plain, paths = strip_secrets(json_format.MessageToDict(struct))
+    return plain, paths
 
 
 class ProviderProcess:
@@ -277,6 +323,7 @@ class Engine:
         self.process_output: list[str] = []
         self.blob = serialize_provider(PingBackChannelProvider())
         self.target_replace: set[str] = set()
+        self.diff_lines: list[str] = []
         self._lock = threading.Lock()
         self._proc: ProviderProcess | None = None
 
@@ -327,7 +374,9 @@ class Engine:
 
     def _check(
         self, p: ProviderProcess, d: Declared, olds: dict[str, Any], news: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> tuple[dict[str, Any], set[Path_]]:
+        """Checked inputs, and their secret paths: the provider's plus the program's
+        (annotateSecrets: same-named inputs keep their secretness)."""
         resp = self._rpc(
             p,
             "Check",
@@ -335,12 +384,16 @@ class Engine:
             proto.CheckRequest(urn=self.urn(d.name), olds=to_struct(olds), news=to_struct(news)),
         )
         if resp.failures:
-            raise CheckFailed(d.name, [(f.property, f.reason) for f in resp.failures])
-        return from_struct(resp.inputs)
+            raise CheckFailed(d.name, [(f.property, f.reason) for f in resp.failures], d.inputs)
+        checked, sealed = from_wire(resp.inputs)
+        return checked, sealed | strip_secrets(d.inputs)[1]
 
-    def _output_secrets(self, d: Declared, input_secrets: set[Path_]) -> set[Path_]:
+    def _output_secrets(
+        self, d: Declared, input_secrets: set[Path_], returned: Iterable[Path_] = ()
+    ) -> set[Path_]:
         return (
-            {p for p in input_secrets}
+            set(returned)
+            | set(input_secrets)
             | {(k,) for k in d.additional_secret_outputs}
             | {("__provider",)}
         )
@@ -354,13 +407,14 @@ class Engine:
             d.name,
             proto.CreateRequest(urn=self.urn(d.name), properties=to_struct(inputs)),
         )
+        outputs, sealed = from_wire(resp.properties)
         return ResourceState(
             d.name,
             resp.id,
             inputs,
-            from_struct(resp.properties),
+            outputs,
             input_secrets,
-            self._output_secrets(d, input_secrets),
+            self._output_secrets(d, input_secrets, sealed),
             d,
         )
 
@@ -439,7 +493,7 @@ class Engine:
         with self._lock:
             old = self.state.get(d.name)
         if old is None:
-            checked = self._check(p, d, {}, news)
+            checked, secrets = self._check(p, d, {}, news)
             new = self._create(p, d, checked, secrets)
             with self._lock:
                 self.state[d.name] = new
@@ -447,13 +501,13 @@ class Engine:
             return
         if d.name in self.target_replace:
             # --target-replace: Check without olds, no Diff, no second Check (SG).
-            checked = self._check(p, d, {}, news)
+            checked, secrets = self._check(p, d, {}, news)
             self._replace(p, d, old, checked, secrets, d.delete_before_replace, result)
             return
-        checked = self._check(p, d, old.inputs, news)
+        checked, secrets = self._check(p, d, old.inputs, news)
         if _trigger_changed(d.replacement_trigger, old.declared.replacement_trigger):
             # replacement_trigger: no Diff; the replacement gets a second Check.
-            checked = self._check(p, d, {}, news)
+            checked, secrets = self._check(p, d, {}, news)
             self._replace(p, d, old, checked, secrets, d.delete_before_replace, result)
             return
         diff = self._diff(p, d, old, checked)
@@ -477,14 +531,15 @@ class Engine:
                     old_inputs=to_struct(old.inputs),
                 ),
             )
+            outputs, sealed = from_wire(resp.properties)
             with self._lock:
                 old.inputs, old.input_secrets, old.declared = checked, secrets, d
-                old.outputs = from_struct(resp.properties)
-                old.output_secrets = self._output_secrets(d, secrets)
+                old.outputs = outputs
+                old.output_secrets = self._output_secrets(d, secrets, sealed)
                 result[d.name] = "update"
             return
         delete_first = diff.deleteBeforeReplace or d.delete_before_replace
-        checked = self._check(p, d, {}, news)
+        checked, secrets = self._check(p, d, {}, news)
         self._replace(p, d, old, checked, secrets, delete_first, result)
 
     def _replace(
@@ -513,17 +568,26 @@ class Engine:
             result[d.name] = "replace"
 
     def preview(self, program: list[Declared]) -> dict[str, str]:
-        """Like `pulumi preview`: Check and Diff only (inputs may hold UNKNOWN)."""
+        """Like `pulumi preview --diff`: Check and Diff only (inputs may hold UNKNOWN).
+
+        ``self.diff_lines`` gets the changed inputs as the CLI prints them: a value that is
+        secret on either side prints ``[secret]``.
+        """
         plan: dict[str, str] = {}
+        self.diff_lines = []
         with self._provider() as p:
             for d in program:
                 news, _ = self._news(d)
                 old = self.state.get(d.name)
                 if old is None:
-                    self._check(p, d, {}, news)
+                    checked, secrets = self._check(p, d, {}, news)
+                    self.diff_lines += changed_inputs(d.name, {}, set(), checked, secrets)
                     plan[d.name] = "create"
                     continue
-                checked = self._check(p, d, old.inputs, news)
+                checked, secrets = self._check(p, d, old.inputs, news)
+                self.diff_lines += changed_inputs(
+                    d.name, old.inputs, old.input_secrets, checked, secrets
+                )
                 diff = self._diff(p, d, old, checked)
                 if diff.changes == proto.DiffResponse.DIFF_NONE:
                     plan[d.name] = "same"
@@ -558,11 +622,13 @@ class Engine:
                         del self.state[r.name]
                         result[r.name] = "deleted"
                         return
-                    outs = from_struct(resp.properties)
+                    outs, sealed_outs = from_wire(resp.properties)
                     changed = {k: v for k, v in outs.items() if r.outputs.get(k) != v}
                     r.outputs = outs
+                    r.output_secrets |= sealed_outs  # kept, and old paths re-marked (PP Read)
                     if resp.HasField("inputs"):
-                        r.inputs = from_struct(resp.inputs)  # secrets re-marked by path
+                        r.inputs, sealed_ins = from_wire(resp.inputs)
+                        r.input_secrets |= sealed_ins
                     result[r.name] = "changed" if changed else "same"
 
             self._run_parallel([lambda r=r: read(r) for r in list(self.state.values())])
@@ -594,6 +660,29 @@ class Engine:
 
     def provider_blob(self) -> bytes:
         return base64.b64decode(self.blob)
+
+
+def changed_inputs(
+    name: str,
+    old: dict[str, Any],
+    old_secrets: set[Path_],
+    new: dict[str, Any],
+    new_secrets: set[Path_],
+) -> list[str]:
+    """`pulumi preview --diff` lines for one resource: each changed input leaf."""
+    before = {p: v for p, v in leaves(old) if p and p[0] != "__provider"}
+    after = {p: v for p, v in leaves(new) if p and p[0] != "__provider"}
+    lines = []
+    for path in sorted(set(before) | set(after)):
+        if before.get(path) == after.get(path):
+            continue
+        secret = is_secret_path(path, old_secrets) or is_secret_path(path, new_secrets)
+        shown = [
+            "(none)" if path not in side else "[secret]" if secret else repr(side[path])
+            for side in (before, after)
+        ]
+        lines.append(f"{name}: {'.'.join(path)}: {shown[0]} => {shown[1]}")
+    return lines
 
 
 def _trigger_changed(new: Any, old: Any) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 
 from .engine import TYPE_TOKEN, Declared, Deployment, Engine, is_secret_path
@@ -88,6 +89,8 @@ def run_program(
         pulumi.export = capture
         try:
             runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
+            # As the language host does: every registration finishes before the program ends.
+            _sync_await(wait_for_rpcs())
             resolved = {}
             for name, value in exports.items():
                 out = pulumi.Output.from_input(value)

@@ -37,7 +37,7 @@ def test_100_creates_and_100_deletes_interleaved_with_reads(
         def create(i: int) -> ResourceState:
             d = channel(f"c{i}", "widget" if i % 2 else "sms", {"n": str(i)})
             news, secrets = engine._news(d)
-            checked = engine._check(p, d, {}, news)
+            checked, secrets = engine._check(p, d, {}, news)
             r = engine._create(p, d, checked, secrets)
             found_after_create.append(read(r) == r.id)  # never a list older than the write
             return r

@@ -7,17 +7,38 @@ included), an error's text, the provider process's stdout/stderr, or its logs.
 
 from __future__ import annotations
 
+import html
+import json
 import logging
+import textwrap
+import urllib.parse
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from google.protobuf import json_format
+from pulumi.runtime import proto, rpc
 
 from pulumi_pingback import DesiredChannel, PingBackClient, PingBackError
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TOKEN
-from .engine import UNKNOWN, Engine, Secret, StepError, channel, is_secret_path, leaves
+from .engine import (
+    TYPE_TOKEN,
+    UNKNOWN,
+    CheckFailed,
+    Engine,
+    Secret,
+    StepError,
+    channel,
+    from_struct,
+    is_secret_path,
+    leaves,
+    to_struct,
+)
+from .program import run_program
 
 MARK = "CANARY"
 API_TOKEN = "CANARY-api-token-5b1d"
@@ -176,3 +197,224 @@ def test_client_errors_and_logs_carry_no_secret(
     texts += [r.getMessage() for r in caplog.records]
     assert caplog.records  # the client did log
     assert all(MARK not in t for t in texts), texts
+
+
+# ---- what the CLI prints and keeps (issue: secrets sealed on every path) -------------------
+
+CRED = "CANARY-cred-7f3a9c2e41"
+
+
+def envelope_leaks(raw: Any, canary: str = MARK, inside: bool = False) -> list[str]:
+    """Strings holding ``canary`` outside Pulumi's secret envelope, in a raw wire value."""
+    if rpc.is_rpc_secret(raw):
+        return envelope_leaks(raw["value"], canary, True)
+    if isinstance(raw, dict):
+        return [leak for v in raw.values() for leak in envelope_leaks(v, canary, inside)]
+    if isinstance(raw, list):
+        return [leak for v in raw for leak in envelope_leaks(v, canary, inside)]
+    return [raw] if isinstance(raw, str) and canary in raw and not inside else []
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        (Secret(f"{CRED}-as-a-string"), "config: must be an object (a dict of config keys)"),
+        (Secret({"bot_token": f"7100000001:{CRED}", "": "x"}), "config: config keys must be"),
+        (Secret([f"7100000001:{CRED}"]), "config: must be an object (a dict of config keys)"),
+    ],
+    ids=["secret-string", "empty-key", "secret-list"],
+)
+def test_check_failures_as_the_cli_prints_them_show_no_credential(
+    sim: Simulator, engine: Engine, config: Any, expected: str
+) -> None:
+    with pytest.raises(CheckFailed) as info:
+        engine.up([channel("c", "telegram", config)])
+    printed = info.value.details  # what the CLI prints: property, program value, reason
+    assert expected in printed
+    assert MARK not in printed
+    assert sim.requests() == []
+
+
+def test_a_misspelt_property_holding_a_secret_is_not_printed(engine: Engine) -> None:
+    d = channel("c", "sms", {})
+    d.inputs["confg"] = Secret({"api_key": CRED})
+    with pytest.raises(CheckFailed) as info:
+        engine.up([d])
+    assert "confg: unknown property; did you mean 'config'?" in info.value.details
+    assert MARK not in info.value.details
+
+
+def test_nested_failures_print_nil_and_still_name_the_field(engine: Engine) -> None:
+    with pytest.raises(CheckFailed) as info:
+        engine.up([channel("c", "telegram", Secret({"bot_tokn": f"7100000001:{CRED}"}))])
+    assert info.value.rendered[0].startswith(
+        f"{TYPE_TOKEN} resource 'c': property config.bot_tokn value {{<nil>}} has a problem: "
+        "unknown key 'bot_tokn' for a telegram channel; did you mean 'bot_token'?"
+    )
+    assert MARK not in info.value.details
+
+
+def test_refresh_keeps_a_key_added_in_the_dashboard_secret(sim: Simulator, engine: Engine) -> None:
+    engine.up([channel("bot", "telegram", {"bot_token": Secret(tg(1))})])
+    cid = engine.state["bot"].id
+    httpx.patch(  # someone adds a key in the dashboard
+        f"{sim.url}/api/v1/channels/{cid}",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"config": {"bot_token": tg(1), "smtp_api_key": CRED}},
+    ).raise_for_status()
+    engine.calls.clear()
+    assert engine.refresh() == {"bot": "changed"}
+    assert engine.state["bot"].inputs["config"]["smtp_api_key"] == CRED
+    shown = [(path, value) for _, path, value in engine.non_secret_values()]
+    assert not [item for item in shown if MARK in repr(item[1])], shown
+    # On the wire, the canary travels inside Pulumi's secret envelope only.
+    with engine.session():
+        assert engine._proc is not None
+        r = engine.state["bot"]
+        resp = engine._proc.stub.Read(
+            proto.ReadRequest(
+                id=r.id,
+                urn=engine.urn("bot"),
+                properties=to_struct(r.outputs),
+                inputs=to_struct(r.inputs),
+            )
+        )
+    raw_inputs, raw_outputs = from_struct(resp.inputs), from_struct(resp.properties)
+    assert envelope_leaks(raw_inputs) == [] and envelope_leaks(raw_outputs) == []
+    assert CRED in repr(raw_inputs)  # it is there, sealed
+
+
+def test_plain_string_credentials_are_stored_and_shown_as_secrets(
+    sim: Simulator, engine: Engine
+) -> None:
+    plain = {"phone_number_id": "4400001", "access_token": CRED, "verify_token": CRED + "v"}
+    engine.up([channel("wa", "whatsapp", plain), channel("s", "sms", {"key": CRED + "s"})])
+    shown = {path: value for _, path, value in engine.non_secret_values()}
+    assert not [p for p, v in shown.items() if MARK in repr(v)], shown
+    assert shown[("inputs", "config", "phone_number_id")] == "4400001"  # readable on purpose
+    assert shown[("outputs", "identity")] == "whatsapp:phone/4400001"
+    rotated = {**plain, "access_token": CRED + "2"}
+    assert engine.preview([channel("wa", "whatsapp", rotated), channel("s", "sms", {})]) == {
+        "wa": "update",
+        "s": "update",
+    }
+    assert engine.diff_lines == [
+        "wa: config.access_token: [secret] => [secret]",
+        "s: config.key: [secret] => (none)",
+    ]
+    moved = {**plain, "phone_number_id": "4400009"}
+    engine.preview([channel("wa", "whatsapp", moved), channel("s", "sms", {"key": CRED + "s"})])
+    assert engine.diff_lines == [
+        "wa: config.phone_number_id: '4400001' => '4400009'",
+        "wa: identity: 'whatsapp:phone/4400001' => 'whatsapp:phone/4400009'",
+    ]
+
+
+# form: (secret, how the server writes it back, the body format, whether "[secret]" shows
+# within the 300 characters quoted)
+ECHOES: dict[str, tuple[str, Callable[[str], str], str, bool]] = {
+    "json-escaped": ("CANARYé-ünïcödé-secret", lambda s: json.dumps(s)[1:-1], "json", True),
+    "url-encoded": (
+        "CANARY/url+enc=secret&x",
+        lambda s: urllib.parse.quote(s, safe=""),
+        "json",
+        True,
+    ),
+    "url-encoded-lower": (
+        "CANARY/url+enc=secret&y",
+        lambda s: urllib.parse.quote(s, safe="").lower(),
+        "json",
+        True,
+    ),
+    "html-escaped": ('CANARY<b>&"html"-secret', lambda s: html.escape(s), "json", True),
+    "cut-by-the-server": ("CANARY-0123456789abcdef", lambda s: s[:14], "json", True),
+    # "bad config: " + 270 x: the secret spans characters 282-308, across our 300 cut
+    "straddling-our-cut": (
+        "CANARY-straddle-0123456789",
+        lambda s: "x" * 270 + s + "y" * 50,
+        "json",
+        True,
+    ),
+    # a plain-text body, the secret across character 500 (beyond what is quoted)
+    "straddling-a-text-cut": (
+        "CANARY-text-straddle-0123",
+        lambda s: "x" * 478 + s + "y" * 50,
+        "text",
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(ECHOES))
+def test_an_echoed_credential_is_gone_in_every_form(
+    sim: Simulator, engine: Engine, form: str
+) -> None:
+    secret, encode, body, marked = ECHOES[form]
+    detail = f"bad config: {encode(secret)}"
+    sim.inject("status", status=400, method="POST", detail=detail, body=body)
+    with pytest.raises(StepError) as info:
+        engine.up([channel("s", "sms", {"api_key": Secret(secret)})])
+    printed = info.value.details  # the traceback the CLI shows
+    assert ("[secret]" in printed) is marked
+    assert "bad config: xxx" in printed or marked
+    for i in range(len(secret) - 7):  # no piece of 8 characters, in any form
+        piece = secret[i : i + 8]
+        for shown in {piece, encode(piece), json.dumps(piece)[1:-1], html.escape(piece)}:
+            if len(shown) >= 8:
+                assert shown not in printed, (piece, printed)
+
+
+def test_the_stored_token_is_redacted_during_a_rotation(sim: Simulator, engine: Engine) -> None:
+    engine.up([channel("bot", "telegram", {"bot_token": Secret(tg(1))})])
+    sim.inject("status", status=400, method="PATCH", detail=f"token {tg(1)} is still active")
+    with pytest.raises(StepError) as info:
+        engine.up([channel("bot", "telegram", {"bot_token": Secret(tg(2))})])
+    assert "token [secret] is still active" in info.value.details
+    assert MARK not in info.value.details
+
+
+def test_the_stored_config_is_redacted_from_delete_and_list_errors(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    engine = make_engine(config={"pingback:maxRetries": "0"})
+    engine.up([channel("bot", "telegram", {"bot_token": Secret(tg(1))})])
+    sim.inject("status", status=500, method="GET", detail=f"cannot list {tg(1)}")
+    with pytest.raises(StepError) as info:
+        engine.refresh()
+    assert "cannot list [secret]" in info.value.details and MARK not in info.value.details
+    sim.inject("status", status=500, method="DELETE", detail=f"cannot delete {tg(1)}")
+    with pytest.raises(StepError) as info:
+        engine.destroy()
+    assert "cannot delete [secret]" in info.value.details and MARK not in info.value.details
+
+
+def test_a_program_passing_plain_credentials_registers_them_as_secrets(
+    sim: Simulator, make_engine: Callable[..., Engine], tmp_path: Path
+) -> None:
+    (tmp_path / "__main__.py").write_text(
+        textwrap.dedent(
+            f"""
+            from pulumi_pingback import PingBackChannel, WhatsAppConfig
+
+            PingBackChannel(
+                "wa",
+                type="whatsapp",
+                config=WhatsAppConfig(
+                    phone_number_id="4400001",
+                    access_token="{CRED}a",
+                    verify_token="{CRED}v",
+                ),
+            )
+            PingBackChannel("s", type="sms", config={{"key": "{CRED}s"}})
+            """
+        )
+    )
+    engine = make_engine()
+    config = {"pingback:token": TOKEN, "pingback:apiUrl": sim.url}
+    result, _, monitor = run_program(engine, tmp_path, config=config, secret_keys=[])
+    assert result == {"wa": "create", "s": "create"}
+    raw = {r.name: json_format.MessageToDict(r.object) for r in monitor.registrations}
+    assert envelope_leaks(raw) == []  # every credential registered inside an envelope
+    assert raw["wa"]["config"]["phone_number_id"] == "4400001"  # readable on purpose
+    assert rpc.is_rpc_secret(raw["s"]["config"])  # an undocumented type: all of it
+    assert not [v for _, _, v in engine.non_secret_values() if MARK in repr(v)]

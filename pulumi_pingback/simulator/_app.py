@@ -42,7 +42,7 @@ PLANS: dict[str, tuple[str, int]] = {"free": ("Free", 1), "mini": ("Mini", 3), "
 
 
 FAULT_KINDS = ("status", "latency", "drop", "hang", "late", "body", "drip", "oversize")
-ODD_BODIES = ("json", "html", "empty", "wrapped", "no-id")
+ODD_BODIES = ("json", "html", "text", "empty", "wrapped", "no-id")
 
 
 @dataclass
@@ -51,7 +51,8 @@ class FaultRule:
 
     kind:
     - ``status``: answer ``status`` (with ``retry_after``, ``location``, and ``body`` =
-      ``json`` or ``html``); nothing is written. A 3xx is a redirect to ``location``.
+      ``json``, ``html`` or ``text``: ``detail`` as plain text); nothing is written. A 3xx
+      is a redirect to ``location``.
     - ``latency``: sleep ``delay``, then serve (a write commits after the sleep, even if
       the client gave up: a *late commit*).
     - ``drop``: close the connection without an answer; with ``after_commit`` the write
@@ -391,6 +392,8 @@ def _fault_answer(fault: FaultRule) -> web.Response:
         headers["Retry-After"] = fault.retry_after
     if fault.location:
         headers["Location"] = fault.location
+    if fault.body == "text":
+        return web.Response(status=fault.status, text=fault.detail, headers=headers)
     if fault.body == "html":
         page = f"<html><body><h1>{fault.status}</h1><p>{fault.detail}</p></body></html>"
         return web.Response(
