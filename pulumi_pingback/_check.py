@@ -13,6 +13,9 @@ from ._unknown import UNKNOWN, contains_unknown, is_unknown, to_wire
 __all__ = ["INPUT_KEYS", "check_inputs"]
 
 INPUT_KEYS = ("type", "config", "is_active", "adopt_id")
+# Resource options PingBackChannel passes as inputs (the dynamic server cannot see them).
+OPTION_KEYS = ("replace_on_changes",)
+PATH_ROOTS = ("type", "config", "is_active", "*")
 # Keys the resource class registers as outputs (None at registration) or that a refresh
 # writes back as inputs; accepted and recomputed, never required.
 OUTPUT_KEYS = (
@@ -30,6 +33,29 @@ IDENTITY_KEYS = {
 }
 
 
+def _check_paths(paths: Any) -> list[Problem]:
+    """``replace_on_changes``: property paths of a channel's inputs."""
+    from ._diff import path_segments
+
+    example = "e.g. ['config.bot_token']"
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        return [("replace_on_changes", f"must be a list of property paths, {example}")]
+    problems: list[Problem] = []
+    for path in paths:
+        segments = path_segments(path)
+        if not segments or segments[0] not in PATH_ROOTS:
+            close = difflib.get_close_matches(segments[0] if segments else "", PATH_ROOTS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.append(
+                (
+                    "replace_on_changes",
+                    f"'{path[:40]}' names no input of a channel; {hint}paths start with "
+                    f"type, config or is_active ({example}); identity changes always replace",
+                )
+            )
+    return problems
+
+
 def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """Validate and normalise declared inputs.
 
@@ -39,7 +65,7 @@ def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]
     """
     problems: list[Problem] = []
     for key in news:
-        if key.startswith("__") or key in INPUT_KEYS or key in OUTPUT_KEYS:
+        if key.startswith("__") or key in INPUT_KEYS or key in OUTPUT_KEYS or key in OPTION_KEYS:
             continue
         close = difflib.get_close_matches(str(key), INPUT_KEYS, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'? " if close else ""
@@ -57,6 +83,11 @@ def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]
     adopt_id = news.get("adopt_id")
 
     inputs: dict[str, Any] = {"type": channel_type, "config": config, "is_active": is_active}
+
+    replace_on = news.get("replace_on_changes")
+    if replace_on is not None and not is_unknown(replace_on):
+        inputs["replace_on_changes"] = replace_on
+        problems.extend(_check_paths(replace_on))
 
     if adopt_id is not None:
         inputs["adopt_id"] = adopt_id

@@ -19,6 +19,7 @@ from ._exceptions import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ChannelNotFoundError,
     ConfigurationError,
     IdentityConflictError,
     InternalServerError,
@@ -34,10 +35,8 @@ from ._exceptions import (
 
 __all__ = ["Context", "explain"]
 
-AUTH_HELP = (
-    "set the business owner's API token with `pulumi config set --secret pingback:token "
-    "<token>` (or export PINGBACK_TOKEN)"
-)
+from ._settings import AUTH_HELP
+
 SAVED_CONFIG_HELP = (
     "`pulumi refresh` and `pulumi destroy` use the pingback: settings saved by the last "
     "`pulumi up`: after changing them, run `pulumi up` first (or `pulumi refresh --run-program`)"
@@ -109,8 +108,10 @@ def _advice(exc: PingBackError, ctx: Context) -> str:
         fix = "To fix: delete a channel, or upgrade the plan."
         if ctx.op == "create":
             fix += (
-                " If this create replaces a channel, Pulumi makes the new one before deleting "
-                "the old: set `delete_before_replace=True` in this resource's ResourceOptions."
+                " A replacement creates the new channel before deleting the old one: set "
+                "`delete_before_replace=True` in the replaced resource's ResourceOptions. An old "
+                "channel a failed `pulumi up` replaced counts until a run succeeds: "
+                "`pulumi up --target <its URN>` deletes it first."
             )
         return fix
     if isinstance(exc, BadRequestError):
@@ -155,12 +156,15 @@ def _advice(exc: PingBackError, ctx: Context) -> str:
             return f"{owner}: declare it in one resource only."
         return (
             f"{owner}, so a second channel would silence one of the two. If {exc.other_id} is "
-            "the channel this resource replaces (a forced replace), set "
+            "the channel this resource replaces (a forced replace: --target-replace, "
+            "replacement_trigger, replace_on_changes), set "
             "`delete_before_replace=True` in its ResourceOptions; otherwise delete that channel "
             "(or adopt it with adopt_id) or use another one."
         )
     if isinstance(exc, AdoptionError):
         return _adoption_advice(exc)
+    if isinstance(exc, ChannelNotFoundError):
+        return "To fix: check the id (`pingback channels` lists the business's channels)."
     if isinstance(exc, InvalidResponseError):
         return (
             f"Nothing this provider can read came back: check that pingback:apiUrl ({url}) "

@@ -12,22 +12,43 @@ Compares a channel's old **outputs** (what the dynamic-provider server passes as
 | ``is_active``, any other config key                     | update in place    |
 | config or ``is_active`` unknown at preview               | update (reported)  |
 | nothing (server-added ``_…`` keys, outputs, ``adopt_id``, ``__provider`` ignored) | no change, no API call |
+| a changed path listed in ``replace_on_changes`` (the resource option)  | replace            |
 
 Identity is compared only when both sides have one: an X access token without the
 leading account id cannot prove a different account, so it updates in place.
 Replacement is create-before-delete unless the resource sets ``delete_before_replace``.
+
+``replace_on_changes`` is the resource option, passed by ``PingBackChannel`` as an
+input: the engine applies it only to a detailed diff, which the dynamic-provider server
+never sends, so the policy applies it here (paths as Pulumi writes them: ``config``,
+``config.bot_token``, ``config["bot_token"]``, ``*``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ._models import channel_identity, split_config
 from ._unknown import contains_unknown, is_unknown
 
-__all__ = ["DiffDecision", "decide"]
+__all__ = ["DiffDecision", "decide", "path_segments"]
+
+_SEGMENT = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|([^.\[\]]+)')
+
+
+def path_segments(path: str) -> list[str]:
+    """``config["bot_token"]`` / ``config.bot_token`` -> ``["config", "bot_token"]``."""
+    return [a or b or c for a, b, c in _SEGMENT.findall(path)]
+
+
+def _covers(pattern: list[str], path: list[str]) -> bool:
+    """Whether a replace_on_changes path contains a changed path (``*``: any segment)."""
+    return len(pattern) <= len(path) and all(
+        p in ("*", q) for p, q in zip(pattern, path, strict=False)
+    )
 
 
 @dataclass(frozen=True)
@@ -56,10 +77,37 @@ def _old_identity(olds: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _config_changes(old: Mapping[str, Any], new: Any) -> list[list[str]]:
+    """Changed config paths; the whole config when the new one is unknown or odd."""
+    if (contains_unknown(new) and not isinstance(new, Mapping)) or not isinstance(new, Mapping):
+        return [["config"]]
+    paths = []
+    for key in sorted(set(old) | set(new), key=str):
+        if key not in old or key not in new or contains_unknown(new[key]) or old[key] != new[key]:
+            paths.append(["config", str(key)])
+    return paths
+
+
+def _forced(patterns: Iterable[str], changed: list[list[str]]) -> list[str]:
+    """Top-level keys that replace_on_changes turns into replaces."""
+    keys: list[str] = []
+    for raw in patterns:
+        pattern = path_segments(raw)
+        for path in changed:
+            # A whole-config change (unknown at preview) may touch any config key.
+            hit = _covers(pattern, path) or (
+                path == ["config"] and pattern[:1] in (["config"], ["*"])
+            )
+            if pattern and hit and path[0] not in keys:
+                keys.append(path[0])
+    return keys
+
+
 def decide(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffDecision:
     """Decide update-in-place vs replace for one channel. Total: never raises."""
     replaces: list[str] = []
     changed: list[str] = []
+    paths: list[list[str]] = []
 
     new_type = news.get("type")
     if is_unknown(new_type) or new_type != olds.get("type"):
@@ -85,9 +133,17 @@ def decide(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffDecision:
         or dict(new_config_raw) != old_config
     ):
         changed.append("config")
+        paths += _config_changes(old_config, new_config_raw)
 
     new_active = news.get("is_active", True)
     if is_unknown(new_active) or new_active != olds.get("is_active", True):
         changed.append("is_active")
+
+    paths += [[key] for key in changed if key != "config"]
+    patterns = news.get("replace_on_changes")
+    if isinstance(patterns, list | tuple):
+        for key in _forced((p for p in patterns if isinstance(p, str)), paths):
+            if key not in replaces:
+                replaces.append(key)
 
     return DiffDecision(changes=bool(changed), replaces=tuple(replaces), changed=tuple(changed))

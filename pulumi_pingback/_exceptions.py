@@ -4,6 +4,7 @@
     ├── ConfigurationError              no token, bad apiUrl/timeout/maxRetries (nothing was sent)
     ├── ChannelValidationError          declared inputs refused locally (nothing was sent)
     ├── AdoptionError                   `adopt_id` cannot be honoured (nothing was written)
+    ├── ChannelNotFoundError            a looked-up channel id is not in the business
     ├── IdentityConflictError           the bot / number / account is another channel's
     ├── OutcomeUnknownError             a create was sent and whether it landed is unknown
     │   └── AmbiguousCreateError        several new channels could be the one it made
@@ -40,6 +41,7 @@ __all__ = [
     "AmbiguousCreateError",
     "AuthenticationError",
     "BadRequestError",
+    "ChannelNotFoundError",
     "ChannelValidationError",
     "ConfigurationError",
     "IdentityConflictError",
@@ -104,6 +106,14 @@ class AdoptionError(PingBackError):
     def __init__(self, message: str, *, channel_id: str, reason: str) -> None:
         self.channel_id = channel_id
         self.reason = reason
+        super().__init__(message)
+
+
+class ChannelNotFoundError(PingBackError):
+    """A channel looked up by id (``PingBackChannel.get``) is not in the business."""
+
+    def __init__(self, message: str, *, channel_id: str) -> None:
+        self.channel_id = channel_id
         super().__init__(message)
 
 

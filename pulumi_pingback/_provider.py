@@ -24,13 +24,19 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ._exceptions import ChannelValidationError, ConfigurationError, PingBackError
+from ._exceptions import (
+    ChannelNotFoundError,
+    ChannelValidationError,
+    ConfigurationError,
+    PingBackError,
+)
 
 if TYPE_CHECKING:
     from ._client import PingBackClient
     from ._diagnostics import Context
     from ._models import Channel, DesiredChannel
     from ._ownership import Ownership
+    from ._settings import Settings
 
 log = logging.getLogger("pulumi_pingback")
 
@@ -39,64 +45,6 @@ log = logging.getLogger("pulumi_pingback")
 # first use. That keeps `import pulumi_pingback` cheap for every `pulumi preview`.
 
 __all__ = ["PingBackChannelProvider", "channel_outputs"]
-
-_SETTINGS = {
-    # stack config key: environment variable
-    "pingback:token": "PINGBACK_TOKEN",
-    "pingback:apiUrl": "PINGBACK_API_URL",
-    "pingback:timeout": "PINGBACK_TIMEOUT",
-    "pingback:maxRetries": "PINGBACK_MAX_RETRIES",
-}
-
-
-def _setting(config: Mapping[str, Any], key: str) -> str | None:
-    """Stack config first, then the environment variable."""
-    value = config.get(key)
-    if value is None or value == "":
-        value = os.environ.get(_SETTINGS[key])
-    return None if value is None or value == "" else str(value)
-
-
-def build_client(config: Mapping[str, Any]) -> PingBackClient:
-    """A client from stack config (``pingback:*``), else PINGBACK_* environment variables."""
-    from ._client import DEFAULT_API_URL, PingBackClient
-    from ._diagnostics import AUTH_HELP
-
-    token = _setting(config, "pingback:token")
-    if token is None:
-        raise ConfigurationError(f"no PingBack API token: {AUTH_HELP}")
-    url = _setting(config, "pingback:apiUrl") or DEFAULT_API_URL
-    if not url.startswith(("http://", "https://")):
-        raise ConfigurationError(
-            "pingback:apiUrl (or PINGBACK_API_URL) must start with http:// or https://, "
-            f"e.g. {DEFAULT_API_URL}"
-        )
-    raw_timeout = _setting(config, "pingback:timeout")
-    raw_retries = _setting(config, "pingback:maxRetries")
-    try:
-        timeout = float(raw_timeout) if raw_timeout is not None else 30.0
-        if not timeout > 0:
-            raise ValueError
-    except ValueError:
-        raise ConfigurationError(
-            "pingback:timeout (or PINGBACK_TIMEOUT) must be a positive number of seconds, e.g. 30"
-        ) from None
-    try:
-        retries = int(raw_retries) if raw_retries is not None else 3
-        if retries < 0:
-            raise ValueError
-    except ValueError:
-        raise ConfigurationError(
-            "pingback:maxRetries (or PINGBACK_MAX_RETRIES) must be a whole number, 0 or more, "
-            "e.g. 3"
-        ) from None
-    return PingBackClient(
-        token,
-        base_url=url,
-        timeout=timeout,
-        connect_timeout=min(10.0, timeout),
-        max_retries=retries,
-    )
 
 
 def _enable_logging(level: str | None) -> None:
@@ -187,7 +135,7 @@ def _strings(value: Any) -> list[str]:
 # Check failures: the engine prints `property P value <inputs[P]>` with the program's value
 # of a top-level P, secrets in plain text. Only these top-level properties never hold a
 # credential; a failure about anything else goes to a nested path or to the resource ("").
-_PRINTABLE_PROPERTIES = ("type", "is_active", "adopt_id")
+_PRINTABLE_PROPERTIES = ("type", "is_active", "adopt_id", "replace_on_changes")
 
 
 def _failure(prop: str, reason: str) -> CheckFailure:
@@ -242,30 +190,50 @@ class PingBackChannelProvider(ResourceProvider):
         return "PingBackChannelProvider()"
 
     def configure(self, req: ConfigureRequest) -> None:
-        config = {key: req.config.get(key) for key in _SETTINGS}
-        _enable_logging(os.environ.get("PINGBACK_LOG_LEVEL"))
-        self._install(config)
+        """Check the settings, once per provider process, on its first call (at preview:
+        the first Check). A bad setting fails that call, before anything is sent."""
+        from ._settings import SETTINGS, load_settings
 
-    def _install(self, config: Mapping[str, Any]) -> None:
+        _enable_logging(os.environ.get("PINGBACK_LOG_LEVEL"))
+        config = {key: req.config.get(key) for key in SETTINGS}
+        every_key = getattr(req.config, "_props", {})  # the whole stack config
+        project = getattr(req.config, "_project_name", None)
+        try:
+            settings = load_settings(config, keys=list(every_key), project=project)
+        except ConfigurationError as exc:
+            raise exc.with_traceback(None) from None
+        self._install(settings)
+
+    def _install(self, settings: Settings) -> None:
         from ._ownership import Ownership
 
-        try:
-            client: PingBackClient | ConfigurationError = build_client(config)
-        except ConfigurationError as exc:
-            client = exc  # raised on the first call, where the engine shows it
-        self.__dict__["_client_or_error"] = client
-        self.__dict__["_ownership"] = Ownership()  # a fresh deployment: nothing recorded
+        with self._lock:
+            self.__dict__["_settings"] = settings
+            self.__dict__.pop("_api_client", None)
+            self.__dict__["_ownership"] = Ownership()  # a fresh deployment: nothing recorded
 
     def _client(self) -> PingBackClient:
-        current = self.__dict__.get("_client_or_error")
-        if current is None:
-            with self._lock:
-                if self.__dict__.get("_client_or_error") is None:
-                    self._install({})  # configure() was not called: environment only
-            current = self.__dict__["_client_or_error"]
-        if isinstance(current, ConfigurationError):
-            raise ConfigurationError(current.message)
-        return current  # type: ignore[no-any-return]
+        """The client, built on first use (httpx and pydantic load only then)."""
+        current: PingBackClient | None = self.__dict__.get("_api_client")
+        if current is not None:
+            return current
+        from ._client import PingBackClient
+        from ._settings import load_settings
+
+        with self._lock:
+            current = self.__dict__.get("_api_client")
+            if current is None:
+                settings = self.__dict__.get("_settings") or load_settings({})  # env only
+                self.__dict__["_settings"] = settings
+                current = PingBackClient(
+                    settings.token,
+                    base_url=settings.api_url,
+                    timeout=settings.timeout,
+                    connect_timeout=min(10.0, settings.timeout),
+                    max_retries=settings.max_retries,
+                )
+                self.__dict__["_api_client"] = current
+        return current
 
     def _owners(self) -> Ownership:
         from ._ownership import Ownership
@@ -277,15 +245,12 @@ class PingBackChannelProvider(ResourceProvider):
     def _context(self, op: str, props: Mapping[str, Any], channel_id: str | None = None) -> Context:
         from ._diagnostics import Context
 
-        client = self.__dict__.get("_client_or_error")
-        api_url, timeout = "", 30.0
-        if client is not None and not isinstance(client, Exception):
-            api_url, timeout = client.base_url, float(client.transport.timeout.read or 30.0)
+        settings = self.__dict__.get("_settings")
         ctype = props.get("type")
         return Context(
             op,
-            api_url=api_url,
-            timeout=timeout,
+            api_url=settings.api_url if settings is not None else "",
+            timeout=settings.timeout if settings is not None else 30.0,
             channel_type=ctype if isinstance(ctype, str) else None,
             channel_id=channel_id,
         )
@@ -298,8 +263,8 @@ class PingBackChannelProvider(ResourceProvider):
         # Server text was redacted by the client, fragments included, before any cut;
         # this last pass removes whole secrets from everything, our own words included.
         secrets = [s for p in props for s in _strings(p.get("config"))]
-        client = self.__dict__.get("_client_or_error")
-        if client is not None and not isinstance(client, Exception):
+        client = self.__dict__.get("_api_client")
+        if client is not None:
             return explain(exc, ctx, client.redactor(secrets, fragments=False))
         return explain(exc, ctx, redactor(secrets, fragments=False))
 
@@ -378,6 +343,13 @@ class PingBackChannelProvider(ResourceProvider):
         except PingBackError as exc:
             raise self._explained(exc, self._context("read", props, id_), props) from None
         if channel is None:
+            if not isinstance(props.get("type"), str):
+                # A lookup (PingBackChannel.get): an empty answer would give the program a
+                # resource with no outputs, so say which id is missing.
+                missing = ChannelNotFoundError(
+                    f"PingBack has no channel {id_} in this business", channel_id=id_
+                )
+                raise self._explained(missing, self._context("get", props, id_)) from None
             return ReadResult(None, {})  # gone: refresh drops it from the stack
         outs = channel_outputs(channel)
         inputs = _declared_inputs(outs)

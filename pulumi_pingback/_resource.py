@@ -88,6 +88,20 @@ def _sealed(channel_type: Any, config: Any) -> Any:
     return pulumi.Output.secret(config)
 
 
+_OUTPUTS: dict[str, Any] = {
+    "identity": None,
+    "business_id": None,
+    "created_at": None,
+    "meta_callback_url": None,
+    "meta_verify_token": None,
+}
+
+
+def _with_secret_outputs(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
+    return pulumi.ResourceOptions.merge(secret, opts)
+
+
 class PingBackChannel(Resource, module="pingback", name="Channel"):
     """A PingBack messaging channel (Telegram bot, WhatsApp number, X account, widget…).
 
@@ -115,8 +129,15 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         :param adopt_id: The id of an existing channel to take under management instead
             of creating one (``import_`` cannot work for dynamic providers).
         :param opts: Resource options; ``additional_secret_outputs`` always includes
-            ``config`` and ``meta_verify_token``.
+            ``config`` and ``meta_verify_token``. ``replace_on_changes`` is honoured (the
+            provider applies it); ``import_`` is refused: use ``adopt_id``.
         """
+        if opts is not None and opts.import_ is not None:
+            raise pulumi.RunError(
+                f"PingBackChannel '{resource_name}': the import_ option cannot work for a "
+                "dynamic provider (pulumi/pulumi#16175). To bring an existing channel under "
+                f"Pulumi, pass adopt_id='{opts.import_}' instead (see the README, Adoption)."
+            )
         if isinstance(type, ChannelType):
             type = type.value
         if isinstance(config, _TypedConfig):
@@ -126,15 +147,34 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
             "config": _sealed(type, config),
             "is_active": is_active,
             "adopt_id": adopt_id,
-            "identity": None,
-            "business_id": None,
-            "created_at": None,
-            "meta_callback_url": None,
-            "meta_verify_token": None,
+            **_OUTPUTS,
         }
-        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
-        merged = pulumi.ResourceOptions.merge(secret_opts, opts)
-        super().__init__(_PROVIDER, resource_name, props, merged)
+        if opts is not None and opts.replace_on_changes:
+            # The engine applies replace_on_changes to a detailed diff, which the dynamic
+            # server never sends: the provider's diff policy applies it instead.
+            props["replace_on_changes"] = list(opts.replace_on_changes)
+        super().__init__(_PROVIDER, resource_name, props, _with_secret_outputs(opts))
+        if opts is not None and "identity" in (opts.ignore_changes or []):
+            pulumi.log.warn(
+                'ignore_changes=["identity"] has no effect: identity is computed from config '
+                "by the provider on every run. Ignore the key it comes from instead, e.g. "
+                'ignore_changes=["config.bot_token"].',
+                resource=self,
+            )
+
+    @staticmethod
+    def get(
+        resource_name: str, id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
+    ) -> PingBackChannel:
+        """Look up an existing channel by id (read only: this stack does not manage it).
+
+        A channel PingBack does not have is an error naming the id.
+        """
+        channel = PingBackChannel.__new__(PingBackChannel)
+        lookup = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
+        props = {"type": None, "config": None, "is_active": None, **_OUTPUTS}
+        Resource.__init__(channel, _PROVIDER, resource_name, props, _with_secret_outputs(lookup))
+        return channel
 
     @property
     def type(self) -> pulumi.Output[str]:

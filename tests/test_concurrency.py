@@ -9,7 +9,7 @@ from pulumi.runtime import proto
 
 from pulumi_pingback.simulator import Simulator
 
-from .engine import Engine, ResourceState, channel, to_struct
+from .engine import Driver, Engine, ResourceState, channel, to_struct
 
 
 def test_100_creates_and_100_deletes_interleaved_with_reads(
@@ -19,32 +19,32 @@ def test_100_creates_and_100_deletes_interleaved_with_reads(
     sim.set_latency(0.01)
     found_after_create: list[bool] = []
     gone_after_delete: list[bool] = []
-    with engine.session():
-        p = engine._proc
-        assert p is not None
+    with engine.session() as drv:
 
-        def read(r: ResourceState) -> str:
-            resp = p.stub.Read(
+        def read(r: ResourceState) -> str:  # a bare Read, as a refresh makes it
+            resp = drv.rpc(
+                "Read",
+                r.name,
                 proto.ReadRequest(
                     id=r.id,
                     urn=engine.urn(r.name),
                     properties=to_struct(r.outputs),
                     inputs=to_struct(r.inputs),
-                )
+                ),
             )
             return str(resp.id)
 
         def create(i: int) -> ResourceState:
             d = channel(f"c{i}", "widget" if i % 2 else "sms", {"n": str(i)})
-            news, secrets = engine._news(d)
-            checked, secrets = engine._check(p, d, {}, news)
-            r = engine._create(p, d, checked, secrets)
+            news, _ = drv.news(d)
+            checked, secrets = drv.check(d, {}, news)
+            r = drv.create(d, checked, secrets)
             found_after_create.append(read(r) == r.id)  # never a list older than the write
             return r
 
-        def delete(created: Future[ResourceState]) -> None:
+        def delete(created: Future[ResourceState], driver: Driver = drv) -> None:
             r = created.result()
-            engine._delete(p, r)
+            driver.delete(r)
             gone_after_delete.append(read(r) == "")
 
         with ThreadPoolExecutor(8) as pool:

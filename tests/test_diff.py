@@ -163,6 +163,62 @@ CASES = [
     ("widget config unknown", outputs("widget", {}), news("widget", UNKNOWN), "update", ()),
     ("is_active unknown", outputs("widget", {}), news("widget", {}, UNKNOWN), "update", ()),
     (
+        "replace_on_changes: a listed key changed",
+        outputs("whatsapp", wa_config()),
+        news("whatsapp", wa_config(verify="v2"), replace_on_changes=["config.verify_token"]),
+        "replace",
+        ("config",),
+    ),
+    (
+        "replace_on_changes: another key changed",
+        outputs("whatsapp", wa_config()),
+        news("whatsapp", wa_config(access="a2"), replace_on_changes=["config.verify_token"]),
+        "update",
+        (),
+    ),
+    (
+        "replace_on_changes: bracket syntax",
+        outputs("whatsapp", wa_config()),
+        news("whatsapp", wa_config(verify="v2"), replace_on_changes=['config["verify_token"]']),
+        "replace",
+        ("config",),
+    ),
+    (
+        "replace_on_changes: the whole config",
+        outputs("email", {"a": "1"}),
+        news("email", {"a": "2"}, replace_on_changes=["config"]),
+        "replace",
+        ("config",),
+    ),
+    (
+        "replace_on_changes: * covers is_active",
+        outputs("sms", {}),
+        news("sms", {}, False, replace_on_changes=["*"]),
+        "replace",
+        ("is_active",),
+    ),
+    (
+        "replace_on_changes: a key added",
+        outputs("email", {"a": "1"}),
+        news("email", {"a": "1", "b": "2"}, replace_on_changes=["config.b"]),
+        "replace",
+        ("config",),
+    ),
+    (
+        "replace_on_changes: config unknown at preview",
+        outputs("widget", {}),
+        news("widget", UNKNOWN, replace_on_changes=["config.widget_id"]),
+        "replace",
+        ("config",),
+    ),
+    (
+        "replace_on_changes: nothing changed",
+        outputs("whatsapp", wa_config()),
+        news("whatsapp", wa_config(), replace_on_changes=["*"]),
+        "none",
+        (),
+    ),
+    (
         "old state without identity (older provider) still compares",
         {k: v for k, v in outputs("telegram", {"bot_token": TG}).items() if k != "identity"},
         news("telegram", {"bot_token": TG_OTHER_BOT}),
@@ -182,3 +238,21 @@ def test_decide(
     decision = decide(olds, new)
     assert decision.kind == kind
     assert decision.replaces == replaces
+
+
+def test_replace_on_changes_paths_are_checked() -> None:
+    _, problems = check_inputs(
+        {"type": "sms", "config": {}, "replace_on_changes": ["confg.x", "config.ok", "*"]}
+    )
+    assert problems == [
+        (
+            "replace_on_changes",
+            "'confg.x' names no input of a channel; did you mean 'config'? paths start with "
+            "type, config or is_active (e.g. ['config.bot_token']); identity changes always "
+            "replace",
+        )
+    ]
+    _, problems = check_inputs({"type": "sms", "config": {}, "replace_on_changes": "config"})
+    assert problems == [
+        ("replace_on_changes", "must be a list of property paths, e.g. ['config.bot_token']")
+    ]

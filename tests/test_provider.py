@@ -9,9 +9,15 @@ from typing import Any
 
 import httpx
 import pytest
+from pulumi.dynamic import Config, ConfigureRequest
 from pulumi.dynamic.dynamic import serialize_provider
 
-from pulumi_pingback import DesiredChannel, PingBackChannelProvider, PingBackClient
+from pulumi_pingback import (
+    APIConnectionError,
+    DesiredChannel,
+    PingBackChannelProvider,
+    PingBackClient,
+)
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, wa_config
@@ -352,9 +358,11 @@ def test_four_calls_run_at_once_on_one_provider(
 def test_the_pickled_provider_is_small_stable_and_holds_no_secret() -> None:
     provider = PingBackChannelProvider()
     blob = serialize_provider(provider)
-    provider._install({"pingback:token": CANARY, "pingback:apiUrl": "http://127.0.0.1:1"})
-    assert provider._client() is not None
-    again = serialize_provider(provider)  # even once configured
+    settings = {"pingback:token": CANARY, "pingback:apiUrl": "http://127.0.0.1:1"}
+    provider.configure(ConfigureRequest(Config(raw_config=settings, project_name="p")))
+    with pytest.raises(APIConnectionError):  # the client is built: nothing listens there
+        provider.delete("3fa85f64-5717-4562-b3fc-2c963f66afa6", {"type": "sms"})
+    again = serialize_provider(provider)  # even once configured, with a client
     assert again == blob
     raw = base64.b64decode(blob)
     assert len(raw) <= 100
@@ -388,7 +396,8 @@ def test_the_same_bot_in_two_stacks_of_one_business_is_refused_before_any_write(
     assert info.value.message == (
         f"the Telegram bot 7123456789 is already bound to channel {theirs} of this PingBack "
         "business\nTelegram keeps one webhook per bot, so a second channel would silence one "
-        f"of the two. If {theirs} is the channel this resource replaces (a forced replace), set "
+        f"of the two. If {theirs} is the channel this resource replaces (a forced replace: --target-replace, "
+        "replacement_trigger, replace_on_changes), set "
         "`delete_before_replace=True` in its ResourceOptions; otherwise delete that channel "
         "(or adopt it with adopt_id) or use another one."
     )

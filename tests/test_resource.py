@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from typing import Any
 
 import pulumi
@@ -92,3 +93,48 @@ def test_typed_config_classes_are_keyword_only() -> None:
         "access_token_secret": "ts",
         "bearer_token": "b",
     }
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pulumi.runtime.test
+def test_ignore_changes_on_identity_warns_that_it_does_nothing() -> Any:
+    records = _Records()
+    logging.getLogger().addHandler(records)
+    channel = PingBackChannel(
+        "bot",
+        type="telegram",
+        config=TelegramConfig(bot_token="1:abc"),
+        opts=pulumi.ResourceOptions(ignore_changes=["identity"]),
+    )
+
+    def check(_: Any) -> None:
+        logging.getLogger().removeHandler(records)
+        assert any(
+            'ignore_changes=["identity"] has no effect' in m and "config.bot_token" in m
+            for m in records.messages
+        ), records.messages
+
+    return channel.id.apply(check)
+
+
+@pulumi.runtime.test
+def test_replace_on_changes_is_passed_to_the_provider() -> Any:
+    channel = PingBackChannel(
+        "wa",
+        type="whatsapp",
+        config=WhatsAppConfig(phone_number_id="1", access_token="a", verify_token="v"),
+        opts=pulumi.ResourceOptions(replace_on_changes=["config.verify_token"]),
+    )
+
+    def check(_: Any) -> None:
+        assert registered[-1].inputs["replace_on_changes"] == ["config.verify_token"]
+
+    return channel.id.apply(check)

@@ -268,10 +268,9 @@ def test_refresh_keeps_a_key_added_in_the_dashboard_secret(sim: Simulator, engin
     shown = [(path, value) for _, path, value in engine.non_secret_values()]
     assert not [item for item in shown if MARK in repr(item[1])], shown
     # On the wire, the canary travels inside Pulumi's secret envelope only.
-    with engine.session():
-        assert engine._proc is not None
+    with engine.session() as drv:
         r = engine.state["bot"]
-        resp = engine._proc.stub.Read(
+        resp = drv.process.stub.Read(
             proto.ReadRequest(
                 id=r.id,
                 urn=engine.urn("bot"),

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -15,36 +11,13 @@ import pytest
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_ROTATED, TOKEN, wa_config
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from .engine import SimulatorProcess
 
 
 @pytest.fixture
 def cli_sim() -> Iterator[str]:
-    port = free_port()
-    exe = shutil.which("pingback-simulator")
-    cmd = [exe] if exe else [sys.executable, "-m", "pulumi_pingback.simulator"]
-    proc = subprocess.Popen(
-        [*cmd, "--port", str(port), "--agent-token", "agent", "--plan", "mini"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(url + "/_sim/state", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with SimulatorProcess("--agent-token", "agent", "--plan", "mini") as process:
+        yield process.url
 
 
 def test_cli_serves_the_documented_api(cli_sim: str) -> None:

@@ -339,11 +339,10 @@ def test_an_800_mb_list_is_not_read_whole(
     engine = make_engine(config={"pingback:maxRetries": "0"})
     engine.up([bot()])
     sim.inject("oversize", method="GET", size=800 * 2**20, times=None)
-    with engine.session():
-        assert engine._proc is not None
+    with engine.session() as drv:
         with pytest.raises(StepError) as info:
             engine.refresh()
-        pid = engine._proc.proc.pid
+        pid = drv.process.pid
         peak = next(
             int(line.split()[1])
             for line in open(f"/proc/{pid}/status")  # noqa: SIM115
@@ -377,8 +376,9 @@ def test_a_forced_replace_keeping_the_bot_asks_for_delete_before_replace(
     with pytest.raises(StepError) as info:
         engine.up([bot(TG_ROTATED)], target_replace=["bot"])
     assert info.value.method == "Create"
-    assert f"If {old} is the channel this resource replaces (a forced replace), set " in (
-        info.value.message
+    assert (
+        f"If {old} is the channel this resource replaces (a forced replace: --target-replace, "
+        "replacement_trigger, replace_on_changes), set " in info.value.message
     )
     assert "`delete_before_replace=True`" in info.value.message
     assert engine.ids() == {old} == live_ids(sim)

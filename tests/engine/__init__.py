@@ -1,0 +1,79 @@
+"""The engine harness: what the Pulumi CLI does to the provider, reproduced over gRPC.
+
+Spec: ../shared/pulumi-dynamic-engine.md. Public API:
+
+- :class:`Engine` — a stack: ``up``, ``preview``, ``refresh``, ``destroy``, ``session``,
+  ``driver`` (one provider process, for tests that make calls one by one), ``state``,
+  ``calls``, ``ids()``, ``non_secret_values()``.
+- :func:`channel` / :class:`Declared` — a resource as a program registers it, with its
+  resource options; :class:`Secret` marks a secret input.
+- :class:`StepError` (``details``: what the provider sent; ``printed``: what the CLI
+  shows), :class:`CheckFailed` (``rendered``: the failures as the CLI prints them),
+  :class:`EngineError`.
+- :class:`ProviderProcess`, :class:`SimulatorProcess`, :func:`free_port`.
+- wire helpers: :func:`to_struct`, :func:`from_struct`, :func:`from_wire`,
+  :func:`strip_secrets`, :func:`is_secret_path`, :func:`leaves`, ``UNKNOWN``.
+"""
+
+from ._engine import (
+    Call,
+    CheckFailed,
+    Declared,
+    Deployment,
+    Driver,
+    Engine,
+    EngineError,
+    Registered,
+    ResourceState,
+    StepError,
+    channel,
+    error_message,
+    wait_for,
+)
+from ._processes import DYNAMIC_SERVER, ProviderProcess, SimulatorProcess, free_port
+from ._render import TYPE_TOKEN, changed_inputs, go_value, render_error, render_failure
+from ._wire import (
+    UNKNOWN,
+    Path_,
+    Secret,
+    from_struct,
+    from_wire,
+    is_secret_path,
+    leaves,
+    strip_secrets,
+    to_struct,
+)
+
+__all__ = [
+    "DYNAMIC_SERVER",
+    "TYPE_TOKEN",
+    "UNKNOWN",
+    "Call",
+    "CheckFailed",
+    "Declared",
+    "Deployment",
+    "Driver",
+    "Engine",
+    "EngineError",
+    "Path_",
+    "ProviderProcess",
+    "Registered",
+    "ResourceState",
+    "Secret",
+    "SimulatorProcess",
+    "StepError",
+    "changed_inputs",
+    "channel",
+    "error_message",
+    "free_port",
+    "from_struct",
+    "from_wire",
+    "go_value",
+    "is_secret_path",
+    "leaves",
+    "render_error",
+    "render_failure",
+    "strip_secrets",
+    "to_struct",
+    "wait_for",
+]

@@ -1,0 +1,168 @@
+"""The processes the tests talk to: the provider (as the CLI starts it) and the simulator."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+from pulumi.runtime import proto, rpc
+from pulumi.runtime.proto import provider_pb2_grpc
+
+from ._wire import to_struct
+
+DYNAMIC_SERVER = ("-u", "-m", "pulumi.dynamic")
+"""What the CLI's `pulumi-resource-pulumi-python` shim runs with the project's Python."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ProviderProcess:
+    """The provider server (``python -u -m pulumi.dynamic`` unless ``command`` says
+    otherwise), its port read from stdout, configured with the whole stack config as
+    ``namespace:key`` (secrets wrapped), as the CLI does."""
+
+    def __init__(
+        self,
+        config: dict[str, str],
+        *,
+        secret_keys: Iterable[str],
+        cwd: Path,
+        env: dict[str, str],
+        command: Sequence[str] = DYNAMIC_SERVER,
+    ) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, *command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd,
+            env=env,
+        )
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        port_line = self.proc.stdout.readline().decode().strip()
+        if not port_line.isdigit():
+            err = self.proc.stderr.read().decode()
+            raise RuntimeError(f"provider process did not print a port: {port_line!r} {err}")
+        self.stdout: list[bytes] = []
+        self.stderr: list[bytes] = []
+        self._readers = [
+            threading.Thread(target=self._drain, args=(self.proc.stdout, self.stdout), daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr), daemon=True),
+        ]
+        for t in self._readers:
+            t.start()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port_line}")
+        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+        secret = set(secret_keys)
+        args = {k: (rpc.wrap_rpc_secret(v) if k in secret else v) for k, v in config.items()}
+        self.configure = self.stub.Configure(
+            proto.ConfigureRequest(
+                args=to_struct(args),
+                variables=dict(config),
+                acceptSecrets=True,
+                acceptResources=True,
+                sends_old_inputs=True,
+                sends_old_inputs_to_delete=True,
+            ),
+            timeout=60,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @staticmethod
+    def _drain(stream: Any, sink: list[bytes]) -> None:
+        for line in iter(stream.readline, b""):
+            sink.append(line)
+
+    def close(self) -> str:
+        """Stop the process; returns everything it printed."""
+        self.channel.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            self.proc.kill()
+            self.proc.wait(10)
+        for t in self._readers:
+            t.join(5)
+        return (b"".join(self.stdout) + b"".join(self.stderr)).decode(errors="replace")
+
+
+class SimulatorProcess:
+    """``python -m pulumi_pingback.simulator`` in its own process, as users run it."""
+
+    def __init__(self, *args: str, token: str | None = None, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        extra = ["--token", token] if token else []
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pulumi_pingback.simulator",
+                "--port",
+                str(self.port),
+                *extra,
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.control = httpx.Client(base_url=self.url)
+        for _ in range(200):
+            try:
+                self.control.get("/_sim/state")
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        self.close()
+        raise RuntimeError(f"the simulator did not start: {self.output()}")
+
+    def reset(self, **config: Any) -> None:
+        self.control.post("/_sim/reset").raise_for_status()
+        if config:
+            self.control.post("/_sim/config", json=config).raise_for_status()
+
+    def clear_log(self) -> None:
+        self.control.post("/_sim/clear-log").raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        return list(self.control.get("/_sim/requests").json())
+
+    def state(self) -> dict[str, Any]:
+        return dict(self.control.get("/_sim/state").json())
+
+    def output(self) -> str:
+        if self.proc.poll() is None:
+            return ""
+        assert self.proc.stdout is not None
+        return self.proc.stdout.read().decode(errors="replace")
+
+    def close(self) -> str:
+        self.control.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            self.proc.kill()
+            self.proc.wait(10)
+        return self.output()
+
+    def __enter__(self) -> SimulatorProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
