@@ -12,6 +12,22 @@ bot = PingBackChannel(
 
 from typing import TYPE_CHECKING, Any
 
+from ._configs import (
+    ChannelConfig,
+    ChannelTypeName,
+    EmailConfig,
+    InstagramConfig,
+    InstagramConfigDict,
+    SmsConfig,
+    TelegramConfig,
+    TelegramConfigDict,
+    WebchatConfig,
+    WhatsAppConfig,
+    WhatsAppConfigDict,
+    WidgetConfig,
+    XConfig,
+    XConfigDict,
+)
 from ._exceptions import (
     AdoptionError,
     AmbiguousCreateError,
@@ -36,13 +52,7 @@ from ._exceptions import (
     ResponseTooLargeError,
 )
 from ._provider import PingBackChannelProvider
-from ._resource import (
-    InstagramConfig,
-    PingBackChannel,
-    TelegramConfig,
-    WhatsAppConfig,
-    XConfig,
-)
+from ._resource import PingBackChannel
 from ._types import ChannelType
 from ._version import __version__
 
@@ -78,13 +88,17 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "Channel",
+    "ChannelConfig",
     "ChannelNotFoundError",
     "ChannelType",
+    "ChannelTypeName",
     "ChannelValidationError",
     "ConfigurationError",
     "DesiredChannel",
+    "EmailConfig",
     "IdentityConflictError",
     "InstagramConfig",
+    "InstagramConfigDict",
     "InternalServerError",
     "InvalidResponseError",
     "NotFoundError",
@@ -98,8 +112,14 @@ __all__ = [
     "RateLimitError",
     "RedirectError",
     "ResponseTooLargeError",
+    "SmsConfig",
     "TelegramConfig",
+    "TelegramConfigDict",
+    "WebchatConfig",
     "WhatsAppConfig",
+    "WhatsAppConfigDict",
+    "WidgetConfig",
     "XConfig",
+    "XConfigDict",
     "__version__",
 ]

@@ -1,4 +1,9 @@
-"""Input checking for a channel: every problem at once, before any API call. Pure."""
+"""The one validator: a channel's declared inputs, every problem at once. Pure.
+
+Everything it knows of a type comes from its row in :mod:`._kinds`. Messages name the
+property and the fix; they quote key names and the channel type, never a config value.
+At preview, unknown values (computed from other resources) are not judged.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +12,103 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ._models import Problem, channel_identity, check_config_keys, validate_channel
+from ._kinds import KINDS, Kind, a_channel, channel_identity, kind_of
+from ._types import CHANNEL_TYPES
 from ._unknown import UNKNOWN, contains_unknown, is_unknown, to_wire
 
-__all__ = ["INPUT_KEYS", "check_inputs"]
+__all__ = ["INPUT_KEYS", "Problem", "check_config", "check_inputs"]
+
+Problem = tuple[str, str]
+"""(property path, reason) — the shape of a Pulumi CheckFailure."""
 
 INPUT_KEYS = ("type", "config", "is_active", "adopt_id")
 # Resource options PingBackChannel passes as inputs (the dynamic server cannot see them).
 OPTION_KEYS = ("replace_on_changes",)
-PATH_ROOTS = ("type", "config", "is_active", "*")
 # Keys the resource class registers as outputs (None at registration) or that a refresh
 # writes back as inputs; accepted and recomputed, never required.
-OUTPUT_KEYS = (
-    "identity",
-    "business_id",
-    "created_at",
-    "meta_callback_url",
-    "meta_verify_token",
-)
-IDENTITY_KEYS = {
-    "telegram": "bot_token",
-    "whatsapp": "phone_number_id",
-    "instagram": "phone_number_id",
-    "x": "access_token",
-}
+OUTPUT_KEYS = ("identity", "business_id", "created_at", "meta_callback_url", "meta_verify_token")
+PATH_ROOTS = ("type", "config", "is_active", "*")
+NOT_A_STRING = "must be a string"
+EMPTY = "must not be empty; give the value or remove the key"
+
+
+def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(word.lower(), list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'? " if close else ""
+
+
+def _safe_key(key: object) -> str:
+    """A key name fit for a message: printable and short (keys are names, not secrets)."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(key))
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_nested(path: str, value: object) -> list[Problem]:
+    """Empty strings anywhere inside an open config's value."""
+    if isinstance(value, str) and not value.strip():
+        return [(path, EMPTY)]
+    if isinstance(value, Mapping):
+        return [p for k, v in value.items() for p in _check_nested(f"{path}.{_safe_key(k)}", v)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _check_nested(f"{path}[{i}]", v)]
+    return []
+
+
+def _check_key(kind: Kind | None, key: str, value: object) -> list[Problem]:
+    path = f"config.{_safe_key(key)}"
+    if is_unknown(value) or kind is None or key not in kind.keys:
+        return [] if is_unknown(value) else _check_nested(path, value)
+    if contains_unknown(value):
+        return []
+    if not isinstance(value, str):
+        return [(path, NOT_A_STRING)]
+    if not value.strip():
+        return [(path, EMPTY)]
+    fmt = kind.formats.get(key)
+    if fmt is not None and not fmt.matches(value):
+        return [(path, fmt.hint)]
+    return []
+
+
+def check_config(channel_type: str | None, config: Mapping[Any, Any]) -> list[Problem]:
+    """Reserved, unknown, malformed and missing keys of a config, in that order.
+
+    ``channel_type`` None: the type is unknown (preview), so only what holds for every
+    type is judged.
+    """
+    kind = kind_of(channel_type)
+    problems: list[Problem] = []
+    for key, value in config.items():
+        name = _safe_key(key)
+        if not isinstance(key, str) or not key:
+            problems.append(("config", "config keys must be non-empty strings"))
+        elif key.startswith("_"):
+            problems.append(
+                (
+                    f"config.{name}",
+                    "keys starting with '_' are reserved for PingBack (it adds e.g. "
+                    f"_meta_setup_instructions); remove '{name}' from config",
+                )
+            )
+        elif kind is not None and not kind.open and key not in kind.keys:
+            problems.append(
+                (
+                    f"config.{name}",
+                    f"unknown key '{name}' for {a_channel(kind.type)}; "
+                    f"{_did_you_mean(key, kind.keys)}allowed keys: {', '.join(kind.keys)}",
+                )
+            )
+        else:
+            problems.extend(_check_key(kind, key, value))
+    if kind is not None:
+        problems.extend(
+            (f"config.{key}", f"missing: {a_channel(kind.type)} needs config.{key}")
+            for key in kind.keys
+            if key not in config
+        )
+    return problems
 
 
 def _check_paths(paths: Any) -> list[Problem]:
@@ -44,8 +122,7 @@ def _check_paths(paths: Any) -> list[Problem]:
     for path in paths:
         segments = path_segments(path)
         if not segments or segments[0] not in PATH_ROOTS:
-            close = difflib.get_close_matches(segments[0] if segments else "", PATH_ROOTS, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            hint = _did_you_mean(segments[0] if segments else "", PATH_ROOTS)
             problems.append(
                 (
                     "replace_on_changes",
@@ -56,21 +133,40 @@ def _check_paths(paths: Any) -> list[Problem]:
     return problems
 
 
+def _check_type(channel_type: Any) -> list[Problem]:
+    if is_unknown(channel_type):
+        return []
+    if not isinstance(channel_type, str):
+        return [("type", f"must be one of: {', '.join(CHANNEL_TYPES)}")]
+    if channel_type not in KINDS:
+        return [
+            (
+                "type",
+                f"unknown channel type '{_safe_key(channel_type)}'; "
+                f"{_did_you_mean(channel_type, CHANNEL_TYPES)}must be one of: "
+                f"{', '.join(CHANNEL_TYPES)}",
+            )
+        ]
+    return []
+
+
 def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
-    """Validate and normalise declared inputs.
+    """Validate and normalise a channel's declared inputs.
 
     Returns the checked inputs (``type``, ``config``, ``is_active``, ``identity`` when the
-    channel has one, ``adopt_id`` when given) with unknowns kept as the wire sentinel,
-    and every problem found. Unknown values (preview) are not judged.
+    channel has one, ``adopt_id`` and ``replace_on_changes`` when given) — unknowns kept
+    as the wire sentinel — and every problem found.
     """
     problems: list[Problem] = []
     for key in news:
-        if key.startswith("__") or key in INPUT_KEYS or key in OUTPUT_KEYS or key in OPTION_KEYS:
+        if key.startswith("__") or key in INPUT_KEYS + OPTION_KEYS + OUTPUT_KEYS:
             continue
-        close = difflib.get_close_matches(str(key), INPUT_KEYS, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'? " if close else ""
         problems.append(
-            (str(key)[:40], f"unknown property; {hint}allowed: {', '.join(INPUT_KEYS)}")
+            (
+                _safe_key(key),
+                f"unknown property; {_did_you_mean(str(key), INPUT_KEYS)}allowed: "
+                f"{', '.join(INPUT_KEYS)}",
+            )
         )
 
     channel_type = news.get("type")
@@ -80,15 +176,9 @@ def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]
     is_active = news.get("is_active", True)
     if is_active is None:
         is_active = True
-    adopt_id = news.get("adopt_id")
-
     inputs: dict[str, Any] = {"type": channel_type, "config": config, "is_active": is_active}
 
-    replace_on = news.get("replace_on_changes")
-    if replace_on is not None and not is_unknown(replace_on):
-        inputs["replace_on_changes"] = replace_on
-        problems.extend(_check_paths(replace_on))
-
+    adopt_id = news.get("adopt_id")
     if adopt_id is not None:
         inputs["adopt_id"] = adopt_id
         if not is_unknown(adopt_id):
@@ -98,38 +188,33 @@ def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]
                 problems.append(
                     ("adopt_id", "must be the UUID of an existing channel (copy it from PingBack)")
                 )
+    replace_on = news.get("replace_on_changes")
+    if replace_on is not None and not is_unknown(replace_on):
+        inputs["replace_on_changes"] = replace_on
+        problems.extend(_check_paths(replace_on))
 
-    if is_unknown(channel_type) or contains_unknown(config) or is_unknown(is_active):
-        # Preview: judge what is known, leave the rest to the run that knows it.
-        known_type = None if is_unknown(channel_type) else channel_type
-        if known_type is not None:
-            _, type_problems = validate_channel({"type": known_type, "config": {}})
-            problems.extend(p for p in type_problems if p[0] == "type")
-        if isinstance(config, Mapping):
-            problems.extend(
-                check_config_keys(known_type if isinstance(known_type, str) else None, config)
-            )
-        elif not is_unknown(config):
-            problems.append(("config", "must be an object (a dict of config keys)"))
-        if not is_unknown(is_active) and not isinstance(is_active, bool):
-            problems.append(("is_active", "must be true or false (a boolean, not a string)"))
-        identity_key = IDENTITY_KEYS.get(known_type) if isinstance(known_type, str) else None
-        if known_type is None or (
-            identity_key is not None
-            and (not isinstance(config, Mapping) or is_unknown(config.get(identity_key)))
-        ):
-            inputs["identity"] = UNKNOWN
-        elif isinstance(config, Mapping) and isinstance(known_type, str):
-            identity = channel_identity(known_type, config)
-            if identity is not None:
-                inputs["identity"] = identity
-        return to_wire(inputs), problems
+    problems.extend(_check_type(channel_type))
+    known_type = channel_type if isinstance(channel_type, str) and channel_type in KINDS else None
+    if isinstance(config, Mapping):
+        judged_type = None if is_unknown(channel_type) else known_type
+        if judged_type is not None or is_unknown(channel_type):
+            problems.extend(check_config(judged_type, config))
+    elif not is_unknown(config):
+        problems.append(("config", "must be an object (a dict of config keys)"))
+    if not is_unknown(is_active) and not isinstance(is_active, bool):
+        problems.append(("is_active", "must be true or false (a boolean, not a string)"))
 
-    spec, channel_problems = validate_channel(inputs)
-    problems.extend(channel_problems)
-    if spec is not None and not problems:
-        inputs["config"] = dict(config) if isinstance(config, Mapping) else config
-        identity = channel_identity(str(channel_type), config)
+    kind = kind_of(known_type)
+    if is_unknown(channel_type) or (
+        kind is not None
+        and kind.identity_key is not None
+        and (not isinstance(config, Mapping) or is_unknown(config.get(kind.identity_key)))
+    ):
+        inputs["identity"] = UNKNOWN  # preview: computed from what is not known yet
+    elif not problems:
+        identity = channel_identity(known_type, config)
         if identity is not None:
             inputs["identity"] = identity
-    return inputs, problems
+    if isinstance(config, Mapping) and not contains_unknown(config):
+        inputs["config"] = dict(config)
+    return to_wire(inputs), problems

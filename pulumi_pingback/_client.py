@@ -38,9 +38,10 @@ from ._exceptions import (
     OutcomeUnknownError,
     PingBackError,
 )
+from ._kinds import a_channel, describe_identity
 from ._ledger import Ledger
 from ._listing import Listing, SharedList, describe_unreadable, unreadable_fields
-from ._models import Channel, DesiredChannel, describe_identity
+from ._models import Channel, DesiredChannel
 from ._redact import Redactor, strings_in
 from ._retry import RetryPolicy, outcome_unknown
 from ._transport import Answer, Transport
@@ -277,7 +278,7 @@ class PingBackClient:
                 listing = self.listing(fresh=True)
             except PingBackError as exc:
                 raise OutcomeUnknownError(
-                    f"a create of a {desired.type} channel was sent at {sent} and its outcome is "
+                    f"a create of {a_channel(desired.type)} was sent at {sent} and its outcome is "
                     f"unknown ({type(last or exc).__name__}); listing the channels to check failed "
                     f"too: {exc.message}",
                     channel_type=desired.type,
@@ -293,7 +294,7 @@ class PingBackClient:
             if len(found) > 1:
                 ids = [c.id for c in found]
                 raise AmbiguousCreateError(
-                    f"a create of a {desired.type} channel was sent at {sent} and its outcome is "
+                    f"a create of {a_channel(desired.type)} was sent at {sent} and its outcome is "
                     f"unknown; {len(ids)} new channels match it: {', '.join(ids)}",
                     channel_type=desired.type,
                     sent_at=sent,
@@ -325,7 +326,7 @@ class PingBackClient:
             )
         if existing.type != desired.type:
             raise AdoptionError(
-                f"channel {channel_id} is a {existing.type} channel, not {desired.type}",
+                f"channel {channel_id} is {a_channel(existing.type)}, not {desired.type}",
                 channel_id=channel_id,
                 reason="mismatch",
             )

@@ -8,6 +8,7 @@ so the CLI shows a few lines with the advice in them.
 
 from __future__ import annotations
 
+import dataclasses
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,29 +36,46 @@ from ._exceptions import (
 
 __all__ = ["Context", "explain"]
 
+from ._kinds import a_channel, kind_of_identity
 from ._settings import AUTH_HELP
 
 SAVED_CONFIG_HELP = (
     "`pulumi refresh` and `pulumi destroy` use the pingback: settings saved by the last "
     "`pulumi up`: after changing them, run `pulumi up` first (or `pulumi refresh --run-program`)"
 )
-WEBHOOK_OWNER = {
-    "telegram": "Telegram keeps one webhook per bot",
-    "whatsapp": "Meta delivers a number's messages to one callback",
-    "instagram": "Meta delivers a number's messages to one callback",
-    "x": "X delivers an account's events to one webhook",
-}
 
 
 @dataclass(frozen=True)
 class Context:
     """Where the error happened."""
 
-    op: str  # check | create | adopt | update | delete | read
+    op: str  # check | create | adopt | update | delete | read | get | list
     api_url: str = ""
     timeout: float = 30.0
     channel_type: str | None = None
     channel_id: str | None = None
+    cli: bool = False  # the `pingback` command: settings are PINGBACK_* and --api-url
+
+
+_NAMES = {
+    False: {
+        "token": "pingback:token",
+        "apiUrl": "pingback:apiUrl",
+        "timeout": "pingback:timeout",
+        "maxRetries": "pingback:maxRetries",
+        "set_url": "set pingback:apiUrl",
+        "rerun": "run the command again",
+    },
+    True: {
+        "token": "PINGBACK_TOKEN",
+        "apiUrl": "the API URL (--api-url or PINGBACK_API_URL)",
+        "timeout": "PINGBACK_TIMEOUT",
+        "maxRetries": "PINGBACK_MAX_RETRIES",
+        "set_url": "pass --api-url (or set PINGBACK_API_URL)",
+        "rerun": "run the command again",
+    },
+}
+CLI_AUTH_HELP = "export PINGBACK_TOKEN=<the business owner's API token>"
 
 
 def explain(
@@ -65,13 +83,7 @@ def explain(
 ) -> PingBackError:
     """``exc`` with its advice set and every secret of the call redacted, ready to raise
     (``raise explain(e, ctx, redact) from None``)."""
-    ctx = Context(
-        ctx.op,
-        api_url=_without_userinfo(ctx.api_url),
-        timeout=ctx.timeout,
-        channel_type=ctx.channel_type,
-        channel_id=ctx.channel_id,
-    )
+    ctx = dataclasses.replace(ctx, api_url=_without_userinfo(ctx.api_url))
     exc.message = redact(exc.message)
     exc.args = (exc.message,)
     body = getattr(exc, "body", None)
@@ -85,6 +97,13 @@ def explain(
     return exc.with_traceback(None)
 
 
+def _say(ctx: Context, text: str) -> str:
+    """``text`` with the setting names of where the error is shown (provider or CLI)."""
+    for key, name in _NAMES[ctx.cli].items():
+        text = text.replace("{" + key + "}", name)
+    return text
+
+
 def _without_userinfo(url: str) -> str:
     """An API URL fit for a message: no ``user:password@``."""
     parts = urllib.parse.urlsplit(url)
@@ -94,14 +113,20 @@ def _without_userinfo(url: str) -> str:
 
 
 def _advice(exc: PingBackError, ctx: Context) -> str:
+    return _say(ctx, _advice_in(exc, ctx))
+
+
+def _advice_in(exc: PingBackError, ctx: Context) -> str:
     url = ctx.api_url or "the default"
     if isinstance(exc, ConfigurationError):
         return ""  # the settings layer writes these whole
     if isinstance(exc, AuthenticationError):
+        if ctx.cli:
+            return f"To fix: {CLI_AUTH_HELP}."
         tail = f" Note: {SAVED_CONFIG_HELP}." if ctx.op in ("read", "delete") else ""
         return f"To fix: {AUTH_HELP}.{tail}"
     if isinstance(exc, PermissionDeniedError):
-        return "To fix: use an API token of the business owner as pingback:token (agents and admins cannot manage channels)."
+        return "To fix: use an API token of the business owner as {token} (agents and admins cannot manage channels)."
     if isinstance(exc, PlanLimitError):
         if exc.error == "feature_locked":
             return "To fix: upgrade to the Mini or Pro plan; the Free plan allows only `widget` channels."
@@ -118,26 +143,26 @@ def _advice(exc: PingBackError, ctx: Context) -> str:
         return "To fix: correct the channel's inputs (the config keys each type needs are in the README)."
     if isinstance(exc, RedirectError):
         return (
-            f"pingback:apiUrl ({url}) is answered by a redirect; the API token is never sent "
-            "elsewhere. To fix: set pingback:apiUrl to the address PingBack answers on."
+            f"{{apiUrl}} ({url}) is answered by a redirect; the API token is never sent "
+            "elsewhere. To fix: {set_url} to the address PingBack answers on."
         )
     if isinstance(exc, NotFoundError):
         if exc.path.rstrip("/").endswith("/channels"):
             return (
-                f"pingback:apiUrl ({url}) does not serve PingBack's channels API. To fix: set "
+                f"{{apiUrl}} ({url}) does not serve PingBack's channels API. To fix: set "
                 "it to the API's base URL, without a path (e.g. https://api.pingback.live)."
             )
         if exc.listed:
             return (
                 f"PingBack still lists channel {ctx.channel_id}: the 404 came from the route, not "
-                f"the channel. Check pingback:apiUrl ({url}) and any proxy in front of PingBack."
+                f"the channel. Check {{apiUrl}} ({url}) and any proxy in front of PingBack."
             )
         return (
             "The channel was deleted outside Pulumi. To fix: run `pulumi refresh` (it leaves "
             "the stack), then `pulumi up` (it is created again)."
         )
     if isinstance(exc, RateLimitError):
-        return "To fix: wait, then run the command again (or raise pingback:maxRetries)."
+        return "To fix: wait, then run the command again (or raise {maxRetries})."
     if isinstance(exc, AmbiguousCreateError):
         first = exc.candidates[0]
         return (
@@ -146,12 +171,13 @@ def _advice(exc: PingBackError, ctx: Context) -> str:
         )
     if isinstance(exc, OutcomeUnknownError):
         return (
-            f"Before running `pulumi up` again, look in PingBack for a {exc.channel_type} channel "
+            f"Before running `pulumi up` again, look in PingBack for {a_channel(exc.channel_type)} "
             f"created at about {exc.sent_at}: adopt it with adopt_id='<its id>' on this resource, "
             "or delete it."
         )
     if isinstance(exc, IdentityConflictError):
-        owner = WEBHOOK_OWNER.get(exc.identity.split(":", 1)[0], "")
+        kind = kind_of_identity(exc.identity)
+        owner = kind.one_channel_per_identity if kind else "One bot, number or account, one channel"
         if exc.other_id is None:
             return f"{owner}: declare it in one resource only."
         return (
@@ -167,7 +193,7 @@ def _advice(exc: PingBackError, ctx: Context) -> str:
         return "To fix: check the id (`pingback channels` lists the business's channels)."
     if isinstance(exc, InvalidResponseError):
         return (
-            f"Nothing this provider can read came back: check that pingback:apiUrl ({url}) "
+            f"Nothing this provider can read came back: check that {{apiUrl}} ({url}) "
             "points at PingBack's API and not at a proxy's page."
         )
     if isinstance(exc, InternalServerError):
@@ -175,10 +201,10 @@ def _advice(exc: PingBackError, ctx: Context) -> str:
             return "Nothing was created. Try again later; re-running `pulumi up` is safe."
         return "Try again later; re-running the command is safe."
     if isinstance(exc, APITimeoutError):
-        return f"To fix: raise pingback:timeout (now {ctx.timeout:g} s) or try again later; re-running is safe."
+        return f"To fix: raise {{timeout}} (now {ctx.timeout:g} s) or try again later; re-running is safe."
     if isinstance(exc, APIConnectionError):
         if not exc.sent:
-            return f"Check pingback:apiUrl ({url}) and the network, then run the command again."
+            return f"Check {{apiUrl}} ({url}) and the network, then run the command again."
         return "Try again; re-running the command is safe."
     return ""
 

@@ -31,7 +31,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._models import channel_identity, split_config
+from ._kinds import channel_identity
+from ._models import split_config
 from ._unknown import contains_unknown, is_unknown
 
 __all__ = ["DiffDecision", "decide", "path_segments"]

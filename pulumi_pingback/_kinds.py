@@ -1,15 +1,48 @@
-"""One row per channel type: its config keys and which of them are credentials.
+"""One row per channel type — everything else is derived from this table.
+
+A row says: the config keys PingBack documents for the type (all required), whether it
+accepts keys beyond them, which keys are credentials, the key a channel's *identity*
+comes from (the external thing it is bound to) and how to read it, the formats some
+keys must have, and whether PingBack adds Meta setup instructions. From the rows come
+the validation (``_check``), the identity and the replace policy (``_diff``), the
+sealing of secrets (``_provider``), the outputs, the typed config classes (checked
+against the rows by ``tests/test_kinds.py``), ``pingback export`` and the schema of the
+native provider. Adding a channel type is adding a row (and its typed config class).
 
 Light on purpose (no pydantic, no httpx): a Pulumi program imports it on every preview.
+The simulator keeps its own, independent copy of PingBack's rules, on purpose.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from ._types import ChannelType
 
-__all__ = ["KINDS", "Kind", "kind_of"]
+__all__ = [
+    "KINDS",
+    "KeyFormat",
+    "Kind",
+    "a_channel",
+    "channel_identity",
+    "describe_identity",
+    "kind_of",
+    "kind_of_identity",
+]
+
+
+@dataclass(frozen=True)
+class KeyFormat:
+    """A shape a config value must have; ``hint`` says it without quoting the value."""
+
+    pattern: str
+    hint: str
+
+    def matches(self, value: str) -> bool:
+        return re.fullmatch(self.pattern, value) is not None
 
 
 @dataclass(frozen=True)
@@ -18,18 +51,48 @@ class Kind:
 
     type: str
     keys: tuple[str, ...] = ()
-    """The documented config keys, in order; empty for a type PingBack does not document."""
+    """Documented config keys, all required, in order."""
+    open: bool = False
+    """Accepts keys beyond ``keys`` (the type's config is not, or not fully, documented)."""
     credentials: tuple[str, ...] = ()
     """Keys whose values are credentials."""
+    identity_key: str | None = None
+    """The key a channel's identity comes from, if any."""
+    identity_pattern: str = r"(.+)"
+    """A regex over that key's value; its first group is the identity (no match: none)."""
+    identity_label: str = ""
+    """``telegram:bot`` — identities read ``telegram:bot/<id>``."""
+    identity_words: str = ""
+    """``Telegram bot`` — for messages: ``Telegram bot 7123456789``."""
+    one_channel_per_identity: str = ""
+    """Why two channels on one identity silence one another (for messages)."""
+    formats: Mapping[str, KeyFormat] = field(default_factory=dict)
+    meta_setup: bool = False
+    """PingBack adds ``_meta_setup_instructions`` (a callback URL and verify token)."""
+    summary: str = ""
 
     @property
-    def free_form(self) -> bool:
-        """Undocumented config: any keys, all treated as secret."""
-        return not self.keys
+    def sealed_whole(self) -> bool:
+        """Every value may be a credential: the whole config is kept secret."""
+        return self.open
+
+    def credential(self, key: str) -> bool:
+        """Whether a key's value may be a credential: a documented credential, or any
+        key the docs do not describe."""
+        return key in self.credentials or key not in self.keys
 
     def readable(self, key: str) -> bool:
         """Whether a config key's value may be shown in plain text (state, previews)."""
-        return key in self.keys and key not in self.credentials
+        return not self.sealed_whole and not self.credential(key)
+
+    def identity(self, config: Mapping[str, Any]) -> str | None:
+        if self.identity_key is None:
+            return None
+        value = config.get(self.identity_key)
+        if not isinstance(value, str) or not value:
+            return None
+        match = re.match(self.identity_pattern, value)
+        return f"{self.identity_label}/{match.group(1)}" if match else None
 
 
 _META = ("phone_number_id", "access_token", "verify_token")
@@ -38,17 +101,102 @@ _X = ("api_key", "api_secret", "access_token", "access_token_secret", "bearer_to
 KINDS: dict[str, Kind] = {
     k.type: k
     for k in (
-        Kind(ChannelType.TELEGRAM.value, ("bot_token",), ("bot_token",)),
-        Kind(ChannelType.WHATSAPP.value, _META, ("access_token", "verify_token")),
-        Kind(ChannelType.INSTAGRAM.value, _META, ("access_token", "verify_token")),
-        Kind(ChannelType.X.value, _X, _X),
-        Kind(ChannelType.WEBCHAT.value),
-        Kind(ChannelType.WIDGET.value),
-        Kind(ChannelType.EMAIL.value),
-        Kind(ChannelType.SMS.value),
+        Kind(
+            ChannelType.TELEGRAM.value,
+            keys=("bot_token",),
+            credentials=("bot_token",),
+            identity_key="bot_token",
+            identity_pattern=r"(\d+):",
+            identity_label="telegram:bot",
+            identity_words="Telegram bot",
+            one_channel_per_identity="Telegram keeps one webhook per bot",
+            formats={
+                "bot_token": KeyFormat(
+                    r"\d+:[A-Za-z0-9_-]+",
+                    "a Telegram bot token looks like '<bot id>:<secret>' (digits, a colon, then "
+                    "letters, digits, '_' or '-'), as issued by @BotFather; the value given "
+                    "does not",
+                )
+            },
+            summary="A Telegram bot (PingBack registers its webhook).",
+        ),
+        Kind(
+            ChannelType.WHATSAPP.value,
+            keys=_META,
+            credentials=("access_token", "verify_token"),
+            identity_key="phone_number_id",
+            identity_label="whatsapp:phone",
+            identity_words="WhatsApp phone_number_id",
+            one_channel_per_identity="Meta delivers a number's messages to one callback",
+            meta_setup=True,
+            summary="A WhatsApp Business number (Meta Cloud API).",
+        ),
+        Kind(
+            ChannelType.INSTAGRAM.value,
+            keys=_META,
+            credentials=("access_token", "verify_token"),
+            identity_key="phone_number_id",
+            identity_label="instagram:phone",
+            identity_words="Instagram phone_number_id",
+            one_channel_per_identity="Meta delivers a number's messages to one callback",
+            meta_setup=True,
+            summary="An Instagram account (Meta; the same config as WhatsApp).",
+        ),
+        Kind(
+            ChannelType.X.value,
+            keys=_X,
+            credentials=_X,
+            identity_key="access_token",
+            identity_pattern=r"(\d+)-",
+            identity_label="x:account",
+            identity_words="X account",
+            one_channel_per_identity="X delivers an account's events to one webhook",
+            summary="An X (Twitter) account (OAuth 1.0a keys and a bearer token).",
+        ),
+        Kind(
+            ChannelType.WIDGET.value,
+            keys=("widget_id",),
+            open=True,
+            summary="The web widget (made with POST /api/v1/widget/create); more keys allowed.",
+        ),
+        Kind(
+            ChannelType.WEBCHAT.value, open=True, summary="Web chat (configured in the dashboard)."
+        ),
+        Kind(ChannelType.EMAIL.value, open=True, summary="Email (undocumented config)."),
+        Kind(ChannelType.SMS.value, open=True, summary="SMS (undocumented config)."),
     )
 }
 
 
+def a_channel(channel_type: str) -> str:
+    """``a telegram channel``, ``an sms channel``, ``an x channel`` (for messages)."""
+    article = "an" if channel_type[:1] in "aeiosx" and channel_type != "" else "a"
+    return f"{article} {channel_type} channel"
+
+
 def kind_of(channel_type: object) -> Kind | None:
     return KINDS.get(channel_type) if isinstance(channel_type, str) else None
+
+
+def channel_identity(channel_type: object, config: Any) -> str | None:
+    """What makes a channel the same external thing, or None when nothing does.
+
+    ``telegram:bot/<bot id>``, ``whatsapp:phone/<phone_number_id>``,
+    ``instagram:phone/<phone_number_id>``, ``x:account/<account id>``. Never a secret
+    part: the bot id and the X account id are the public prefixes of their tokens.
+    """
+    kind = kind_of(channel_type)
+    if kind is None or not isinstance(config, Mapping):
+        return None
+    return kind.identity(config)
+
+
+def kind_of_identity(identity: str) -> Kind | None:
+    label = identity.partition("/")[0]
+    return next((k for k in KINDS.values() if k.identity_label == label), None)
+
+
+def describe_identity(identity: str) -> str:
+    """``telegram:bot/712`` -> ``Telegram bot 712`` (for messages)."""
+    kind = kind_of_identity(identity)
+    return f"{kind.identity_words} {identity.partition('/')[2]}" if kind else identity

@@ -19,8 +19,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from ._exceptions import IdentityConflictError
+from ._kinds import describe_identity
 from ._listing import Listing
-from ._models import Channel, DesiredChannel, describe_identity
+from ._models import Channel, DesiredChannel
 
 __all__ = ["Ledger"]
 

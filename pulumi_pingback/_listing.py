@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from ._exceptions import InvalidResponseError
-from ._models import Channel, channel_identity
+from ._kinds import channel_identity
+from ._models import Channel
 from ._transport import Answer
 
 __all__ = ["Listing", "SharedList"]

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._exceptions import AdoptionError
-from ._models import channel_identity, describe_identity
+from ._kinds import a_channel, channel_identity, describe_identity
 
 __all__ = ["Ownership"]
 
@@ -43,7 +43,7 @@ class _Declared:
 
 
 def _describe(kind: _Declared) -> str:
-    return describe_identity(kind.identity) if kind.identity else f"a {kind.type} channel"
+    return describe_identity(kind.identity) if kind.identity else a_channel(kind.type)
 
 
 class Ownership:

@@ -65,6 +65,8 @@ def _enable_logging(level: str | None) -> None:
 
 def channel_outputs(channel: Channel) -> dict[str, Any]:
     """A channel's Pulumi outputs. ``config`` holds the user's keys only."""
+    from ._kinds import kind_of
+
     outs: dict[str, Any] = {
         "type": channel.type,
         "config": channel.user_config,
@@ -77,7 +79,8 @@ def channel_outputs(channel: Channel) -> dict[str, Any]:
         outs["business_id"] = channel.business_id
     if channel.created_at is not None:
         outs["created_at"] = channel.created_at
-    if channel.type in ("whatsapp", "instagram"):
+    kind = kind_of(channel.type)
+    if kind is not None and kind.meta_setup:
         meta = channel.meta_setup
         if isinstance(meta.get("callback_url"), str):
             outs["meta_callback_url"] = meta["callback_url"]
@@ -112,7 +115,7 @@ def seal_config(channel_type: Any, config: Any) -> Any:
     from ._kinds import kind_of
 
     kind = kind_of(channel_type)
-    if not isinstance(config, Mapping) or kind is None or kind.free_form:
+    if not isinstance(config, Mapping) or kind is None or kind.sealed_whole:
         return _secret(config)
     return {k: v if kind.readable(k) else _secret(v) for k, v in config.items()}
 

@@ -1,79 +1,47 @@
-"""``PingBackChannel``: the typed front users write in their programs."""
+"""``PingBackChannel``: the typed front users write in their programs.
+
+Overloads pair each channel type with its config, so a misspelt type, a misspelt key
+in a dict literal, or one type's config given to another type is an editor (and mypy)
+error, before any preview.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal, overload
 
 import pulumi
 from pulumi.dynamic import Resource
 
+from ._configs import (
+    ChannelConfig,
+    EmailConfig,
+    InstagramConfig,
+    InstagramConfigDict,
+    SmsConfig,
+    TelegramConfig,
+    TelegramConfigDict,
+    WebchatConfig,
+    WhatsAppConfig,
+    WhatsAppConfigDict,
+    WidgetConfig,
+    XConfig,
+    XConfigDict,
+    _Fields,
+    _Open,
+)
 from ._kinds import kind_of
 from ._provider import PingBackChannelProvider
 from ._types import ChannelType
 
-__all__ = [
-    "InstagramConfig",
-    "PingBackChannel",
-    "TelegramConfig",
-    "WhatsAppConfig",
-    "XConfig",
-]
+__all__ = ["PingBackChannel"]
+
+_Free = Mapping[str, pulumi.Input[Any]]
 
 _PROVIDER = PingBackChannelProvider()
 """One provider for every channel: the same ~60-byte blob in each resource's state."""
 
 SECRET_OUTPUTS = ["config", "meta_verify_token"]
-
-
-class _TypedConfig:
-    def to_dict(self) -> dict[str, pulumi.Input[Any]]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True, kw_only=True)
-class TelegramConfig(_TypedConfig):
-    """Config of a ``telegram`` channel."""
-
-    bot_token: pulumi.Input[str]
-    """The token from @BotFather, ``<bot id>:<secret>``. Pass it as a secret."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class WhatsAppConfig(_TypedConfig):
-    """Config of a ``whatsapp`` channel."""
-
-    phone_number_id: pulumi.Input[str]
-    """The phone number ID from your Meta app (the channel's identity)."""
-    access_token: pulumi.Input[str]
-    """A Meta permanent or long-lived access token. Pass it as a secret."""
-    verify_token: pulumi.Input[str]
-    """A token you choose, used by Meta to verify the webhook. Pass it as a secret."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class InstagramConfig(WhatsAppConfig):
-    """Config of an ``instagram`` channel (same fields as WhatsApp)."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class XConfig(_TypedConfig):
-    """Config of an ``x`` channel."""
-
-    api_key: pulumi.Input[str]
-    """X API key."""
-    api_secret: pulumi.Input[str]
-    """X API secret."""
-    access_token: pulumi.Input[str]
-    """OAuth 1.0a access token, ``<account id>-…`` (the account id is the identity)."""
-    access_token_secret: pulumi.Input[str]
-    """Access token secret."""
-    bearer_token: pulumi.Input[str]
-    """Bearer token for read-only API access."""
-
-
-ChannelConfig = TelegramConfig | WhatsAppConfig | InstagramConfig | XConfig
 
 
 def _sealed(channel_type: Any, config: Any) -> Any:
@@ -83,7 +51,7 @@ def _sealed(channel_type: Any, config: Any) -> Any:
     readable. Undocumented types (and a type or config not known yet): the whole config.
     """
     kind = kind_of(channel_type)
-    if isinstance(config, Mapping) and kind is not None and not kind.free_form:
+    if isinstance(config, Mapping) and kind is not None and not kind.sealed_whole:
         return {k: v if kind.readable(k) else pulumi.Output.secret(v) for k, v in config.items()}
     return pulumi.Output.secret(config)
 
@@ -110,12 +78,113 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
     rotation included, updates it in place.
     """
 
+    @overload
     def __init__(
         self,
         resource_name: str,
         *,
-        type: pulumi.Input[ChannelType | str],
-        config: pulumi.Input[Mapping[str, pulumi.Input[Any]]] | ChannelConfig,
+        type: Literal["telegram", ChannelType.TELEGRAM],
+        config: TelegramConfig | TelegramConfigDict | pulumi.Output[TelegramConfigDict],
+        is_active: pulumi.Input[bool] = True,
+        adopt_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Literal["whatsapp", ChannelType.WHATSAPP],
+        config: WhatsAppConfig | WhatsAppConfigDict | pulumi.Output[WhatsAppConfigDict],
+        is_active: pulumi.Input[bool] = True,
+        adopt_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Literal["instagram", ChannelType.INSTAGRAM],
+        config: InstagramConfig | InstagramConfigDict | pulumi.Output[InstagramConfigDict],
+        is_active: pulumi.Input[bool] = True,
+        adopt_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Literal["x", ChannelType.X],
+        config: XConfig | XConfigDict | pulumi.Output[XConfigDict],
+        is_active: pulumi.Input[bool] = True,
+        adopt_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Literal["widget", ChannelType.WIDGET],
+        config: WidgetConfig | pulumi.Input[_Free],
+        is_active: pulumi.Input[bool] = True,
+        adopt_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Literal["webchat", ChannelType.WEBCHAT],
+        config: WebchatConfig | pulumi.Input[_Free] = ...,
+        is_active: pulumi.Input[bool] = True,
+        adopt_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Literal["email", ChannelType.EMAIL],
+        config: EmailConfig | pulumi.Input[_Free] = ...,
+        is_active: pulumi.Input[bool] = True,
+        adopt_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: Literal["sms", ChannelType.SMS],
+        config: SmsConfig | pulumi.Input[_Free] = ...,
+        is_active: pulumi.Input[bool] = True,
+        adopt_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: pulumi.Output[str],
+        config: ChannelConfig | pulumi.Input[_Free],
+        is_active: pulumi.Input[bool] = True,
+        adopt_id: pulumi.Input[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """A type known only when the program runs (an Output): checked at preview."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: pulumi.Input[str],
+        config: Any = None,
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -123,8 +192,8 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         """
         :param resource_name: The Pulumi name of the resource.
         :param type: The channel type (a :class:`ChannelType` or its string value).
-        :param config: The channel's config: a dict of Inputs, or TelegramConfig /
-            WhatsAppConfig / InstagramConfig / XConfig.
+        :param config: The channel's config: its typed config (``TelegramConfig``, …), or a
+            dict (a ``TelegramConfigDict``, … for the documented types).
         :param is_active: Whether the channel is active (default True).
         :param adopt_id: The id of an existing channel to take under management instead
             of creating one (``import_`` cannot work for dynamic providers).
@@ -140,8 +209,10 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
             )
         if isinstance(type, ChannelType):
             type = type.value
-        if isinstance(config, _TypedConfig):
+        if isinstance(config, _Fields | _Open):
             config = config.to_dict()
+        if config is None:
+            config = {}
         props: dict[str, Any] = {
             "type": type,
             "config": _sealed(type, config),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -90,11 +91,31 @@ def load_settings(
     keys: Iterable[str] = (),
     project: str | None = None,
     environ: Mapping[str, str] | None = None,
+    cli: bool = False,
 ) -> Settings:
     """Settings from stack config (``config``), then the environment; every problem is
     a ConfigurationError that names the setting and the fix. ``keys``: every config key
-    of the stack (to catch typos in the pingback: namespace)."""
-    env = os.environ if environ is None else environ
+    of the stack (to catch typos in the pingback: namespace). ``cli``: for the `pingback`
+    command, whose settings are PINGBACK_* and ``--api-url``."""
+    try:
+        return _load(config, keys, project, os.environ if environ is None else environ)
+    except ConfigurationError as exc:
+        if not cli:
+            raise
+        message = exc.message.replace(f"no PingBack API token: {AUTH_HELP}", CLI_NO_TOKEN)
+        message = message.replace(
+            "pingback:apiUrl (or PINGBACK_API_URL)", "--api-url (or PINGBACK_API_URL)"
+        )
+        message = re.sub(r"pingback:\w+ \((or PINGBACK_\w+)\)", lambda m: m.group(1)[3:], message)
+        raise ConfigurationError(message) from None
+
+
+CLI_NO_TOKEN = "no PingBack API token: export PINGBACK_TOKEN=<the business owner's API token>"  # noqa: S105
+
+
+def _load(
+    config: Mapping[str, Any], keys: Iterable[str], project: str | None, env: Mapping[str, str]
+) -> Settings:
     _unknown_keys(keys, project)
     token = _value(config, "pingback:token", env)
     if token is None:

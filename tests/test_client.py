@@ -71,7 +71,7 @@ def test_crud_round_trip(sim: Simulator, client: PingBackClient) -> None:
 
 def test_n_creates_cost_n_posts_and_one_list(sim: Simulator, client: PingBackClient) -> None:
     for i in range(5):
-        client.create(D("widget", {"widget_id": f"w{i}"}))
+        client.create(D("sms", {"widget_id": f"w{i}"}))
     assert [m for m, _ in statuses(sim)] == ["GET"] + ["POST"] * 5
 
 
@@ -89,7 +89,7 @@ def test_delete_of_a_missing_channel_is_gone_once_a_list_confirms_it(
 def test_a_404_on_delete_from_the_route_is_an_error_when_the_list_shows_the_channel(
     sim: Simulator, client: PingBackClient
 ) -> None:
-    cid = client.create(D("widget", {})).id
+    cid = client.create(D("sms", {})).id
     sim.inject("status", status=404, method="DELETE", body="html")  # a proxy's not-found page
     with pytest.raises(NotFoundError) as info:
         client.delete(cid)
@@ -103,13 +103,13 @@ def test_a_wrong_api_url_is_a_404_on_the_list_not_already_deleted(sim: Simulator
         c.delete("3fa85f64-5717-4562-b3fc-2c963f66afa6")
     assert info.value.path == "/api/v1/channels/" and info.value.method == "GET"
     with pytest.raises(NotFoundError) as info:
-        c.create(D("widget", {}))
+        c.create(D("sms", {}))
     assert info.value.method == "GET"  # the baseline list comes first
 
 
 def test_update_of_a_missing_channel_is_404_not_listed(client: PingBackClient) -> None:
     with pytest.raises(NotFoundError, match=r"404 Not Found to PATCH /api/v1/channels/nope") as e:
-        client.update("nope", D("widget", {}))
+        client.update("nope", D("sms", {}))
     assert e.value.listed is False
 
 
@@ -162,9 +162,9 @@ def test_402_limit_exceeded_gives_plan_and_counts(sim: Simulator) -> None:
     sim.set_plan("mini")
     c = quick(sim)
     for i in range(3):
-        c.create(D("widget", {"widget_id": str(i)}))
+        c.create(D("sms", {"widget_id": str(i)}))
     with pytest.raises(PlanLimitError) as info:
-        c.create(D("widget", {}))
+        c.create(D("sms", {}))
     assert str(info.value) == (
         "PingBack plan limit (402 on POST /api/v1/channels/): "
         "the Mini plan is at its limit for channels (3/3)"
@@ -207,7 +207,7 @@ def test_429_with_an_unreasonable_wait_is_not_retried(sim: Simulator) -> None:
 
 def test_a_post_answered_429_is_retried_blindly(sim: Simulator, client: PingBackClient) -> None:
     sim.inject("status", status=429, retry_after="0", times=1, method="POST")
-    client.create(D("widget", {}))
+    client.create(D("sms", {}))
     assert statuses(sim) == [("GET", 200), ("POST", 429), ("POST", 201)]
     assert len(sim.channels()) == 1
 
@@ -215,7 +215,7 @@ def test_a_post_answered_429_is_retried_blindly(sim: Simulator, client: PingBack
 def test_5xx_is_retried_with_backoff_then_gives_up_with_the_facts(sim: Simulator) -> None:
     sim.inject("status", status=503, times=None, method="DELETE")
     c = quick(sim, max_retries=2)
-    cid = c.create(D("widget", {})).id
+    cid = c.create(D("sms", {})).id
     with pytest.raises(InternalServerError) as info:
         c.delete(cid)
     assert str(info.value) == (
@@ -253,7 +253,7 @@ def test_a_redirect_is_an_error_naming_status_and_location(
 ) -> None:
     with Simulator(token=TOKEN) as elsewhere:  # where the redirect points
         c = quick(sim)
-        cid = c.create(D("widget", {"v": "1"})).id
+        cid = c.create(D("sms", {"v": "1"})).id
         sim.clear_log()
         target = f"{elsewhere.url}/api/v1/channels/{cid}?token=x"
         sim.inject("status", status=status, method=method, location=target)
@@ -261,9 +261,9 @@ def test_a_redirect_is_an_error_naming_status_and_location(
             if method == "GET":
                 c.listing(fresh=True)
             elif method == "POST":
-                c.create(D("widget", {"v": "2"}))
+                c.create(D("sms", {"v": "2"}))
             elif method == "PATCH":
-                c.update(cid, D("widget", {"v": "2"}))
+                c.update(cid, D("sms", {"v": "2"}))
             else:
                 c.delete(cid)
         assert info.value.status_code == status and info.value.location == target
@@ -291,9 +291,9 @@ def test_an_unreadable_2xx_to_a_create_is_reconciled(
 
 
 def test_an_unreadable_2xx_to_a_patch_is_read_back(sim: Simulator, client: PingBackClient) -> None:
-    cid = client.create(D("widget", {"v": "1"})).id
+    cid = client.create(D("sms", {"v": "1"})).id
     sim.inject("body", method="PATCH", body="html")
-    assert client.update(cid, D("widget", {"v": "2"})).user_config == {"v": "2"}
+    assert client.update(cid, D("sms", {"v": "2"})).user_config == {"v": "2"}
 
 
 def test_a_list_that_is_not_an_array_says_what_came_back(sim: Simulator) -> None:
@@ -312,7 +312,7 @@ def test_a_list_that_is_not_an_array_says_what_came_back(sim: Simulator) -> None
 def test_malformed_channels_do_not_break_reading_the_others(
     sim: Simulator, client: PingBackClient
 ) -> None:
-    good = client.create(D("widget", {"v": "1"}))
+    good = client.create(D("sms", {"v": "1"}))
     odds: list[dict[str, Any]] = [
         {"config": None},
         {"is_active": None},
@@ -331,7 +331,7 @@ def test_malformed_channels_do_not_break_reading_the_others(
         sim.plant({**base, **odd})
     sim.plant({"no": "id"})
     assert client.get(good.id, fresh=True) == good
-    assert client.update(good.id, D("widget", {"v": "2"}, False)).is_active is False
+    assert client.update(good.id, D("sms", {"v": "2"}, False)).is_active is False
     with pytest.raises(InvalidResponseError, match=r"channel odd-0 with fields .*\(config\)"):
         client.get("odd-0")
     listing = client.listing()
@@ -342,7 +342,7 @@ def test_malformed_channels_do_not_break_reading_the_others(
 
 
 def test_a_dripping_server_is_cut_off_at_the_deadline(sim: Simulator) -> None:
-    quick(sim).create(D("widget", {"widget_id": "w"}))  # a list answer of ~200 bytes
+    quick(sim).create(D("sms", {"widget_id": "w"}))  # a list answer of ~200 bytes
     sim.inject("drip", method="GET", delay=0.3, times=None)
     c = quick(sim, timeout=0.5, max_retries=0)
     start = time.monotonic()
@@ -396,7 +396,7 @@ def test_post_dropped_before_commit_is_sent_again_after_the_settle_window(
 ) -> None:
     sim.inject("drop", method="POST")
     c = quick(sim, settle_window=0.3)
-    created = c.create(D("widget", {"widget_id": "w1"}))
+    created = c.create(D("sms", {"widget_id": "w1"}))
     assert [ch["id"] for ch in sim.channels()] == [created.id]
     log = statuses(sim)
     assert log[:2] == [("GET", 200), ("POST", "dropped")] and log[-1] == ("POST", 201)
@@ -418,7 +418,7 @@ def test_a_proxy_5xx_after_forwarding_is_found_not_duplicated(sim: Simulator, st
     # A proxy answers at once; PingBack stores the channel 0.3 s later.
     sim.inject("late", method="POST", status=status, delay=0.3)
     c = quick(sim, settle_window=1.0)
-    created = c.create(D("widget", {}))
+    created = c.create(D("sms", {}))
     assert [ch["id"] for ch in sim.channels()] == [created.id]
     assert [m for m, _ in statuses(sim)].count("POST") == 1
 
@@ -426,7 +426,7 @@ def test_a_proxy_5xx_after_forwarding_is_found_not_duplicated(sim: Simulator, st
 def test_a_5xx_that_created_nothing_is_sent_again(sim: Simulator) -> None:
     sim.inject("status", status=502, method="POST")
     c = quick(sim, settle_window=0.2)
-    created = c.create(D("widget", {}))
+    created = c.create(D("sms", {}))
     assert [ch["id"] for ch in sim.channels()] == [created.id]
     assert [s for m, s in statuses(sim) if m == "POST"] == [502, 201]
 
@@ -442,9 +442,9 @@ def test_reconciliation_never_takes_an_identical_sibling(
 
 
 def test_reconciliation_never_takes_a_channel_that_existed_before(sim: Simulator) -> None:
-    other_stack = quick(sim).create(D("widget", {"widget_id": "shared"}))
+    other_stack = quick(sim).create(D("sms", {"widget_id": "shared"}))
     sim.inject("status", status=502, method="POST")
-    ours = quick(sim, settle_window=0.2).create(D("widget", {"widget_id": "shared"}))
+    ours = quick(sim, settle_window=0.2).create(D("sms", {"widget_id": "shared"}))
     assert ours.id != other_stack.id and len(sim.channels()) == 2
 
 
@@ -489,7 +489,7 @@ def test_an_ambiguous_post_when_listing_fails_is_outcome_unknown(sim: Simulator)
     c.listing()
     sim.inject("status", status=503, method="GET", times=None)
     with pytest.raises(OutcomeUnknownError) as info:
-        c.create(D("widget", {"k": CANARY}))
+        c.create(D("sms", {"k": CANARY}))
     assert "listing the channels to check failed too" in str(info.value)
     assert CANARY not in str(info.value)
 
@@ -533,7 +533,7 @@ def test_the_guard_allows_the_same_bot_once_its_channel_is_deleted(
 
 def test_connections_are_reused(sim: Simulator, client: PingBackClient) -> None:
     for i in range(20):
-        client.create(D("widget", {"n": str(i)}))
+        client.create(D("sms", {"n": str(i)}))
     assert sim.connections() == 1
 
 
@@ -554,7 +554,7 @@ def test_concurrent_reads_share_one_list_and_writes_invalidate(
     sim.set_latency(0)
     client.list()  # inside the read window, no write since: shared
     assert len(sim.requests()) == 1
-    client.create(D("widget", {}))
+    client.create(D("sms", {}))
     assert len(client.list()) == 1  # a write invalidates: a fresh list
     assert [m for m, _, _ in api(sim)] == ["GET", "POST", "GET"]
 
@@ -580,7 +580,7 @@ def test_bad_settings_are_refused() -> None:
 
 def test_a_delete_that_landed_before_retries_ran_out_is_a_success(sim: Simulator) -> None:
     c = quick(sim, max_retries=1)
-    cid = c.create(D("widget", {})).id
+    cid = c.create(D("sms", {})).id
     sim.inject("drop", method="DELETE", after_commit=True)  # deleted, answer lost
     sim.inject("status", status=503, method="DELETE")  # the retry fails
     assert c.delete(cid) is True
@@ -590,18 +590,18 @@ def test_a_delete_that_landed_before_retries_ran_out_is_a_success(sim: Simulator
 
 def test_a_patch_that_landed_before_a_final_429_is_a_success(sim: Simulator) -> None:
     c = quick(sim, max_retries=1)
-    cid = c.create(D("widget", {"v": "1"})).id
+    cid = c.create(D("sms", {"v": "1"})).id
     sim.inject("hang", method="PATCH", delay=1.0)
     sim.inject("status", status=429, retry_after="0", method="PATCH")
     c2 = quick(sim, max_retries=1, timeout=0.3)
-    assert c2.update(cid, D("widget", {"v": "2"}, False)).user_config == {"v": "2"}
+    assert c2.update(cid, D("sms", {"v": "2"}, False)).user_config == {"v": "2"}
 
 
 def test_a_patch_that_did_not_land_still_fails(sim: Simulator) -> None:
     c = quick(sim, max_retries=1)
-    cid = c.create(D("widget", {"v": "1"})).id
+    cid = c.create(D("sms", {"v": "1"})).id
     sim.inject("drop", method="PATCH")  # dropped before the write
     sim.inject("status", status=503, method="PATCH")
     with pytest.raises(InternalServerError):
-        c.update(cid, D("widget", {"v": "2"}))
+        c.update(cid, D("sms", {"v": "2"}))
     assert sim.channels()[0]["config"] == {"v": "1"}

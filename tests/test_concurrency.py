@@ -35,7 +35,7 @@ def test_100_creates_and_100_deletes_interleaved_with_reads(
             return str(resp.id)
 
         def create(i: int) -> ResourceState:
-            d = channel(f"c{i}", "widget" if i % 2 else "sms", {"n": str(i)})
+            d = channel(f"c{i}", "webchat" if i % 2 else "sms", {"n": str(i)})
             news, _ = drv.news(d)
             checked, secrets = drv.check(d, {}, news)
             r = drv.create(d, checked, secrets)

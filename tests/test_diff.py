@@ -53,7 +53,7 @@ CASES = [
         "none",
         (),
     ),
-    ("type changed", outputs("widget", {}), news("webchat", {}), "replace", ("type",)),
+    ("type changed", outputs("sms", {}), news("webchat", {}), "replace", ("type",)),
     (
         "another telegram bot",
         outputs("telegram", {"bot_token": TG}),
@@ -134,14 +134,14 @@ CASES = [
     ),
     (
         "adopt_id added later does nothing",
-        outputs("widget", {}),
-        news("widget", {}, adopt_id="3fa85f64-5717-4562-b3fc-2c963f66afa6"),
+        outputs("sms", {}),
+        news("sms", {}, adopt_id="3fa85f64-5717-4562-b3fc-2c963f66afa6"),
         "none",
         (),
     ),
     (
         "type unknown at preview",
-        outputs("widget", {}),
+        outputs("sms", {}),
         news(UNKNOWN, {}),
         "replace",
         ("type", "identity"),
@@ -160,8 +160,8 @@ CASES = [
         "update",
         (),
     ),
-    ("widget config unknown", outputs("widget", {}), news("widget", UNKNOWN), "update", ()),
-    ("is_active unknown", outputs("widget", {}), news("widget", {}, UNKNOWN), "update", ()),
+    ("widget config unknown", outputs("sms", {}), news("sms", UNKNOWN), "update", ()),
+    ("is_active unknown", outputs("sms", {}), news("sms", {}, UNKNOWN), "update", ()),
     (
         "replace_on_changes: a listed key changed",
         outputs("whatsapp", wa_config()),
@@ -206,8 +206,8 @@ CASES = [
     ),
     (
         "replace_on_changes: config unknown at preview",
-        outputs("widget", {}),
-        news("widget", UNKNOWN, replace_on_changes=["config.widget_id"]),
+        outputs("sms", {}),
+        news("sms", UNKNOWN, replace_on_changes=["config.widget_id"]),
         "replace",
         ("config",),
     ),

@@ -133,9 +133,9 @@ def test_refresh_and_destroy_use_the_config_saved_by_the_last_up(
 def test_a_replaced_channel_is_deleted_at_the_end_of_the_same_up(
     sim: Simulator, engine: Engine
 ) -> None:
-    engine.up([bot(), channel("w", "widget", {"v": "1"})])
+    engine.up([bot(), channel("w", "sms", {"v": "1"})])
     engine.calls.clear()
-    engine.up([bot(TG_OTHER_BOT), channel("w", "widget", {"v": "2"})])
+    engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {"v": "2"})])
     assert calls(engine) == [
         "Check",
         "Diff",
@@ -152,41 +152,37 @@ def test_a_failed_up_leaves_the_old_channel_until_a_run_succeeds(
     sim: Simulator, engine: Engine
 ) -> None:
     sim.set_plan("mini")
-    engine.up([bot(), channel("w", "widget", {})])
+    engine.up([bot(), channel("w", "sms", {})])
     # The replacement is created (3/3), then the new widget hits the plan's limit.
     with pytest.raises(StepError) as info:
-        engine.up(
-            [bot(TG_OTHER_BOT), channel("w", "widget", {}), channel("w2", "widget", {"n": "2"})]
-        )
+        engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {}), channel("w2", "sms", {"n": "2"})])
     assert info.value.name == "w2" and "(3/3)" in info.value.message
     assert len(engine.pending_deletes) == 1 and len(sim.channels()) == 3
     # Pending deletes are retired at the end of a run, so the same program fails again...
     with pytest.raises(StepError):
-        engine.up(
-            [bot(TG_OTHER_BOT), channel("w", "widget", {}), channel("w2", "widget", {"n": "2"})]
-        )
+        engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {}), channel("w2", "sms", {"n": "2"})])
     # ...and a run that succeeds first deletes the old channel, at its end.
     engine.calls.clear()
-    assert engine.up([bot(TG_OTHER_BOT), channel("w", "widget", {})]) == {
+    assert engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {})]) == {
         "bot": "same",
         "w": "same",
     }
     assert calls(engine)[-1] == "Delete" and engine.pending_deletes == []
     assert (
-        engine.up(
-            [bot(TG_OTHER_BOT), channel("w", "widget", {}), channel("w2", "widget", {"n": "2"})]
-        )["w2"]
+        engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {}), channel("w2", "sms", {"n": "2"})])[
+            "w2"
+        ]
         == "create"
     )
 
 
 def test_the_402_advice_says_how_to_get_out_of_it(sim: Simulator, engine: Engine) -> None:
     sim.set_plan("mini")
-    engine.up([channel("a", "widget", {"n": "a"}), channel("b", "widget", {"n": "b"})])
-    engine.up([channel(n, "widget", {"n": n}) for n in "ab"] + [channel("c", "sms", {})])
+    engine.up([channel("a", "sms", {"n": "a"}), channel("b", "sms", {"n": "b"})])
+    engine.up([channel(n, "sms", {"n": n}) for n in "ab"] + [channel("c", "sms", {})])
     with pytest.raises(StepError) as info:
         engine.up(
-            [channel(n, "widget", {"n": n}) for n in "ab"]
+            [channel(n, "sms", {"n": n}) for n in "ab"]
             + [channel("c", "sms", {}), channel("d", "sms", {"n": "d"})]
         )
     assert "delete_before_replace=True" in info.value.message
@@ -225,15 +221,13 @@ def test_a_previewed_replace_gets_a_second_check_and_writes_nothing(
 
 
 def test_ignore_changes_applies_before_check(sim: Simulator, engine: Engine) -> None:
-    engine.up([channel("w", "widget", {"v": "1"}, is_active=True)])
+    engine.up([channel("w", "sms", {"v": "1"}, is_active=True)])
     sim.clear_log()
-    ignored = channel("w", "widget", {"v": "2"}, is_active=False, ignore_changes=("config",))
+    ignored = channel("w", "sms", {"v": "2"}, is_active=False, ignore_changes=("config",))
     assert engine.preview([ignored]) == {"w": "update"}  # is_active still changes
     assert engine.up([ignored]) == {"w": "update"}
     assert sim.channels()[0]["config"] == {"v": "1"} and sim.channels()[0]["is_active"] is False
-    both = channel(
-        "w", "widget", {"v": "3"}, is_active=True, ignore_changes=("config", "is_active")
-    )
+    both = channel("w", "sms", {"v": "3"}, is_active=True, ignore_changes=("config", "is_active"))
     sim.clear_log()
     assert engine.up([both]) == {"w": "same"} and writes(sim) == []
 
@@ -305,11 +299,11 @@ def test_protect_retain_on_delete_and_replacement_trigger_reach_the_engine(
         """
         config = pulumi.Config()
         if not config.get_bool("dropKept"):
-            PingBackChannel("kept", type="widget", config={"n": "1"},
+            PingBackChannel("kept", type="sms", config={"n": "1"},
                             opts=pulumi.ResourceOptions(retain_on_delete=True))
-        PingBackChannel("guarded", type="widget", config={"n": "2"},
+        PingBackChannel("guarded", type="sms", config={"n": "2"},
                         opts=pulumi.ResourceOptions(protect=True))
-        PingBackChannel("rolled", type="widget", config={"n": "3"},
+        PingBackChannel("rolled", type="sms", config={"n": "3"},
                         opts=pulumi.ResourceOptions(replacement_trigger=config.get("trigger")))
         """,
     )
@@ -337,7 +331,7 @@ def test_import_is_refused_with_a_pointer_to_adopt_id(
     program = _program(
         tmp_path,
         """
-        PingBackChannel("w", type="widget", config={},
+        PingBackChannel("w", type="sms", config={},
                         opts=pulumi.ResourceOptions(import_="3fa85f64-5717-4562-b3fc-2c963f66afa6"))
         """,
     )
@@ -349,14 +343,14 @@ def test_import_is_refused_with_a_pointer_to_adopt_id(
 
 def test_the_import_step_itself_fails_in_the_dynamic_server(sim: Simulator, engine: Engine) -> None:
     with pytest.raises(StepError) as info:
-        engine.up([channel("w", "widget", {}, import_id="3fa85f64-5717-4562-b3fc-2c963f66afa6")])
+        engine.up([channel("w", "sms", {}, import_id="3fa85f64-5717-4562-b3fc-2c963f66afa6")])
     assert info.value.method == "Read" and "KeyError: '__provider'" in info.value.details
 
 
 def test_get_looks_a_channel_up_and_a_missing_id_is_an_error(
     sim: Simulator, engine: Engine, tmp_path: Path
 ) -> None:
-    engine.up([channel("w", "widget", {"widget_id": "abc"})])
+    engine.up([channel("w", "sms", {"widget_id": "abc"})])
     cid = engine.state["w"].id
     program = _program(
         tmp_path,
@@ -369,7 +363,7 @@ def test_get_looks_a_channel_up_and_a_missing_id_is_an_error(
     looker = Engine(dict(engine.config), cwd=tmp_path)
     result, exports = _run(looker, sim, program)
     assert result == {"found": "read"}
-    assert exports["type"] == ("widget", False)
+    assert exports["type"] == ("sms", False)
     assert exports["config"] == ({"widget_id": "abc"}, True)
     missing = _program(
         tmp_path, 'PingBackChannel.get("gone", "3fa85f64-5717-4562-b3fc-2c963f66afa6")\n'

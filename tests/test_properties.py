@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pulumi_pingback._check import check_inputs
 from pulumi_pingback._diff import decide
-from pulumi_pingback._models import CONFIG_KEYS, validate_channel
+from pulumi_pingback._kinds import KINDS
 from pulumi_pingback._types import CHANNEL_TYPES
 from pulumi_pingback._unknown import UNKNOWN
 from pulumi_pingback.simulator import Simulator
@@ -21,7 +21,7 @@ from pulumi_pingback.simulator import Simulator
 from .conftest import TOKEN
 from .engine import CheckFailed, Engine, channel
 
-KEYS = sorted({k for keys in CONFIG_KEYS.values() for k in keys} | {"widget_id", "_meta", ""})
+KEYS = sorted({k for kind in KINDS.values() for k in kind.keys} | {"_meta", ""})
 scalars = (
     st.none()
     | st.booleans()
@@ -65,16 +65,8 @@ def test_check_is_total_and_either_valid_or_names_the_property(news: dict[str, A
         assert prop.split(".")[0].split("[")[0] in ROOTS, prop
         assert reason
     if not problems and UNKNOWN not in json.dumps(inputs):
-        spec, again = validate_channel(inputs)
-        assert again == [] and spec is not None and spec.type in CHANNEL_TYPES
-
-
-@given(types, configs, json_values)
-def test_models_never_raise(channel_type: Any, config: Any, is_active: Any) -> None:
-    spec, problems = validate_channel(
-        {"type": channel_type, "config": config, "is_active": is_active}
-    )
-    assert (spec is None) == bool(problems)
+        again, more = check_inputs(inputs)  # checked inputs check clean, unchanged
+        assert more == [] and again == inputs and inputs["type"] in CHANNEL_TYPES
 
 
 @given(
@@ -96,13 +88,19 @@ valid_configs = {
         st.text("abcXYZ019_-", min_size=1, max_size=20),
     ),
     "whatsapp": st.fixed_dictionaries(
-        {k: st.text("abc123", min_size=1, max_size=8) for k in CONFIG_KEYS["whatsapp"]}
+        {k: st.text("abc123", min_size=1, max_size=8) for k in KINDS["whatsapp"].keys}
     ),
     "x": st.fixed_dictionaries(
-        {k: st.text("ab12-", min_size=1, max_size=8) for k in CONFIG_KEYS["x"]}
+        {k: st.text("ab12-", min_size=1, max_size=8) for k in KINDS["x"].keys}
     ),
-    "widget": st.dictionaries(
-        st.text("abc", min_size=1, max_size=5), st.text("xyz", min_size=1, max_size=5), max_size=3
+    "widget": st.builds(
+        lambda extra, wid: {**extra, "widget_id": wid},
+        st.dictionaries(
+            st.text("abc", min_size=1, max_size=5),
+            st.text("xyz", min_size=1, max_size=5),
+            max_size=3,
+        ),
+        st.text("xyz", min_size=1, max_size=5),
     ),
 }
 valid_inputs = st.sampled_from(sorted(valid_configs)).flatmap(

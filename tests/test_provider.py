@@ -47,7 +47,7 @@ def bot(token: str = TG, **kw: Any) -> Any:
 
 
 def test_create_then_a_noop_up_makes_no_api_call(sim: Simulator, engine: Engine) -> None:
-    assert engine.up([bot(), channel("web", "widget", {"widget_id": "w-1"})]) == {
+    assert engine.up([bot(), channel("web", "sms", {"widget_id": "w-1"})]) == {
         "bot": "create",
         "web": "create",
     }
@@ -70,7 +70,7 @@ def test_create_then_a_noop_up_makes_no_api_call(sim: Simulator, engine: Engine)
 
     sim.clear_log()
     engine.calls.clear()
-    assert engine.up([bot(), channel("web", "widget", {"widget_id": "w-1"})]) == {
+    assert engine.up([bot(), channel("web", "sms", {"widget_id": "w-1"})]) == {
         "bot": "same",
         "web": "same",
     }
@@ -129,7 +129,7 @@ def test_delete_before_replace_deletes_first(sim: Simulator, engine: Engine) -> 
 
 
 def test_type_change_replaces(sim: Simulator, engine: Engine) -> None:
-    engine.up([channel("c", "widget", {})])
+    engine.up([channel("c", "sms", {})])
     assert engine.up([channel("c", "webchat", {})]) == {"c": "replace"}
     assert [c["type"] for c in sim.channels()] == ["webchat"]
 
@@ -207,7 +207,7 @@ def test_update_of_a_channel_deleted_out_of_band_says_refresh(
 def test_destroy_deletes_everything_and_tolerates_already_gone(
     sim: Simulator, engine: Engine
 ) -> None:
-    engine.up([bot(), channel("w", "widget", {})])
+    engine.up([bot(), channel("w", "sms", {})])
     gone = engine.state["w"].id
     delete_out_of_band(sim, gone)
     sim.clear_log()
@@ -217,7 +217,7 @@ def test_destroy_deletes_everything_and_tolerates_already_gone(
 
 
 def test_removing_a_resource_from_the_program_deletes_it(sim: Simulator, engine: Engine) -> None:
-    engine.up([bot(), channel("w", "widget", {})])
+    engine.up([bot(), channel("w", "sms", {})])
     assert engine.up([bot()]) == {"bot": "same", "w": "delete"}
     assert [c["type"] for c in sim.channels()] == ["telegram"]
 
@@ -246,11 +246,11 @@ def test_adoption_refuses_a_missing_or_mistyped_channel(
         "To fix: copy the id from the PingBack dashboard (`pingback channels` lists them), "
         "or remove adopt_id to create a new channel."
     )
-    widget = client.create(DesiredChannel("widget", {}))
+    widget = client.create(DesiredChannel("sms", {}))
     with pytest.raises(StepError) as info:
         engine.up([bot(adopt_id=widget.id)])
     assert info.value.message == (
-        f"channel {widget.id} is a widget channel, not telegram\n"
+        f"channel {widget.id} is an sms channel, not telegram\n"
         "To fix: declare the channel as it is, or remove adopt_id to create a new channel."
     )
     assert len(sim.channels()) == 1 and engine.state == {}
@@ -273,14 +273,14 @@ def test_check_reports_every_problem_before_any_api_call(sim: Simulator, engine:
         ("adopt_id", "must be the UUID of an existing channel (copy it from PingBack)"),
         (
             "config.acess_token",
-            "unknown key 'acess_token' for a x channel; did you mean "
+            "unknown key 'acess_token' for an x channel; did you mean "
             "'access_token'? allowed keys: api_key, api_secret, access_token, "
             "access_token_secret, bearer_token",
         ),
-        ("config.api_secret", "missing: a x channel needs config.api_secret"),
-        ("config.access_token", "missing: a x channel needs config.access_token"),
-        ("config.access_token_secret", "missing: a x channel needs config.access_token_secret"),
-        ("config.bearer_token", "missing: a x channel needs config.bearer_token"),
+        ("config.api_secret", "missing: an x channel needs config.api_secret"),
+        ("config.access_token", "missing: an x channel needs config.access_token"),
+        ("config.access_token_secret", "missing: an x channel needs config.access_token_secret"),
+        ("config.bearer_token", "missing: an x channel needs config.bearer_token"),
         ("is_active", "must be true or false (a boolean, not a string)"),
     ]
     assert CANARY not in info.value.details
@@ -323,10 +323,10 @@ def test_402_during_a_replacement_points_to_delete_before_replace(
     sim: Simulator, engine: Engine
 ) -> None:
     sim.set_plan("mini")
-    engine.up([bot(), channel("a", "widget", {}), channel("b", "widget", {})])
+    engine.up([bot(), channel("a", "sms", {}), channel("b", "sms", {})])
     before = engine.ids()
     with pytest.raises(StepError) as info:
-        engine.up([bot(TG_OTHER_BOT), channel("a", "widget", {}), channel("b", "widget", {})])
+        engine.up([bot(TG_OTHER_BOT), channel("a", "sms", {}), channel("b", "sms", {})])
     assert info.value.method == "Create"
     assert "the Mini plan is at its limit for channels (3/3)" in info.value.message
     assert "set `delete_before_replace=True`" in info.value.message
@@ -336,8 +336,8 @@ def test_402_during_a_replacement_points_to_delete_before_replace(
         engine.up(
             [
                 bot(TG_OTHER_BOT, delete_before_replace=True),
-                channel("a", "widget", {}),
-                channel("b", "widget", {}),
+                channel("a", "sms", {}),
+                channel("b", "sms", {}),
             ]
         )["bot"]
         == "replace"
@@ -350,7 +350,7 @@ def test_four_calls_run_at_once_on_one_provider(
 ) -> None:
     engine = make_engine(parallel=8)
     sim.set_latency(0.2)
-    engine.up([channel(f"w{i}", "widget", {"n": str(i)}) for i in range(12)])
+    engine.up([channel(f"w{i}", "sms", {"n": str(i)}) for i in range(12)])
     assert len(sim.channels()) == 12 and engine.ids() == {c["id"] for c in sim.channels()}
     assert sim.max_inflight() == 4  # the server's pool: 4 workers, the rest queue
 
@@ -411,7 +411,7 @@ def test_a_refresh_reads_every_channel_with_one_list(
     sim: Simulator, make_engine: Callable[..., Engine]
 ) -> None:
     engine = make_engine(parallel=8)
-    engine.up([channel(f"w{i}", "widget", {"n": str(i)}) for i in range(24)])
+    engine.up([channel(f"w{i}", "sms", {"n": str(i)}) for i in range(24)])
     assert sim.connections() <= 4  # the pool is shared by the server's 4 workers
     sim.clear_log()
     assert set(engine.refresh().values()) == {"same"}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -54,13 +57,10 @@ def test_cli_serves_the_documented_api(cli_sim: str) -> None:
         cli_sim + "/api/v1/channels/", headers=auth, json={"type": "fax", "config": {}}
     )
     assert bad.status_code == 400 and "Invalid channel type" in bad.json()["detail"]
+    widget = {"type": "widget", "config": {"widget_id": "w1"}}
     for _ in range(3):
-        httpx.post(
-            cli_sim + "/api/v1/channels/", headers=auth, json={"type": "widget", "config": {}}
-        )
-    over = httpx.post(
-        cli_sim + "/api/v1/channels/", headers=auth, json={"type": "widget", "config": {}}
-    )
+        httpx.post(cli_sim + "/api/v1/channels/", headers=auth, json=widget)
+    over = httpx.post(cli_sim + "/api/v1/channels/", headers=auth, json=widget)
     assert over.status_code == 402
     assert {k: v for k, v in over.json().items() if k != "message"} == {
         "error": "limit_exceeded",
@@ -108,16 +108,10 @@ def test_meta_setup_instructions_and_free_plan(sim: Simulator) -> None:
         json={"type": "telegram", "config": {"bot_token": TG}},
     )
     assert locked.status_code == 402 and locked.json()["error"] == "feature_locked"
+    widget = {"type": "widget", "config": {"widget_id": "w1"}}
+    assert httpx.post(sim.url + "/api/v1/channels/", headers=auth, json=widget).status_code == 201
     assert (
-        httpx.post(
-            sim.url + "/api/v1/channels/", headers=auth, json={"type": "widget", "config": {}}
-        ).status_code
-        == 201
-    )
-    assert (
-        httpx.post(
-            sim.url + "/api/v1/channels/", headers=auth, json={"type": "widget", "config": {}}
-        ).json()["error"]
+        httpx.post(sim.url + "/api/v1/channels/", headers=auth, json=widget).json()["error"]
         == "limit_exceeded"
     )
 
@@ -152,3 +146,102 @@ def test_tcp_nodelay_keeps_keepalive_requests_fast(sim: Simulator) -> None:
             c.get(sim.url + "/api/v1/channels/", headers={"Authorization": f"Bearer {TOKEN}"})
         per_request = (time.perf_counter() - start) / 50
     assert per_request < 0.02
+
+
+# ---- faithful to the docs, strict where they are ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"type": "webchat", "config": {}, "is_active": "false"}, "is_active must be a boolean"),
+        ({"type": "webchat", "config": {}, "is_active": None}, "is_active must be a boolean"),
+        ({"type": "telegram", "config": {"bot_token": 123}}, "Config fields must be strings"),
+        ({"type": "widget", "config": {}}, "Missing required config fields for widget: widget_id"),
+    ],
+)
+def test_types_are_strict_as_the_api_documents(
+    sim: Simulator, body: dict[str, Any], detail: str
+) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    answer = httpx.post(sim.url + "/api/v1/channels/", headers=auth, json=body)
+    assert answer.status_code == 400 and detail in answer.json()["detail"]
+    assert sim.channels() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/_sim/faults", {"kind": "explode"}),
+        ("/_sim/faults", {"kind": "status", "status": "abc"}),
+        ("/_sim/faults", {"kind": "status", "status": 42}),
+        ("/_sim/faults", {"kind": "latency", "delay": "slow"}),
+        ("/_sim/faults", {"kind": "latency", "delay": 1, "nonsense": True}),
+        ("/_sim/config", {"latency": "slow"}),
+        ("/_sim/config", {"plan": "gold"}),
+        ("/_sim/config", {"limit": -1}),
+    ],
+)
+def test_the_control_surface_refuses_what_it_cannot_serve(
+    sim: Simulator, path: str, body: dict[str, Any]
+) -> None:
+    assert httpx.post(sim.url + path, json=body).status_code == 400
+    assert sim.fault_rules() == [] and sim.state.latency == 0
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert httpx.get(sim.url + "/api/v1/channels/", headers=auth).status_code == 200
+
+
+def test_the_host_header_is_never_reflected(sim: Simulator) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}", "Host": "evil.example"}
+    made = httpx.post(
+        sim.url + "/api/v1/channels/",
+        headers=auth,
+        json={"type": "whatsapp", "config": wa_config()},
+    ).json()
+    assert made["config"]["_meta_setup_instructions"]["callback_url"] == (
+        f"{sim.url}/api/v1/webhooks/whatsapp"
+    )
+
+
+def test_the_command_line_tells_the_user_what_they_need() -> None:
+    help_text = subprocess.run(
+        [sys.executable, "-m", "pulumi_pingback.simulator", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for option in ("--host", "--port", "--token", "--agent-token", "--plan", "--public-url"):
+        assert option in help_text
+    assert "(default: 8787)" in help_text and "(default: sim-token)" in help_text
+    with SimulatorProcess("--token", "tok-1") as process:
+        httpx.get(process.url + "/api/v1/channels/", headers={"Authorization": "Bearer tok-1"})
+        httpx.get(process.url + "/api/v1/channels/")
+        busy = subprocess.run(
+            [sys.executable, "-m", "pulumi_pingback.simulator", "--port", str(process.port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        log = process.close()
+    assert busy.returncode == 1
+    assert busy.stderr == (
+        f"pingback-simulator: 127.0.0.1:{process.port} is in use; pick another with --port\n"
+    )
+    lines = log.splitlines()
+    assert lines[0] == f"PingBack simulator on {process.url} (plan pro); owner token: tok-1"
+    assert f"export PINGBACK_API_URL={process.url} PINGBACK_TOKEN=tok-1" in lines[1]
+    requests = [line for line in lines if line.startswith("GET")]
+    assert len(requests) == 2  # one line per request
+    assert "-> 200" in requests[0] and "-> 401" in requests[1]
+
+
+def test_without_the_simulator_extra_it_says_what_to_install() -> None:
+    code = (
+        "import sys; sys.modules['aiohttp'] = None; "
+        "from pulumi_pingback.simulator.__main__ import main; main([])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr == (
+        "pingback-simulator needs the simulator extra: pip install 'pulumi-pingback[simulator]'\n"
+    )

@@ -80,6 +80,8 @@ def declared(slot: Slot) -> Declared:
         config = {}  # identical in every webchat resource
     elif kind == "widget" and uid % 2:
         config = {"widget_id": "shared-widget"}  # identical in half the widgets
+    elif kind == "widget":
+        config = {"widget_id": f"w{uid}", "label": f"v{cred}"}
     else:
         config = {"label": f"slot {uid} v{cred}"}
     return channel(slot.name, kind, config, is_active=s["active"])

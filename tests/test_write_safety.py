@@ -51,9 +51,9 @@ def test_two_stacks_sharing_a_business_never_share_a_channel(
     sim: Simulator, make_engine: Callable[..., Engine]
 ) -> None:
     dev, prod = make_engine(stack="dev"), make_engine(stack="prod")
-    prod.up([channel("w", "widget", {"widget_id": "same"})])
+    prod.up([channel("w", "sms", {"widget_id": "same"})])
     sim.inject("status", status=502, method="POST")
-    dev.up([channel("w", "widget", {"widget_id": "same"})])
+    dev.up([channel("w", "sms", {"widget_id": "same"})])
     assert dev.state["w"].id != prod.state["w"].id
     dev.destroy()
     assert live_ids(sim) == {prod.state["w"].id}
@@ -154,7 +154,7 @@ def test_a_wrong_api_url_fails_destroy_and_create_naming_pingback_api_url(
     sim: Simulator, make_engine: Callable[..., Engine]
 ) -> None:
     right = make_engine()
-    right.up([bot(), channel("w", "widget", {})])
+    right.up([bot(), channel("w", "sms", {})])
     wrong = make_engine(config={"pingback:apiUrl": sim.url + "/api"})
     wrong.state = dict(right.state)
     advice = (
@@ -288,7 +288,7 @@ def test_adopting_a_channel_another_resource_manages_is_refused(
 def test_one_malformed_channel_breaks_no_other_read(
     sim: Simulator, engine: Engine, odd: dict[str, Any]
 ) -> None:
-    engine.up([bot(), channel("w", "widget", {"v": "1"})])
+    engine.up([bot(), channel("w", "sms", {"v": "1"})])
     sim.plant(
         {
             "id": "odd",
@@ -301,15 +301,15 @@ def test_one_malformed_channel_breaks_no_other_read(
         }
     )
     assert engine.refresh() == {"bot": "same", "w": "same"}
-    assert engine.up([bot(), channel("w", "widget", {"v": "2"})]) == {
+    assert engine.up([bot(), channel("w", "sms", {"v": "2"})]) == {
         "bot": "same",
         "w": "update",
     }
     sim.inject("body", method="PATCH", body="html")  # read back by listing
-    assert engine.up([bot(), channel("w", "widget", {"v": "3"})])["w"] == "update"
+    assert engine.up([bot(), channel("w", "sms", {"v": "3"})])["w"] == "update"
     sim.inject("status", status=502, method="POST")  # reconciled by listing
     assert (
-        engine.up([bot(), channel("w", "widget", {"v": "3"}), channel("s", "sms", {})])["s"]
+        engine.up([bot(), channel("w", "sms", {"v": "3"}), channel("s", "sms", {})])["s"]
         == "create"
     )
 

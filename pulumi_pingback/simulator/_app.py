@@ -1,5 +1,9 @@
 """A local PingBack: the channels API as documented, plus a control surface for tests.
 
+Its rules (types, required fields, plans) are its own copy of PingBack's documentation,
+kept apart from the provider's table (``pulumi_pingback._kinds``) on purpose: a test
+where both agree proves the provider against the docs, not against itself.
+
 API (as ../shared/pingback-api.md documents it, plus what the docs leave out):
     GET    /api/v1/channels/          bare JSON array of every channel
     POST   /api/v1/channels/          create (400 / 401 / 402 / 403 as documented)
@@ -24,6 +28,7 @@ import json
 import random
 import socket
 import threading
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -37,6 +42,7 @@ REQUIRED = {
     "whatsapp": ("phone_number_id", "access_token", "verify_token"),
     "instagram": ("phone_number_id", "access_token", "verify_token"),
     "x": ("api_key", "api_secret", "access_token", "access_token_secret", "bearer_token"),
+    "widget": ("widget_id",),  # "the stored config holds {"widget_id": "<uuid>"}"
 }
 PLANS: dict[str, tuple[str, int]] = {"free": ("Free", 1), "mini": ("Mini", 3), "pro": ("Pro", 100)}
 
@@ -85,10 +91,30 @@ class FaultRule:
     detail: str = "injected fault"
 
     def __post_init__(self) -> None:
+        """Refuse what would later turn every call into a 500 or a hang."""
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {', '.join(FAULT_KINDS)}")
         if self.body not in ODD_BODIES:
             raise ValueError(f"body must be one of {', '.join(ODD_BODIES)}")
+        if not isinstance(self.status, int) or isinstance(self.status, bool):
+            raise ValueError("status must be a whole number, e.g. 503")
+        if not 100 <= self.status <= 599:
+            raise ValueError("status must be an HTTP status, 100 to 599")
+        for name in ("delay", "probability"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a number, 0 or more")
+        if self.probability > 1:
+            raise ValueError("probability must be from 0 to 1")
+        for name in ("size", "after"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a whole number, 0 or more")
+        if self.times is not None and (not isinstance(self.times, int) or self.times < 0):
+            raise ValueError("times must be a whole number, or null for always")
+        for name in ("method", "path"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string")
 
 
 @dataclass
@@ -98,6 +124,8 @@ class SimState:
     plan: str = "pro"
     latency: float = 0.0
     limit: int | None = None  # overrides the plan's channel limit (benchmarks)
+    public_url: str | None = None  # what meta_callback_url is built from (never Host)
+    on_request: Any = None  # called with each finished log entry (the CLI prints a line)
     seed: int = 0
     business_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -191,7 +219,7 @@ class _Api:
         out["config"] = config
         return out
 
-    def _validate(self, ctype: Any, config: Any) -> web.Response | None:
+    def _validate(self, ctype: Any, config: Any, is_active: Any) -> web.Response | None:
         if ctype not in CHANNEL_TYPES:
             return _json(
                 400, {"detail": f"Invalid channel type. Must be one of: {', '.join(CHANNEL_TYPES)}"}
@@ -203,6 +231,11 @@ class _Api:
             return _json(
                 400, {"detail": f"Missing required config fields for {ctype}: {', '.join(missing)}"}
             )
+        wrong = [k for k in REQUIRED.get(ctype, ()) if not isinstance(config[k], str)]
+        if wrong:
+            return _json(400, {"detail": f"Config fields must be strings: {', '.join(wrong)}"})
+        if not isinstance(is_active, bool):
+            return _json(400, {"detail": "is_active must be a boolean"})
         return None
 
     def _plan_check(self, ctype: str, creating: bool) -> web.Response | None:
@@ -248,7 +281,7 @@ class _Api:
         if not isinstance(body, dict):
             return _json(400, {"detail": "Request body must be a JSON object"})
         ctype, config = body.get("type"), body.get("config")
-        bad = self._validate(ctype, config)
+        bad = self._validate(ctype, config, body.get("is_active", True))
         if bad:
             return bad
         assert isinstance(config, dict)
@@ -262,7 +295,7 @@ class _Api:
                 "business_id": self.s.business_id,
                 "type": ctype,
                 "config": {k: v for k, v in config.items() if not str(k).startswith("_")},
-                "is_active": bool(body.get("is_active", True)),
+                "is_active": body.get("is_active", True),
                 "created_at": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
             }
             self.s.channels[channel_id] = channel
@@ -280,14 +313,17 @@ class _Api:
                 return _json(404, {"detail": "Channel not found"})
             ctype = body.get("type", current["type"])
             config = body.get("config", current["config"])
-            bad = self._validate(ctype, config) or self._plan_check(str(ctype), creating=False)
+            is_active = body.get("is_active", current["is_active"])
+            bad = self._validate(ctype, config, is_active) or self._plan_check(
+                str(ctype), creating=False
+            )
             if bad:
                 return bad
             assert isinstance(config, dict)
             current.update(
                 type=ctype,
                 config={k: v for k, v in config.items() if not str(k).startswith("_")},
-                is_active=bool(body.get("is_active", current["is_active"])),
+                is_active=is_active,
             )
             self._register_webhook(current)
             out = self._public(current, _origin(request))
@@ -310,13 +346,17 @@ class _Api:
         with self.s.lock:
             self.s.inflight += 1
             self.s.max_inflight = max(self.s.max_inflight, self.s.inflight)
+        started = time.monotonic()
+        entry: dict[str, Any] = {"method": request.method, "path": request.path, "status": None}
         try:
-            return await self._dispatch(request)
+            return await self._dispatch(request, entry)
         finally:
             with self.s.lock:
                 self.s.inflight -= 1
+            if self.s.on_request is not None:
+                self.s.on_request(entry, time.monotonic() - started)
 
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+    async def _dispatch(self, request: web.Request, entry: dict[str, Any]) -> web.StreamResponse:
         handler = {
             ("GET", False): self.list,
             ("POST", False): self.create,
@@ -328,15 +368,12 @@ class _Api:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        entry: dict[str, Any] = {
-            "method": request.method,
-            "path": request.path,
-            "body": body,
-            "status": None,
-            "fault": None,
-            "conn": _conn_key(request),
-            "user_agent": request.headers.get("User-Agent"),
-        }
+        entry.update(
+            body=body,
+            fault=None,
+            conn=_conn_key(request),
+            user_agent=request.headers.get("User-Agent"),
+        )
         with self.s.lock:
             entry["seq"] = len(self.s.requests)
             self.s.requests.append(entry)
@@ -455,6 +492,9 @@ async def _oversize(request: web.Request, size: int) -> web.StreamResponse:
     return stream
 
 
+STATE = web.AppKey("state", SimState)
+
+
 def _drop(request: web.Request, entry: dict[str, Any]) -> web.StreamResponse:
     entry["status"] = "dropped"
     if request.transport is not None:
@@ -463,7 +503,14 @@ def _drop(request: web.Request, entry: dict[str, Any]) -> web.StreamResponse:
 
 
 def _origin(request: web.Request) -> str:
-    return f"{request.scheme}://{request.host}"
+    """The simulator's own address — never the request's Host header (a client could make
+    it say anything)."""
+    state = request.app[STATE]
+    if state.public_url:
+        return state.public_url.rstrip("/")
+    transport = request.transport
+    host, port = transport.get_extra_info("sockname")[:2] if transport else ("127.0.0.1", 0)
+    return f"http://{host}:{port}"
 
 
 def _conn_key(request: web.Request) -> Any:
@@ -517,15 +564,23 @@ def create_app(state: SimState) -> web.Application:
 
     async def sim_config(request: web.Request) -> web.Response:
         data = await request.json()
+        if not isinstance(data, dict):
+            return _json(400, {"detail": "a JSON object: plan, latency, limit"})
+        if "plan" in data and data["plan"] not in PLANS:
+            return _json(400, {"detail": "plan must be free, mini or pro"})
+        latency = data.get("latency", 0)
+        if not isinstance(latency, int | float) or isinstance(latency, bool) or latency < 0:
+            return _json(400, {"detail": "latency must be a number of seconds, 0 or more"})
+        limit = data.get("limit")
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            return _json(400, {"detail": "limit must be a whole number, or null"})
         with state.lock:
             if "plan" in data:
-                if data["plan"] not in PLANS:
-                    return _json(400, {"detail": "plan must be free, mini or pro"})
                 state.plan = data["plan"]
             if "latency" in data:
-                state.latency = float(data["latency"])
+                state.latency = float(latency)
             if "limit" in data:
-                state.limit = None if data["limit"] is None else int(data["limit"])
+                state.limit = limit
         return _json(200, {"plan": state.plan, "latency": state.latency})
 
     async def sim_reset(request: web.Request) -> web.Response:
@@ -537,6 +592,7 @@ def create_app(state: SimState) -> web.Application:
         return _json(200, {"requests": 0})
 
     app = web.Application(middlewares=[nodelay], client_max_size=1024 * 1024)
+    app[STATE] = state
     app.router.add_get("/_sim/state", sim_state)
     app.router.add_get("/_sim/requests", sim_requests)
     app.router.add_post("/_sim/faults", sim_add_fault)

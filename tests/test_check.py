@@ -1,4 +1,4 @@
-"""Channel models: validation messages, identity, response parsing."""
+"""The one validator (_check), identities (_kinds), and the response model (_models)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from pulumi_pingback import Channel, ChannelType
-from pulumi_pingback._models import channel_identity, validate_channel
+from pulumi_pingback._check import check_inputs
+from pulumi_pingback._kinds import channel_identity
 
 from .conftest import TG, wa_config, x_config
 
@@ -19,18 +20,19 @@ VALID = [
     {"type": "instagram", "config": wa_config()},
     {"type": "x", "config": x_config()},
     {"type": "widget", "config": {"widget_id": "a5b5c5"}},
+    {"type": "widget", "config": {"widget_id": "a5b5c5", "theme": "dark"}},
     {"type": "webchat", "config": {}},
     {"type": "email", "config": {"address": "help@example.com", "nested": {"a": 1}}},
     {"type": "sms", "config": {}, "is_active": False},
-    {"type": "widget"},
+    {"type": "webchat"},
 ]
 
 
 @pytest.mark.parametrize("data", VALID)
 def test_valid_channels(data: dict[str, Any]) -> None:
-    spec, problems = validate_channel(data)
+    inputs, problems = check_inputs(data)
     assert problems == []
-    assert spec is not None and spec.type == data["type"]
+    assert inputs["type"] == data["type"] and inputs["config"] == data.get("config", {})
 
 
 INVALID: list[tuple[dict[str, Any], list[tuple[str, str]]]] = [
@@ -85,7 +87,7 @@ INVALID: list[tuple[dict[str, Any], list[tuple[str, str]]]] = [
         ],
     ),
     (
-        {"type": "widget", "config": {"_private": "x"}},
+        {"type": "widget", "config": {"widget_id": "w", "_private": "x"}},
         [
             (
                 "config._private",
@@ -93,6 +95,18 @@ INVALID: list[tuple[dict[str, Any], list[tuple[str, str]]]] = [
                 "_meta_setup_instructions); remove '_private' from config",
             )
         ],
+    ),
+    (
+        {"type": "widget", "config": {"theme": "dark"}},
+        [("config.widget_id", "missing: a widget channel needs config.widget_id")],
+    ),
+    (
+        {"type": "widget", "config": {"widget_id": 7}},
+        [("config.widget_id", "must be a string")],
+    ),
+    (
+        {"type": "sms", "config": {"": "x"}},
+        [("config", "config keys must be non-empty strings")],
     ),
     (
         {"type": "email", "config": {"inbox": {"address": ""}}},
@@ -116,14 +130,13 @@ INVALID: list[tuple[dict[str, Any], list[tuple[str, str]]]] = [
 def test_invalid_channels_name_the_field_and_the_fix(
     data: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
-    spec, problems = validate_channel(data)
-    assert spec is None
+    _, problems = check_inputs(data)
     assert problems == expected
     assert all(SECRET not in reason for _, reason in problems)
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    _, problems = validate_channel({"type": "x", "config": {"api_key": "", "extra": "1"}})
+    _, problems = check_inputs({"type": "x", "config": {"api_key": "", "extra": "1"}})
     paths = [p for p, _ in problems]
     assert paths == [
         "config.api_key",

@@ -1,0 +1,131 @@
+"""One row per channel type: everything typed and derived agrees with the rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import subprocess
+import sys
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pulumi_pingback
+from pulumi_pingback import ChannelType, ChannelTypeName, PingBackChannel
+from pulumi_pingback._configs import CONFIG_CLASSES, _Fields, _Open
+from pulumi_pingback._kinds import KINDS, channel_identity
+from pulumi_pingback._provider import seal_config
+
+ROOT = Path(__file__).resolve().parent.parent
+TYPING = Path(__file__).resolve().parent / "typing"
+
+
+def test_every_type_is_one_row_and_one_name_everywhere() -> None:
+    names = set(KINDS)
+    assert names == {t.value for t in ChannelType}
+    assert names == set(typing.get_args(ChannelTypeName))
+    assert names == set(CONFIG_CLASSES)
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_the_typed_config_class_matches_its_row(name: str) -> None:
+    kind, cls = KINDS[name], CONFIG_CLASSES[name]
+    if kind.open:
+        assert issubclass(cls, _Open)
+        required = [
+            p.name
+            for p in inspect.signature(cls).parameters.values()
+            if p.kind is p.KEYWORD_ONLY and p.default is p.empty
+        ]
+        assert required == list(kind.keys)
+        assert cls.__doc__ and name in cls.__doc__
+        return
+    assert issubclass(cls, _Fields)
+    assert [f.name for f in dataclasses.fields(cls)] == list(kind.keys)  # type: ignore[arg-type]
+    typed_dict = getattr(pulumi_pingback, cls.__name__ + "Dict")
+    assert list(typed_dict.__annotations__) == list(kind.keys)
+    assert typed_dict.__required_keys__ == frozenset(kind.keys)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="typing.get_overloads is 3.11+")
+def test_each_overload_pairs_a_type_with_its_config() -> None:
+    overloads: list[Any] = []
+    if sys.version_info >= (3, 11):
+        overloads = list(typing.get_overloads(PingBackChannel.__init__))
+    pairs: dict[str, set[str]] = {}
+    for overload in overloads:
+        type_hint, config_hint = (overload.__annotations__[k] for k in ("type", "config"))
+        literal = re.findall(r"'(\w+)'", type_hint)  # Literal['telegram', ChannelType.TELEGRAM]
+        if not literal:
+            continue  # the Output[str] overload
+        (name,) = literal
+        assert f"ChannelType.{name.upper()}" in type_hint
+        pairs[name] = set(re.findall(r"\b(\w+Config)\b", config_hint))
+    assert pairs == {name: {cls.__name__} for name, cls in CONFIG_CLASSES.items()}
+
+
+@pytest.mark.parametrize(
+    ("name", "config", "identity"),
+    [
+        ("telegram", {"bot_token": "7123456789:AAH-x"}, "telegram:bot/7123456789"),
+        ("telegram", {"bot_token": "garbage"}, None),
+        ("whatsapp", {"phone_number_id": "1098"}, "whatsapp:phone/1098"),
+        ("instagram", {"phone_number_id": "55"}, "instagram:phone/55"),
+        ("x", {"access_token": "42-abc"}, "x:account/42"),
+        ("x", {"access_token": "opaque"}, None),
+        ("widget", {"widget_id": "w"}, None),
+        ("sms", {}, None),
+    ],
+)
+def test_identity_comes_from_the_row(
+    name: str, config: dict[str, str], identity: str | None
+) -> None:
+    assert channel_identity(name, config) == identity
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_sealing_follows_the_row(name: str) -> None:
+    kind = KINDS[name]
+    config = {key: f"value-of-{key}" for key in kind.keys} | ({"extra": "x"} if kind.open else {})
+    sealed = seal_config(name, config)
+    if kind.sealed_whole:
+        assert set(sealed) == {"4dabf18193072939515e22adb298388d", "value"}
+        return
+    for key in kind.keys:
+        assert (sealed[key] == config[key]) is (key not in kind.credentials)
+
+
+def test_the_typed_api_catches_mistakes_before_preview() -> None:
+    """mypy --strict over a file of deliberate mistakes: each one reported, on its line;
+    and a file of correct uses: nothing reported."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--no-error-summary",
+            "--hide-error-context",
+            str(TYPING / "mistakes.py"),
+            str(TYPING / "correct.py"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    reported = {
+        int(line.split(":")[1])
+        for line in out.stdout.splitlines()
+        if line.startswith(str(Path("tests/typing/mistakes.py"))) and ": error:" in line
+    }
+    expected = {
+        number
+        for number, line in enumerate((TYPING / "mistakes.py").read_text().splitlines(), 1)
+        if "# mistake:" in line
+    }
+    assert expected and expected <= reported, out.stdout
+    assert "correct.py" not in out.stdout, out.stdout
