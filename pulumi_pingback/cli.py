@@ -159,7 +159,7 @@ def _base_name(channel: Any) -> str:
         return _slug(identity.replace(":", "-").replace("/", "-"))
     widget_id = channel.config.get("widget_id")
     if channel.type == "widget" and isinstance(widget_id, str) and widget_id:
-        return _slug(f"widget-{widget_id}")
+        return _slug(f"widget-{widget_id[:24]}")
     return _slug(f"{channel.type}-{channel.id[:8]}")
 
 
@@ -186,7 +186,22 @@ def _plan_names(channels: Sequence[Any]) -> list[str]:
     return names
 
 
-def render_program(channels: Sequence[Any], api_url: str) -> tuple[str, list[_Secret]]:
+def _q(value: str) -> str:
+    """A Python string literal, double-quoted (JSON's escapes mean the same in Python)."""
+    return json.dumps(value)
+
+
+def _call(opening: str, args: list[str], indent: str, closing: str = ")") -> str:
+    """``Name(a, b)`` (or ``{a, b}``) on one line when it fits in 100 columns, else one
+    argument a line, as ruff formats it."""
+    one_line = f"{opening}{', '.join(args)}{closing}"
+    if len(indent) + len(one_line) + 9 <= 100:  # 9: "config=" and ","
+        return one_line
+    inner = indent + "    "
+    return f"{opening}\n" + "".join(f"{inner}{a},\n" for a in args) + f"{indent}{closing}"
+
+
+def render_program(channels: Sequence[Any]) -> tuple[str, list[_Secret]]:
     """The program declaring ``channels`` with adopt_id, and the secrets it reads."""
     from ._configs import CONFIG_CLASSES
 
@@ -197,49 +212,46 @@ def render_program(channels: Sequence[Any], api_url: str) -> tuple[str, list[_Se
     blocks: list[str] = []
     for name, channel in zip(names, ordered, strict=True):
         kind = kind_of(channel.type)
-        config = channel.user_config
+        typed = kind is not None and not kind.open
         entries: list[str] = []
-        for key, value in config.items():
-            readable = kind is not None and (
-                kind.readable(key) or (channel.type == "widget" and key == "widget_id")
-            )
-            if readable and isinstance(value, str):
-                entries.append(f"{key!r}: {value!r}" if kind and kind.open else f"{key}={value!r}")
-                continue
-            secret = _Secret(
-                _camel(name, key),
-                f"{key} of {channel.type} channel {channel.id}",
-                not isinstance(value, str),
-            )
-            secrets.append(secret)
-            reader = "require_secret_object" if secret.is_object else "require_secret"
-            call = f"config.{reader}({secret.key!r})"
-            entries.append(f"{key!r}: {call}" if kind is None or kind.open else f"{key}={call}")
-        if kind is not None and not kind.open:
+        for key, value in channel.user_config.items():
+            if kind is not None and not kind.credential(key) and isinstance(value, str):
+                source = _q(value)  # readable: written as it is
+            else:
+                what = f"{key} of {channel.type} channel {channel.id}"
+                secret = _Secret(_camel(name, key), what, not isinstance(value, str))
+                secrets.append(secret)
+                reader = "require_secret_object" if secret.is_object else "require_secret"
+                source = f"config.{reader}({_q(secret.key)})"
+            entries.append(f"{key}={source}" if typed else f"{_q(key)}: {source}")
+        if typed:
             cls = CONFIG_CLASSES[channel.type].__name__
             used_classes.add(cls)
-            config_src = f"{cls}({', '.join(entries)})"
+            config_src = _call(f"{cls}(", entries, "    ")
         else:
-            config_src = "{" + ", ".join(entries) + "}"
+            config_src = _call("{", entries, "    ", "}")
         lines = [
             f"{_identifier(name)} = PingBackChannel(",
-            f"    {name!r},",
-            f"    type={channel.type!r},",
+            f"    {_q(name)},",
+            f"    type={_q(channel.type)},",
             f"    config={config_src},",
         ]
         if not channel.is_active:
             lines.append("    is_active=False,")
-        lines += [f"    adopt_id={channel.id!r},", ")"]
+        lines += [f"    adopt_id={_q(channel.id)},", ")"]
         blocks.append("\n".join(lines))
     business = next((c.business_id for c in ordered if c.business_id), "?")
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    imports = ", ".join(["PingBackChannel", *sorted(used_classes)])
+    names_imported = sorted({"PingBackChannel", *used_classes})
+    imports = ", ".join(names_imported)
+    if len("from pulumi_pingback import ") + len(imports) > 100:
+        imports = "(\n" + "".join(f"    {n},\n" for n in names_imported) + ")"
     header = (
         f'"""The PingBack channels of business {business}, as code.\n\n'
-        f"Made by `pingback export` from {api_url} on {stamp}. Every channel is declared with\n"
-        "adopt_id: the first `pulumi up` adopts it (one PATCH each) instead of creating it,\n"
-        "and the next one changes nothing. Set the credentials first: `pingback export`\n"
-        'printed the `pulumi config set --secret` commands on stderr.\n"""\n\n'
+        f"Made by `pingback export` on {stamp}. Every channel is declared with adopt_id: the\n"
+        "first `pulumi up` adopts it (one PATCH each) instead of creating it, and the next one\n"
+        "changes nothing. Set the credentials first: `pingback export` printed the\n"
+        '`pulumi config set --secret` commands to run on stderr.\n"""\n\n'
         f"import pulumi\n\nfrom pulumi_pingback import {imports}\n\nconfig = pulumi.Config()\n"
     )
     program = header + "".join(f"\n{block}\n" for block in blocks)
@@ -253,7 +265,7 @@ def _identifier(name: str) -> str:
 
 def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     channels, unreadable, api_url = _list(args.api_url, err)
-    program, secrets = render_program(channels, api_url)
+    program, secrets = render_program(channels)
     if args.output:
         with open(args.output, "w") as file:
             file.write(program)

@@ -95,20 +95,28 @@ def test_export_declares_every_channel_and_never_writes_a_credential(
     assert code == 0
     assert CANARY not in program and CANARY not in err
     for ctype, _, _ in EVERY_TYPE:
-        assert f"type={ctype!r}" in program
+        assert f'type="{ctype}"' in program
     assert program.count("adopt_id=") == 8
-    assert "phone_number_id='109876'" in program  # readable values are written as they are
-    assert "'widget_id': 'w-support'" in program
+    assert 'phone_number_id="109876"' in program  # readable values are written as they are
+    assert '"widget_id": "w-support"' in program
     assert "is_active=False" in program  # the inactive Instagram channel
-    assert "config.require_secret('telegramBot7123456789BotToken')" in program
+    assert 'config.require_secret("telegramBot7123456789BotToken")' in program
     assert "config.require_secret_object(" in program  # the sms config's nested value
     commands = [line for line in err.splitlines() if line.startswith("pulumi config set")]
     assert "pulumi config set --secret telegramBot7123456789BotToken '<the bot_token of " in err
     assert len(commands) == 2 + program.count("config.require_secret")  # + token and apiUrl
-    names = [line.split("'")[1] for line in program.splitlines() if line.startswith("    '")]
+    names = [line.split('"')[1] for line in program.splitlines() if line.startswith('    "')]
     assert len(names) == len(set(names)) == 8
     assert "telegram-bot-7123456789" in names and "widget-w-support" in names
     assert run("export")[1] == program  # stable
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", "exported.py", "-"],
+        input=program,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert formatted.stdout == program  # as the project formats its own code
     # -o FILE writes the same program
     target = tmp_path / "program.py"
     assert run("export", "-o", str(target))[0] == 0

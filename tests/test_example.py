@@ -1,7 +1,8 @@
-"""examples/multi-env runs, for both stacks, through the engine harness and the simulator."""
+"""examples/multi-env runs, for each stack, through the engine harness and the simulator."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,78 +10,105 @@ import yaml
 
 from pulumi_pingback.simulator import Simulator
 
-from .conftest import TG, TOKEN
+from .conftest import TOKEN
 from .engine import Engine, is_secret_path
 from .program import run_program
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "multi-env"
-WA_ACCESS = "EAAG-prod-access-token"
-WA_VERIFY = "prod-verify-token"
+PROJECT = "pingback-multi-env"
+
+# What `pulumi config set --secret` holds in each stack: its own bot, numbers, accounts.
+SECRETS: dict[str, dict[str, str]] = {
+    "dev": {},
+    "staging": {
+        "telegramBotToken": "7000000001:AAH-staging-bot",
+        "whatsappAccessToken": "EAAG-staging-access",
+        "whatsappVerifyToken": "staging-verify",
+    },
+    "prod": {
+        "telegramBotToken": "7123456789:AAH-prod-bot",
+        "whatsappAccessToken": "EAAG-prod-access",
+        "whatsappVerifyToken": "prod-verify",
+        "instagramAccessToken": "EAAG-prod-ig-access",
+        "instagramVerifyToken": "prod-ig-verify",
+        "xApiKey": "prod-x-key",
+        "xApiSecret": "prod-x-secret",
+        "xAccessToken": "4242-prod-x-access",
+        "xAccessTokenSecret": "prod-x-access-secret",
+        "xBearerToken": "prod-x-bearer",
+    },
+}
 
 
 def stack_config(stack: str, sim: Simulator) -> tuple[dict[str, str], list[str]]:
     """The stack file's config, plus what `pulumi config set --secret` would hold."""
     data: dict[str, Any] = yaml.safe_load((EXAMPLE / f"Pulumi.{stack}.yaml").read_text())
-    config = {k: str(v) for k, v in data["config"].items()}
+    config = {
+        k: json.dumps(v) if isinstance(v, list | dict) else str(v)
+        for k, v in data["config"].items()
+    }
     config["pingback:apiUrl"] = sim.url
     config["pingback:token"] = TOKEN
     secrets = ["pingback:token"]
-    if stack == "prod":
-        config["pingback-multi-env:telegramBotToken"] = TG
-        config["pingback-multi-env:whatsappAccessToken"] = WA_ACCESS
-        config["pingback-multi-env:whatsappVerifyToken"] = WA_VERIFY
-        secrets += [
-            "pingback-multi-env:telegramBotToken",
-            "pingback-multi-env:whatsappAccessToken",
-            "pingback-multi-env:whatsappVerifyToken",
-        ]
+    for key, value in SECRETS[stack].items():
+        config[f"{PROJECT}:{key}"] = value
+        secrets.append(f"{PROJECT}:{key}")
     return config, secrets
 
 
 def test_the_project_files_are_a_pulumi_project() -> None:
     project = yaml.safe_load((EXAMPLE / "Pulumi.yaml").read_text())
-    assert project["name"] == "pingback-multi-env"
+    assert project["name"] == PROJECT
     assert project["runtime"]["name"] == "python"
     assert "-e ../.." in (EXAMPLE / "requirements.txt").read_text()
+    for stack, secrets in SECRETS.items():
+        text = (EXAMPLE / f"Pulumi.{stack}.yaml").read_text()
+        for key in secrets:  # every secret the stack needs is named in its file
+            assert f"--secret {key} " in text, (stack, key)
 
 
-def test_dev_and_prod_stacks(sim: Simulator, tmp_path: Path) -> None:
-    results = {}
-    for stack in ("dev", "prod"):
+def test_dev_staging_and_prod(sim: Simulator) -> None:
+    engines: dict[str, Engine] = {}
+    results: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
+    for stack in ("dev", "staging", "prod"):
         config, secrets = stack_config(stack, sim)
-        engine = Engine(
-            config, secret_keys=secrets, stack=stack, project="pingback-multi-env", cwd=EXAMPLE
-        )
+        engine = Engine(config, secret_keys=secrets, stack=stack, project=PROJECT, cwd=EXAMPLE)
         result, exports, monitor = run_program(engine, EXAMPLE, config=config, secret_keys=secrets)
-        results[stack] = (engine, result, exports, monitor)
+        engines[stack], results[stack] = engine, (result, exports)
+        for request in monitor.registrations:
+            assert list(request.additionalSecretOutputs) == ["config", "meta_verify_token"]
+            assert request.protect is (stack == "prod")
 
-    dev_engine, dev_result, dev_exports, _ = results["dev"]
-    assert dev_result == {"support-widget": "create"}
-    assert dev_exports["widget_channel_id"] == (dev_engine.state["support-widget"].id, False)
-
-    prod_engine, prod_result, prod_exports, monitor = results["prod"]
+    assert results["dev"][0] == {"support-widget": "create"}
+    assert set(results["staging"][0]) == {"support-widget", "support-bot", "support-whatsapp"}
+    prod_result, prod_exports = results["prod"]
     assert prod_result == {
-        "support-widget": "create",
-        "support-bot": "create",
-        "support-whatsapp": "create",
+        name: "create"
+        for name in (
+            "support-widget",
+            "support-bot",
+            "support-whatsapp",
+            "support-instagram",
+            "support-x",
+        )
     }
+    documented = {"widget", "telegram", "whatsapp", "instagram", "x"}
+    assert {r.outputs["type"] for r in engines["prod"].state.values()} == documented
     assert prod_exports["telegram_bot"] == ("telegram:bot/7123456789", False)
+    assert prod_exports["x_account"] == ("x:account/4242", False)
     assert prod_exports["meta_callback_url"] == (f"{sim.url}/api/v1/webhooks/whatsapp", False)
-    assert prod_exports["meta_verify_token"] == (WA_VERIFY, True)  # secret
-    # The resource class asked for its secret outputs and protection in prod.
-    for request in monitor.registrations:
-        assert list(request.additionalSecretOutputs) == ["config", "meta_verify_token"]
-        assert request.protect is True
-    # Secrets given as secret config stay secret in the inputs too.
-    wa = prod_engine.state["support-whatsapp"]
+    assert prod_exports["meta_verify_token"] == ("prod-verify", True)  # secret
+    assert results["staging"][1]["telegram_bot"] == ("telegram:bot/7000000001", False)
+    # Each environment its own channels and secrets; credentials secret in the state.
+    assert len(sim.channels()) == 1 + 3 + 5
+    bots = {c["config"]["bot_token"] for c in sim.channels() if c["type"] == "telegram"}
+    assert bots == {SECRETS["staging"]["telegramBotToken"], SECRETS["prod"]["telegramBotToken"]}
+    wa = engines["prod"].state["support-whatsapp"]
     assert is_secret_path(("config", "access_token"), wa.input_secrets)
-    assert {c["type"] for c in sim.channels()} == {"widget", "telegram", "whatsapp"}
-    assert len(sim.channels()) == 4
-    assert dev_engine.ids() | prod_engine.ids() == {c["id"] for c in sim.channels()}
 
     # A second `up` of prod changes nothing and calls no API.
     sim.clear_log()
     config, secrets = stack_config("prod", sim)
-    result, _, _ = run_program(prod_engine, EXAMPLE, config=config, secret_keys=secrets)
+    result, _, _ = run_program(engines["prod"], EXAMPLE, config=config, secret_keys=secrets)
     assert set(result.values()) == {"same"}
     assert sim.requests() == []

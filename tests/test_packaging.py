@@ -1,0 +1,41 @@
+"""The package as it would be published: the wheel's contents and metadata."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from email.parser import Parser
+from pathlib import Path
+
+from pulumi_pingback import __version__
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_wheel_is_ready_to_publish(tmp_path: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("pulumi_pingback-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        info = f"pulumi_pingback-{__version__}.dist-info"
+        metadata = Parser().parsestr(archive.read(f"{info}/METADATA").decode())
+        scripts = archive.read(f"{info}/entry_points.txt").decode()
+    assert f"{info}/licenses/LICENSE" in names and "pulumi_pingback/py.typed" in names
+    assert not [n for n in names if n.startswith(("tests/", "examples/", "benchmarks/"))]
+    assert metadata["Version"] == __version__ and metadata["License-Expression"] == "Apache-2.0"
+    classifiers = metadata.get_all("Classifier") or []
+    assert "Typing :: Typed" in classifiers and "Development Status :: 4 - Beta" in classifiers
+    urls = dict(u.split(", ", 1) for u in metadata.get_all("Project-URL") or [])
+    assert {"Homepage", "Source", "Issues", "Changelog"} <= set(urls)
+    requires = metadata.get_all("Requires-Dist") or []
+    base = [r for r in requires if "extra ==" not in r]
+    assert all("<" in r for r in base), base  # every runtime dependency has an upper bound
+    assert "pingback = pulumi_pingback.cli:console" in scripts
+    assert "pingback-simulator = pulumi_pingback.simulator.__main__:main" in scripts
+    assert str(metadata.get_payload()).startswith("# pulumi-pingback")  # the README
+    assert (ROOT / "CHANGELOG.md").read_text().count(f"## [{__version__}]") == 1
