@@ -1,11 +1,12 @@
 """pulumi-pingback benchmarks: one command, one table, each figure beside its baseline.
 
-    .venv/bin/python benchmarks/run.py            # the full run (about 40 s on 2 cores)
+    .venv/bin/python benchmarks/run.py            # the full run (about 45 s on 2 cores)
     .venv/bin/python benchmarks/run.py --quick    # small sizes (a smoke run)
 
-Everything goes through the real `python -m pulumi.dynamic` server (the process the
-Pulumi CLI starts) against the simulator, run as its own process on 127.0.0.1, so
-that the provider path and the bare-httpx baselines talk to the same server.
+Everything goes through the real `python -m pulumi.dynamic` server, or (8.) the native
+plugin as the CLI starts it from this repository — the processes the Pulumi CLI starts —
+against the simulator, run as its own process on 127.0.0.1, so that the provider paths
+and the bare-httpx baselines talk to the same server.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pulumi.dynamic.dynamic import serialize_provider  # noqa: E402
-from pulumi.runtime import proto  # noqa: E402
+from pulumi.runtime import proto, rpc  # noqa: E402
 
-from pulumi_pingback import PingBackChannelProvider  # noqa: E402
+from pulumi_pingback import PingBackChannelProvider, __version__  # noqa: E402
 from tests.engine import (  # noqa: E402
     DYNAMIC_SERVER,
+    NATIVE_PLUGIN,
     ProviderProcess,
     SimulatorProcess,
     from_struct,
@@ -49,6 +51,7 @@ TOKEN = "bench-token"
 URN = "urn:pulumi:bench::bench::pulumi-python:dynamic/pingback:Channel::c"
 BLOB = serialize_provider(PingBackChannelProvider())
 rows: list[tuple[str, str, str, str, str, str]] = []
+figures: dict[str, float] = {}  # figures a later benchmark compares with
 
 
 def row(
@@ -311,6 +314,7 @@ def bench_latency(sim: Sim, n: int, latency: float) -> None:
     bare4, _ = bare_creates(sim, n, 4, "b")
     bare10, _ = bare_creates(sim, n, 10, "t")
     sim.reset(latency=0)
+    figures[f"dynamic@{latency}"] = t
     ideal = math.ceil(n / 4) * latency
     ms = latency * 1000
     row(
@@ -326,6 +330,121 @@ def bench_latency(sim: Sim, n: int, latency: float) -> None:
         f"{ideal * 1000:.0f} ms",
         f"bare httpx, 10 at a time (Terraform's default): {bare10 * 1000:.0f} ms",
         ideal / bare10,
+        "",
+        None,
+    )
+
+
+# ---- 8: the native plugin --------------------------------------------------------------
+
+NATIVE_URN = "urn:pulumi:bench::bench::pingback:index:Channel::c"
+
+
+def native_provider(sim: Sim) -> ProviderProcess:
+    """The plugin, set up as the engine sets up a default provider."""
+    p = ProviderProcess(
+        None,
+        secret_keys=[],
+        cwd=Path(tempfile.gettempdir()),
+        env=dict(os.environ),
+        command=NATIVE_PLUGIN,
+    )
+    news = {"token": rpc.wrap_rpc_secret(TOKEN), "apiUrl": sim.url, "version": __version__}
+    checked = p.stub.CheckConfig(
+        proto.CheckRequest(
+            urn="urn:pulumi:bench::bench::pulumi:providers:pingback::default",
+            olds=to_struct({}),
+            news=to_struct(news),
+        )
+    )
+    p.stub.Configure(
+        proto.ConfigureRequest(args=checked.inputs, acceptSecrets=True, acceptResources=True)
+    )
+    return p
+
+
+def native_creates(p: ProviderProcess, n: int, workers: int, tag: str) -> float:
+    """``n`` creates through the plugin, ``workers`` engine callers (Checks made first)."""
+    checked = [
+        p.stub.Check(
+            proto.CheckRequest(
+                urn=NATIVE_URN,
+                olds=to_struct({}),
+                news=to_struct(
+                    {"type": "widget", "config": {"widget_id": f"{tag}{i}"}, "isActive": True}
+                ),
+            )
+        ).inputs
+        for i in range(n)
+    ]
+    t, made = timed_calls(
+        p.stub.Create,
+        [proto.CreateRequest(urn=NATIVE_URN, properties=x) for x in checked],
+        workers=workers,
+    )
+    assert len({r.id for r in made}) == n
+    return t
+
+
+def bench_native(sim: Sim, n: int, latency: float) -> None:
+    """The native plugin: writes bounded by the engine's --parallel, not by 4 workers."""
+    ms = latency * 1000
+    print(f"8. native plugin: {n} creates at {ms:.0f} ms round trip", flush=True)
+    sim.reset()
+    start = time.perf_counter()
+    p = native_provider(sim)
+    started = time.perf_counter() - start
+    try:
+        native_creates(p, 1, 1, "warm")  # the process's first list
+        sim.reset(latency=latency)
+        t16 = native_creates(p, n, 16, "a")
+        t32 = native_creates(p, n, 32, "b")
+    finally:
+        p.close()
+    bare10, _ = bare_creates(sim, n, 10, "t")
+    bare32, _ = bare_creates(sim, n, 32, "u")
+    sim.reset(latency=0)
+    dynamic = figures.get(f"dynamic@{latency}")
+    four, sixteen, thirty_two = (math.ceil(n / w) * latency for w in (4, 16, 32))
+    row(
+        f"8. native: {n} creates at {ms:.0f} ms, 16 engine callers",
+        f"{t16 * 1000:.0f} ms",
+        f"bare httpx, 10 at a time (Terraform's default): {bare10 * 1000:.0f} ms",
+        t16 / bare10,
+        "< 1.00x",
+        t16 < bare10,
+    )
+    row(
+        "8. native, 16 callers, against the dynamic server's 4 workers",
+        f"{t16 * 1000:.0f} ms",
+        f"ceil({n}/4) x {ms:.0f} = {four * 1000:.0f} ms"
+        + (f"; dynamic server, same run: {dynamic * 1000:.0f} ms" if dynamic else ""),
+        t16 / (dynamic or four),
+        "",
+        None,
+    )
+    row(
+        f"8. native, 16 callers, against its floor ceil({n}/16) x {ms:.0f} ms",
+        f"{t16 * 1000:.0f} ms",
+        f"{sixteen * 1000:.0f} ms",
+        t16 / sixteen,
+        "",
+        None,
+    )
+    row(
+        f"8. native: {n} creates at {ms:.0f} ms, 32 engine callers",
+        f"{t32 * 1000:.0f} ms",
+        f"ceil({n}/32) x {ms:.0f} = {thirty_two * 1000:.0f} ms; bare httpx, 32 at a time: "
+        f"{bare32 * 1000:.0f} ms",
+        t32 / bare32,
+        "",
+        None,
+    )
+    row(
+        "8. native plugin start + CheckConfig + Configure",
+        f"{started * 1000:.0f} ms",
+        "",
+        None,
         "",
         None,
     )
@@ -645,6 +764,7 @@ def main() -> None:
         bench_noop_preview(sim, n_preview)
         bench_state(sim)
         bench_cold_start(sim)
+        bench_native(sim, n_latency, 0.15)
     finally:
         sim.close()
     print(

@@ -17,6 +17,7 @@ from ._exceptions import (
     AdoptionError,
     AmbiguousCreateError,
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
@@ -34,7 +35,7 @@ from ._exceptions import (
     RedirectError,
 )
 
-__all__ = ["Context", "explain"]
+__all__ = ["Context", "explain", "native_words"]
 
 from ._kinds import a_channel, kind_of_identity
 from ._settings import AUTH_HELP
@@ -55,6 +56,7 @@ class Context:
     channel_type: str | None = None
     channel_id: str | None = None
     cli: bool = False  # the `pingback` command: settings are PINGBACK_* and --api-url
+    native: bool = False  # the native provider: properties and options in camelCase
 
 
 _NAMES = {
@@ -77,6 +79,31 @@ _NAMES = {
 }
 CLI_AUTH_HELP = "export PINGBACK_TOKEN=<the business owner's API token>"
 
+# The messages name properties and options as a Python program writes them; through the
+# native provider, programs in every language read them as its schema names them.
+NATIVE_WORDS = (
+    (
+        "`delete_before_replace=True` in the replaced resource's ResourceOptions",
+        "the `deleteBeforeReplace` resource option on the replaced resource "
+        "(`delete_before_replace=True` in Python)",
+    ),
+    (
+        "`delete_before_replace=True` in its ResourceOptions",
+        "its `deleteBeforeReplace` resource option (`delete_before_replace=True` in Python)",
+    ),
+    ("replacement_trigger, replace_on_changes", "replacementTrigger, replaceOnChanges"),
+    ("adopt_id=", "adoptId: "),
+    ("adopt_id", "adoptId"),
+    ("is_active", "isActive"),
+)
+
+
+def native_words(text: str) -> str:
+    """``text`` with the native provider's names (``adoptId``, ``isActive``…)."""
+    for python_words, native in NATIVE_WORDS:
+        text = text.replace(python_words, native)
+    return text
+
 
 def explain(
     exc: PingBackError, ctx: Context, redact: Callable[[str], str] = lambda t: t
@@ -84,7 +111,8 @@ def explain(
     """``exc`` with its advice set and every secret of the call redacted, ready to raise
     (``raise explain(e, ctx, redact) from None``)."""
     ctx = dataclasses.replace(ctx, api_url=_without_userinfo(ctx.api_url))
-    exc.message = redact(exc.message)
+    ours = not isinstance(exc, APIStatusError)  # an API error quotes the server: as it said
+    exc.message = redact(native_words(exc.message) if ctx.native and ours else exc.message)
     exc.args = (exc.message,)
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
@@ -113,7 +141,8 @@ def _without_userinfo(url: str) -> str:
 
 
 def _advice(exc: PingBackError, ctx: Context) -> str:
-    return _say(ctx, _advice_in(exc, ctx))
+    advice = _say(ctx, _advice_in(exc, ctx))
+    return native_words(advice) if ctx.native else advice
 
 
 def _advice_in(exc: PingBackError, ctx: Context) -> str:

@@ -110,8 +110,10 @@ def _shared_http() -> httpx.Client:
     if _POOL is None:
         with _POOL_LOCK:
             if _POOL is None:
+                # As many connections as the native plugin has threads (the dynamic
+                # server uses 4): a write never waits for a connection.
                 transport = httpx.HTTPTransport(
-                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+                    limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
                     trust_env=False,
                 )
                 pool = transport._pool

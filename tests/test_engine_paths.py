@@ -1,7 +1,10 @@
 """Every engine path the CLI takes, in the engine's order — and the provider right on each.
 
 Spec: ../shared/pulumi-dynamic-engine.md (refresh diffs, `up --refresh`, saved provider
-config, pending deletes, resource options, preview, errors as users see them).
+config, pending deletes, resource options, preview, errors as users see them). Each path
+runs against both fronts — the dynamic provider and the native plugin (``engine`` is
+parametrized) — except those that run a Python program with ``PingBackChannel``; the
+native plugin's own paths (import, detailed diffs, previews) are in test_native.py.
 """
 
 from __future__ import annotations
@@ -18,10 +21,21 @@ import pytest
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, wa_config
-from .engine import CheckFailed, Engine, EngineError, Secret, StepError, channel
+from .engine import TARGETS, CheckFailed, Engine, EngineError, Secret, StepError, channel
 from .program import run_program
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "multi-env"
+
+
+@pytest.fixture(params=sorted(TARGETS))
+def engine(request: pytest.FixtureRequest, make_engine: Callable[..., Engine]) -> Engine:
+    """A stack on the dynamic provider, then on the native plugin."""
+    return make_engine(target=TARGETS[request.param])
+
+
+@pytest.fixture
+def dynamic_engine(make_engine: Callable[..., Engine]) -> Engine:
+    return make_engine()
 
 
 def bot(token: str = TG, **kw: Any) -> Any:
@@ -211,8 +225,12 @@ def test_a_previewed_replace_gets_a_second_check_and_writes_nothing(
     engine.up([bot()])
     engine.calls.clear()
     sim.clear_log()
-    assert engine.preview([bot(TG_OTHER_BOT)]) == {"bot": "replace:identity"}
-    assert calls(engine) == ["Check", "Diff", "Check"]
+    if engine.target.native:  # a detailed diff names the key; the plan is the plugin's
+        assert engine.preview([bot(TG_OTHER_BOT)]) == {"bot": "replace:identity,config.bot_token"}
+        assert calls(engine) == ["Check", "Diff", "Check", "Create"]
+    else:
+        assert engine.preview([bot(TG_OTHER_BOT)]) == {"bot": "replace:identity"}
+        assert calls(engine) == ["Check", "Diff", "Check"]
     assert sim.requests() == []
     assert engine.diff_lines == [
         "bot: config.bot_token: [secret] => [secret]",
@@ -266,7 +284,10 @@ def _run(engine: Engine, sim: Simulator, program: Path) -> tuple[dict[str, str],
     return result, exports
 
 
-def test_replace_on_changes_is_honoured(sim: Simulator, engine: Engine, tmp_path: Path) -> None:
+def test_replace_on_changes_is_honoured(
+    sim: Simulator, dynamic_engine: Engine, tmp_path: Path
+) -> None:
+    engine = dynamic_engine
     body = """
     verify = pulumi.Config().require("verify")
     PingBackChannel(
@@ -292,8 +313,9 @@ def test_replace_on_changes_is_honoured(sim: Simulator, engine: Engine, tmp_path
 
 
 def test_protect_retain_on_delete_and_replacement_trigger_reach_the_engine(
-    sim: Simulator, engine: Engine, tmp_path: Path
+    sim: Simulator, dynamic_engine: Engine, tmp_path: Path
 ) -> None:
+    engine = dynamic_engine
     program = _program(
         tmp_path,
         """
@@ -326,8 +348,9 @@ def test_protect_retain_on_delete_and_replacement_trigger_reach_the_engine(
 
 
 def test_import_is_refused_with_a_pointer_to_adopt_id(
-    sim: Simulator, engine: Engine, tmp_path: Path
+    sim: Simulator, dynamic_engine: Engine, tmp_path: Path
 ) -> None:
+    engine = dynamic_engine
     program = _program(
         tmp_path,
         """
@@ -341,15 +364,19 @@ def test_import_is_refused_with_a_pointer_to_adopt_id(
     assert sim.requests() == []
 
 
-def test_the_import_step_itself_fails_in_the_dynamic_server(sim: Simulator, engine: Engine) -> None:
+def test_the_import_step_itself_fails_in_the_dynamic_server(
+    sim: Simulator, dynamic_engine: Engine
+) -> None:
+    engine = dynamic_engine
     with pytest.raises(StepError) as info:
         engine.up([channel("w", "sms", {}, import_id="3fa85f64-5717-4562-b3fc-2c963f66afa6")])
     assert info.value.method == "Read" and "KeyError: '__provider'" in info.value.details
 
 
 def test_get_looks_a_channel_up_and_a_missing_id_is_an_error(
-    sim: Simulator, engine: Engine, tmp_path: Path
+    sim: Simulator, dynamic_engine: Engine, tmp_path: Path
 ) -> None:
+    engine = dynamic_engine
     engine.up([channel("w", "sms", {"widget_id": "abc"})])
     cid = engine.state["w"].id
     program = _program(
@@ -396,13 +423,20 @@ def test_get_looks_a_channel_up_and_a_missing_id_is_an_error(
     ],
     ids=["typo", "no-token", "no-scheme", "with-path", "timeout", "retries"],
 )
+@pytest.mark.parametrize("target", sorted(TARGETS))
 def test_settings_are_checked_at_preview(
-    sim: Simulator, make_engine: Callable[..., Engine], config: dict[str, str], expected: str
+    sim: Simulator,
+    make_engine: Callable[..., Engine],
+    config: dict[str, str],
+    expected: str,
+    target: str,
 ) -> None:
-    engine = make_engine(config=config)
+    engine = make_engine(config=config, target=TARGETS[target])
     with pytest.raises(StepError) as info:
         engine.preview([bot()])
-    assert info.value.method == "Check"
+    # The dynamic provider judges its settings in its first Check; the native plugin in
+    # the default provider's CheckConfig, before any resource.
+    assert info.value.method == ("CheckConfig" if engine.target.native else "Check")
     assert expected in info.value.message
     assert sim.requests() == []
 
@@ -451,7 +485,8 @@ def test_an_error_reads_as_one_short_message(
     assert "During handling" not in printed and "tenacity" not in printed
 
 
-def test_check_failures_print_as_the_cli_prints_them(engine: Engine) -> None:
+def test_check_failures_print_as_the_cli_prints_them(dynamic_engine: Engine) -> None:
+    engine = dynamic_engine
     with pytest.raises(CheckFailed) as info:
         engine.up([channel("c", "telegram", {"bot_tokn": Secret(TG)}, is_active="yes")])
     assert info.value.rendered == [

@@ -26,6 +26,7 @@ from pulumi_pingback.simulator import Simulator
 
 from .conftest import TOKEN
 from .engine import (
+    TARGETS,
     TYPE_TOKEN,
     UNKNOWN,
     CheckFailed,
@@ -77,12 +78,17 @@ def program(n: int, bot: int = 7100000001) -> list[Any]:
     ]
 
 
-@pytest.fixture
-def audited(sim: Simulator, make_engine: Callable[..., Engine]) -> tuple[Simulator, Engine]:
+@pytest.fixture(params=sorted(TARGETS))
+def audited(
+    request: pytest.FixtureRequest, sim: Simulator, make_engine: Callable[..., Engine]
+) -> tuple[Simulator, Engine]:
+    """A stack on the dynamic provider, then on the native plugin (which marks its own
+    secrets: the engine copies none from inputs to outputs for it)."""
     sim.state.token = API_TOKEN
     engine = make_engine(
         config={"pingback:token": API_TOKEN, "pingback:timeout": "0.4", "pingback:maxRetries": "1"},
         env={"PINGBACK_LOG_LEVEL": "DEBUG"},
+        target=TARGETS[request.param],
     )
     return sim, engine
 
@@ -127,7 +133,7 @@ def test_canaries_stay_secret_through_every_step_and_failure(
     # check failure carrying a credential under a misspelt key
     expect_failure(lambda: engine.up([channel("bad", "telegram", {"bot_tokn": Secret(tg(8))})]))
     # 401: a wrong token that is itself a canary
-    wrong = make_engine(config={"pingback:token": "CANARY-wrong-token-77"})
+    wrong = make_engine(config={"pingback:token": "CANARY-wrong-token-77"}, target=engine.target)
     wrong.state = engine.state
     expect_failure(lambda: wrong.up(program(9, bot=7100000002)))
     engine.destroy()
@@ -154,6 +160,9 @@ def test_canaries_stay_secret_through_every_step_and_failure(
     assert "pulumi-pingback INFO retrying" in output
     assert MARK not in output
     assert MARK.encode() not in engine.provider_blob()
+    if engine.saved_provider is not None:  # native: the provider's inputs in the state
+        inputs, secrets = engine.saved_provider
+        assert ("token",) in secrets and inputs["token"] == API_TOKEN
     log_meta = repr([(r["method"], r["path"], r["status"], r["fault"]) for r in sim.requests()])
     assert MARK not in log_meta
 

@@ -245,3 +245,16 @@ def test_without_the_simulator_extra_it_says_what_to_install() -> None:
     assert out.stderr == (
         "pingback-simulator needs the simulator extra: pip install 'pulumi-pingback[simulator]'\n"
     )
+
+
+def test_the_simulator_process_keeps_answering_after_thousands_of_log_lines() -> None:
+    """Its log goes to a pipe the harness drains: a full pipe would block it mid-answer
+    (a 200-create benchmark hung on a DELETE that way)."""
+    path = "/api/v1/channels/3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    with SimulatorProcess("--token", "tok-1") as process:
+        with httpx.Client(base_url=process.url, timeout=5) as c:
+            for _ in range(2000):  # ~75 bytes of log each: well past a 64 KiB pipe
+                assert c.get(path).status_code == 405  # no such route: logged all the same
+        log = process.close()
+    assert len(log) > 128 * 1024
+    assert sum(1 for line in log.splitlines() if line.startswith("GET")) == 2000

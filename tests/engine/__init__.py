@@ -10,6 +10,8 @@ Spec: ../shared/pulumi-dynamic-engine.md. Public API:
 - :class:`StepError` (``details``: what the provider sent; ``printed``: what the CLI
   shows), :class:`CheckFailed` (``rendered``: the failures as the CLI prints them),
   :class:`EngineError`.
+- :class:`Target`: which provider the engine drives — :data:`DYNAMIC` (the default) or
+  :data:`NATIVE` (the plugin, as the CLI starts it from this repository).
 - :class:`ProviderProcess`, :class:`SimulatorProcess`, :func:`free_port`.
 - wire helpers: :func:`to_struct`, :func:`from_struct`, :func:`from_wire`,
   :func:`strip_secrets`, :func:`is_secret_path`, :func:`leaves`, ``UNKNOWN``.
@@ -28,10 +30,20 @@ from ._engine import (
     StepError,
     channel,
     error_message,
+    replace_keys,
     wait_for,
 )
-from ._processes import DYNAMIC_SERVER, ProviderProcess, SimulatorProcess, free_port
+from ._processes import (
+    DYNAMIC_SERVER,
+    ENGINE_ADDRESS,
+    NATIVE_PLUGIN,
+    ROOT,
+    ProviderProcess,
+    SimulatorProcess,
+    free_port,
+)
 from ._render import TYPE_TOKEN, changed_inputs, go_value, render_error, render_failure
+from ._targets import DYNAMIC, NATIVE, TARGETS, Target
 from ._wire import (
     UNKNOWN,
     Path_,
@@ -45,7 +57,13 @@ from ._wire import (
 )
 
 __all__ = [
+    "DYNAMIC",
     "DYNAMIC_SERVER",
+    "ENGINE_ADDRESS",
+    "NATIVE",
+    "NATIVE_PLUGIN",
+    "ROOT",
+    "TARGETS",
     "TYPE_TOKEN",
     "UNKNOWN",
     "Call",
@@ -62,6 +80,7 @@ __all__ = [
     "Secret",
     "SimulatorProcess",
     "StepError",
+    "Target",
     "changed_inputs",
     "channel",
     "error_message",
@@ -73,6 +92,7 @@ __all__ = [
     "leaves",
     "render_error",
     "render_failure",
+    "replace_keys",
     "strip_secrets",
     "to_struct",
     "wait_for",

@@ -21,6 +21,12 @@ from ._wire import to_struct
 DYNAMIC_SERVER = ("-u", "-m", "pulumi.dynamic")
 """What the CLI's `pulumi-resource-pulumi-python` shim runs with the project's Python."""
 
+ROOT = Path(__file__).resolve().parents[2]
+ENGINE_ADDRESS = "127.0.0.1:1"  # the experimental server uses it only for Construct/Call
+NATIVE_PLUGIN = (str(ROOT), ENGINE_ADDRESS)
+"""What the CLI runs for the plugin in this repository (PulumiPlugin.yaml, runtime
+python): ``python <plugin directory> <engine address>``, i.e. the root ``__main__.py``."""
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -30,12 +36,14 @@ def free_port() -> int:
 
 class ProviderProcess:
     """The provider server (``python -u -m pulumi.dynamic`` unless ``command`` says
-    otherwise), its port read from stdout, configured with the whole stack config as
-    ``namespace:key`` (secrets wrapped), as the CLI does."""
+    otherwise), its port read from stdout. Given ``config``, it is configured as the CLI
+    configures the dynamic provider: with the whole stack config as ``namespace:key``
+    (secrets wrapped); without, the caller configures it (the native plugin's
+    CheckConfig and Configure: see ``Engine``)."""
 
     def __init__(
         self,
-        config: dict[str, str],
+        config: dict[str, str] | None,
         *,
         secret_keys: Iterable[str],
         cwd: Path,
@@ -64,6 +72,9 @@ class ProviderProcess:
             t.start()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port_line}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+        self.configure: Any = None
+        if config is None:
+            return
         secret = set(secret_keys)
         args = {k: (rpc.wrap_rpc_secret(v) if k in secret else v) for k, v in config.items()}
         self.configure = self.stub.Configure(
@@ -121,6 +132,13 @@ class SimulatorProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
+        # Drained all along: the simulator logs a line per request, and a full pipe would
+        # block it mid-answer (the requests then time out).
+        self._output: list[bytes] = []
+        self._reader = threading.Thread(
+            target=ProviderProcess._drain, args=(self.proc.stdout, self._output), daemon=True
+        )
+        self._reader.start()
         self.control = httpx.Client(base_url=self.url)
         for _ in range(200):
             try:
@@ -146,10 +164,10 @@ class SimulatorProcess:
         return dict(self.control.get("/_sim/state").json())
 
     def output(self) -> str:
-        if self.proc.poll() is None:
-            return ""
-        assert self.proc.stdout is not None
-        return self.proc.stdout.read().decode(errors="replace")
+        """What the simulator printed so far (all of it once it has stopped)."""
+        if self.proc.poll() is not None:
+            self._reader.join(5)
+        return b"".join(self._output).decode(errors="replace")
 
     def close(self) -> str:
         self.control.close()

@@ -11,16 +11,18 @@ from ._wire import Path_, Secret, is_secret_path, leaves
 TYPE_TOKEN = "pulumi-python:dynamic/pingback:Channel"
 
 
-def render_failure(name: str, prop: str, reason: str, program: dict[str, Any]) -> str:
+def render_failure(
+    name: str, prop: str, reason: str, program: dict[str, Any], token: str = TYPE_TOKEN
+) -> str:
     """One check failure as the engine prints it (SG issueCheckFailures, diag 2002/2003).
 
     The value is the *program's* input under the top-level key ``prop`` (a nested path is
     not a key: ``{<nil>}``), printed with Go's %v — secrets in plain text.
     """
     if not prop:
-        return f"{TYPE_TOKEN} resource '{name}' has a problem: {reason}"
+        return f"{token} resource '{name}' has a problem: {reason}"
     value = go_value(program.get(prop))
-    return f"{TYPE_TOKEN} resource '{name}': property {prop} value {value} has a problem: {reason}"
+    return f"{token} resource '{name}': property {prop} value {value} has a problem: {reason}"
 
 
 def go_value(value: Any) -> str:
@@ -46,11 +48,11 @@ def _go_inner(value: Any) -> str:
     return str(value)
 
 
-def render_error(name: str, details: str) -> str:
+def render_error(name: str, details: str, token: str = TYPE_TOKEN) -> str:
     """A failed step as the CLI shows it: the resource, then ``error:`` and the details
     the provider process sent (with SDK 3.272, the whole Python traceback)."""
     body = details.rstrip("\n").replace("\n", "\n    ")
-    return f"  {TYPE_TOKEN} ({name}):\n    error: {body}"
+    return f"  {token} ({name}):\n    error: {body}"
 
 
 def changed_inputs(

@@ -1,0 +1,485 @@
+"""The native provider ``pingback``: the one module that touches ``pulumi.provider.experimental``.
+
+The CLI starts this plugin (``pulumi-resource-pingback``, or the repository's root
+``__main__.py`` through ``PulumiPlugin.yaml``) once per provider of a deployment, and
+drives it over gRPC: ``CheckConfig`` → ``Configure`` → per resource ``Check`` →
+``Diff`` → ``Create``/``Update`` (also at preview, with ``preview`` set) …, ``Read`` for
+refresh and import, ``Delete``. The work is :mod:`._operations`, shared with the dynamic
+provider; this module translates the wire (camelCase names, ``PropertyValue``, secrets
+the provider marks itself, detailed diffs) and runs the blocking client on a thread pool,
+so parallel steps are bounded by the engine's ``--parallel``, not by a server's threads.
+
+Written against the experimental API of the Pulumi Python SDK 3.272 (see
+:data:`TESTED_SDK`); its rough edges, handled here: unknowns arrive as the wire's
+sentinel string, numbers must be floats, ``diff_config`` is left alone, the type of a
+resource under a component is ``parent$child``, and a Read that finds nothing on import
+must raise (an empty answer would import a phantom).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import grpc
+import grpc.aio
+from pulumi.provider.experimental.property_value import Computed, PropertyValue
+from pulumi.provider.experimental.provider import (
+    CheckFailure,
+    CheckRequest,
+    CheckResponse,
+    ConfigureRequest,
+    ConfigureResponse,
+    CreateRequest,
+    CreateResponse,
+    DeleteRequest,
+    DiffRequest,
+    DiffResponse,
+    GetSchemaRequest,
+    GetSchemaResponse,
+    PropertyDiff,
+    PropertyDiffKind,
+    Provider,
+    ReadRequest,
+    ReadResponse,
+    UpdateRequest,
+    UpdateResponse,
+)
+from pulumi.provider.experimental.server import ProviderServicer
+from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+from pulumi.runtime.proto import provider_pb2_grpc
+
+from ._diagnostics import native_words
+from ._exceptions import ChannelValidationError, ConfigurationError, PingBackError
+from ._kinds import kind_of
+from ._operations import (
+    SECRET_OUTPUTS,
+    Channels,
+    channel_outputs,
+    declared_inputs,
+    enable_logging,
+    sealed_config_keys,
+)
+from ._schema import CHANNEL_PROPERTIES, CHANNEL_TOKEN, PACKAGE, PROVIDER_PROPERTIES, schema_json
+from ._settings import load_settings
+from ._unknown import UNKNOWN, is_unknown
+from ._version import __version__
+
+__all__ = ["TESTED_SDK", "PingBackProvider", "main"]
+
+TESTED_SDK = "3.272"
+"""The Pulumi SDK releases (3.272.x) this module was tested with; the ``native`` extra
+pins them, and the plugin warns on stderr when it runs with another."""
+
+Path_ = tuple[str, ...]
+T = TypeVar("T")
+
+# Wire (schema) names <-> the core's (Python) names, from the schema's one table.
+_TO_CORE = {p.name: p.core for p in CHANNEL_PROPERTIES}
+_TO_WIRE = {p.core: p.name for p in CHANNEL_PROPERTIES}
+_SETTINGS = {p.name: p.core for p in PROVIDER_PROPERTIES}  # token -> pingback:token
+_ENGINE_KEYS = ("version", "pluginDownloadURL")  # the engine's own provider inputs
+_PRINTABLE = ("type", "isActive", "adoptId")  # check failures the CLI may print with values
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_THREADS = 64  # at least the engine's --parallel (4 x CPUs by default)
+
+
+# ---- values: PropertyValue <-> plain Python, secrets as paths -------------------------------
+
+
+def _plain(value: PropertyValue, path: Path_, secrets: set[Path_]) -> Any:
+    """A wire value as the core takes it: unknowns as the sentinel, whole floats as ints."""
+    if value.is_secret:
+        secrets.add(path)
+    v = value.value
+    if isinstance(v, Computed):
+        return UNKNOWN
+    if isinstance(v, Mapping):
+        return {k: _plain(item, (*path, k), secrets) for k, item in v.items()}
+    if isinstance(v, tuple):
+        return [_plain(item, (*path, str(i)), secrets) for i, item in enumerate(v)]
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if v is None or isinstance(v, bool | float | str):
+        return v
+    where = ".".join(path)
+    raise ChannelValidationError(
+        [(where, "must be JSON data: a string, number, bool, list or map")]
+    )
+
+
+def _unwire(props: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], set[Path_]]:
+    """Wire properties as core properties (Python names) and the paths that were secret."""
+    secrets: set[Path_] = set()
+    plain: dict[str, Any] = {}
+    for key, value in props.items():
+        core = _TO_CORE.get(key, key)
+        plain[core] = _plain(value, (core,), secrets)
+    return plain, secrets
+
+
+def _wire_value(value: Any, path: Path_, secrets: set[Path_]) -> PropertyValue:
+    secret = path in secrets
+    if isinstance(value, Mapping):
+        inner: Any = {str(k): _wire_value(v, (*path, str(k)), secrets) for k, v in value.items()}
+    elif isinstance(value, list | tuple):
+        inner = [_wire_value(v, (*path, str(i)), secrets) for i, v in enumerate(value)]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        inner = float(value)  # PropertyValue takes floats only
+    elif is_unknown(value):
+        inner = UNKNOWN  # the wire's unknown: Computed does not marshal
+    else:
+        inner = value
+    return PropertyValue(inner, is_secret=secret)
+
+
+def _wire(props: Mapping[str, Any], secrets: set[Path_]) -> dict[str, PropertyValue]:
+    """Core properties on the wire, schema names, ``secrets`` (core paths) marked."""
+    return {
+        _TO_WIRE.get(key, key): _wire_value(value, (key,), secrets) for key, value in props.items()
+    }
+
+
+def _sealed_inputs(inputs: Mapping[str, Any], carried: set[Path_]) -> set[Path_]:
+    """Secret paths of a channel's inputs: credentials (the config of undocumented types
+    whole), and whatever arrived secret. The engine no longer copies secretness from
+    inputs once a provider accepts secrets: the provider marks them."""
+    paths = set(carried)
+    config = inputs.get("config")
+    keys = sealed_config_keys(inputs.get("type"), config)
+    if keys is None:
+        paths.add(("config",))
+    else:
+        paths |= {("config", k) for k in keys}
+    return paths
+
+
+def _sealed_outputs(outputs: Mapping[str, Any], carried: set[Path_]) -> set[Path_]:
+    return set(carried) | {(k,) for k in SECRET_OUTPUTS if k in outputs}
+
+
+# ---- diffs -------------------------------------------------------------------------------
+
+
+def _config_path(key: str) -> str:
+    """A config key as a property path: ``config.bot_token``, ``config["a.b"]``."""
+    if _PLAIN_KEY.fullmatch(key):
+        return f"config.{key}"
+    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
+    return f'config["{escaped}"]'
+
+
+def _kind(old: bool, new: bool, replace: bool) -> PropertyDiffKind:
+    if not old:
+        return PropertyDiffKind.ADD_REPLACE if replace else PropertyDiffKind.ADD
+    if not new:
+        return PropertyDiffKind.DELETE_REPLACE if replace else PropertyDiffKind.DELETE
+    return PropertyDiffKind.UPDATE_REPLACE if replace else PropertyDiffKind.UPDATE
+
+
+def detailed_diff(
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    changed: Iterable[str],
+    replaces: Iterable[str],
+) -> dict[str, PropertyDiff]:
+    """Per key: ``config.bot_token: UPDATE_REPLACE`` when the bot changes, ``UPDATE``
+    when its token rotates. Names are the schema's (``isActive``)."""
+    replaced = set(replaces)
+    out: dict[str, PropertyDiff] = {}
+    for key in changed:
+        if key != "config":
+            kind = _kind(key in olds, key in news, key in replaced)
+            out[_TO_WIRE.get(key, key)] = PropertyDiff(kind, input_diff=True)
+            continue
+        old_config = olds.get("config") if isinstance(olds.get("config"), Mapping) else {}
+        new_config = news.get("config")
+        if not isinstance(new_config, Mapping):  # unknown at preview
+            out["config"] = PropertyDiff(_kind(True, True, bool(replaced)), input_diff=True)
+            continue
+        kind_row = kind_of(news.get("type"))
+        identity_key = kind_row.identity_key if kind_row else None
+        assert isinstance(old_config, Mapping)
+        for k in sorted(set(old_config) | set(new_config), key=str):
+            if str(k).startswith("_"):
+                continue
+            before, after = old_config.get(k, None), new_config.get(k, None)
+            if k in old_config and k in new_config and before == after and not is_unknown(after):
+                continue
+            replace = ("identity" in replaced and k == identity_key) or "type" in replaced
+            out[_config_path(str(k))] = PropertyDiff(
+                _kind(k in old_config, k in new_config, replace), input_diff=True
+            )
+    return out
+
+
+# ---- the provider --------------------------------------------------------------------------
+
+
+def _channel_type(urn: str) -> str:
+    """The resource's type token; under a component the URN's type is ``parent$child``."""
+    parts = urn.split("::")
+    return parts[-2].rsplit("$", 1)[-1] if len(parts) > 2 else ""
+
+
+def _failures(problems: Iterable[tuple[str, str]]) -> list[CheckFailure]:
+    """Problems as CheckFailures the CLI prints without a credential: it prints the
+    program's value of a top-level property P, secrets in plain text, so only properties
+    that never hold one (and nested config paths) are named; the rest go to ""."""
+    failures = []
+    for prop, reason in problems:
+        head, dot, rest = prop.partition(".")
+        wire = _TO_WIRE.get(head, head) + dot + rest
+        text = native_words(reason)
+        if wire in _PRINTABLE or (head == "config" and rest):
+            failures.append(CheckFailure(wire, text))
+        else:
+            failures.append(CheckFailure("", f"{wire}: {text}" if wire else text))
+    return failures
+
+
+class PingBackProvider(Provider):
+    """The ``pingback`` provider: ``pingback:index:Channel`` over :mod:`._operations`."""
+
+    def __init__(self, threads: int = _THREADS) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pingback")
+        self._ops: Channels | None = None
+
+    def ops(self) -> Channels:
+        if self._ops is None:  # configure() was not called: the environment's settings
+            self._ops = Channels(native=True)
+        return self._ops
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        """A blocking call of the core, on the pool (the event loop keeps serving)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(fn, *args))
+
+    @staticmethod
+    def _resource(urn: str) -> None:
+        token = _channel_type(urn)
+        if token != CHANNEL_TOKEN:
+            raise ConfigurationError(
+                f"the {PACKAGE} provider has no resource type {token!r}; it has {CHANNEL_TOKEN}"
+            )
+
+    # ---- provider configuration ---------------------------------------------------------------
+
+    def _settings_from(self, props: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """{pingback:key: value} of the known settings, and every key given."""
+        config = {_SETTINGS[k]: v for k, v in props.items() if k in _SETTINGS}
+        keys = [f"{PACKAGE}:{k}" for k in props if k not in _ENGINE_KEYS]
+        return config, keys
+
+    async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
+        return GetSchemaResponse(schema=schema_json())
+
+    async def check_config(self, request: CheckRequest) -> CheckResponse:
+        """The provider's settings, checked at preview: unknown keys (did you mean?), a
+        token from the config or PINGBACK_TOKEN, a base URL, numbers in range. Stack
+        config arrives as strings; numbers go back as numbers."""
+        news, secrets = _unwire(request.new_inputs)
+        known = {k: v for k, v in news.items() if not is_unknown(v)}
+        config, keys = self._settings_from(news)
+        for name, core in _SETTINGS.items():  # computed at preview: judged when known
+            if is_unknown(news.get(name)):
+                config[core] = "https://unknown.invalid" if name == "apiUrl" else "1"
+        try:
+            settings = load_settings(config, keys=keys)
+        except ConfigurationError as exc:
+            return CheckResponse(inputs=request.new_inputs, failures=[CheckFailure("", str(exc))])
+        checked = dict(news)
+        if "timeout" in known:
+            checked["timeout"] = settings.timeout
+        if "maxRetries" in known:
+            checked["maxRetries"] = settings.max_retries
+        secrets |= {("token",)} if "token" in checked else set()
+        return CheckResponse(
+            inputs={k: _wire_value(v, (k,), secrets) for k, v in checked.items()}, failures=[]
+        )
+
+    async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
+        """Settings from the provider's inputs (``args``), then the deprecated
+        ``variables`` (``pingback:config:<key>``), then PINGBACK_*. Secrets are accepted:
+        the provider marks its own (the engine stops copying them from inputs)."""
+        enable_logging(os.environ.get("PINGBACK_LOG_LEVEL"))
+        args, _ = _unwire(request.args)
+        config, keys = self._settings_from(args)
+        for name, core in _SETTINGS.items():
+            variable = request.variables.get(f"{PACKAGE}:config:{name}")
+            if config.get(core) in (None, "") and variable:
+                config[core] = variable
+        settings = load_settings(config, keys=keys)
+        self._ops = Channels(settings, native=True)
+        return ConfigureResponse(accept_secrets=True, supports_preview=True)
+
+    # ---- resources ----------------------------------------------------------------------------
+
+    async def check(self, request: CheckRequest) -> CheckResponse:
+        self._resource(request.urn)
+        try:
+            news, carried = _unwire(request.new_inputs)
+        except ChannelValidationError as exc:
+            return CheckResponse(inputs=request.new_inputs, failures=_failures(exc.problems))
+        inputs, problems = self.ops().check(news)
+        if problems:
+            return CheckResponse(inputs=request.new_inputs, failures=_failures(problems))
+        return CheckResponse(inputs=_wire(inputs, _sealed_inputs(inputs, carried)), failures=[])
+
+    async def diff(self, request: DiffRequest) -> DiffResponse:
+        self._resource(request.urn)
+        olds, _ = _unwire(request.old_state)
+        news, _ = _unwire(request.new_inputs)
+        decision = self.ops().diff(request.resource_id, olds, news)
+        return DiffResponse(
+            changes=decision.changes,
+            replaces=[_TO_WIRE.get(k, k) for k in decision.replaces],
+            diffs=[_TO_WIRE.get(k, k) for k in decision.changed],
+            detailed_diff=detailed_diff(olds, news, decision.changed, decision.replaces),
+        )
+
+    async def create(self, request: CreateRequest) -> CreateResponse:
+        self._resource(request.urn)
+        props, carried = _unwire(request.properties)
+        if request.preview:  # what PingBack will say is not known yet
+            outs = _planned(props, {})
+            return CreateResponse(None, _wire(outs, _sealed_outputs(outs, carried)))
+        channel = await self._run(self.ops().create, props)
+        outs = channel_outputs(channel)
+        return CreateResponse(channel.id, _wire(outs, _sealed_outputs(outs, carried)))
+
+    async def update(self, request: UpdateRequest) -> UpdateResponse:
+        self._resource(request.urn)
+        olds, old_secrets = _unwire(request.olds)
+        news, carried = _unwire(request.news)
+        if request.preview:
+            outs = _planned(news, olds)
+            return UpdateResponse(_wire(outs, _sealed_outputs(outs, carried)))
+        channel = await self._run(self.ops().update, request.resource_id, olds, news)
+        outs = channel_outputs(channel)
+        return UpdateResponse(_wire(outs, _sealed_outputs(outs, carried | old_secrets)))
+
+    async def delete(self, request: DeleteRequest) -> None:
+        self._resource(request.urn)
+        props, _ = _unwire(request.properties)
+        await self._run(self.ops().delete, request.resource_id, props)
+
+    async def read(self, request: ReadRequest) -> ReadResponse:
+        """Refresh (old outputs given): the channel, or an empty id when it is gone.
+        Import and lookups (no outputs): the channel, or an error naming the id."""
+        self._resource(request.urn)
+        olds, old_secrets = _unwire(request.properties)
+        old_inputs, input_secrets = _unwire(request.inputs)
+        if isinstance(olds.get("type"), str):
+            found = await self._run(self.ops().read, request.resource_id, olds)
+            if found is None:
+                return ReadResponse(None, {}, {})  # gone: refresh drops it from the stack
+            channel = found
+        else:
+            op = "get" if old_inputs else "import"
+            channel = await self._run(self.ops().lookup, request.resource_id, op)
+        outs = channel_outputs(channel)
+        inputs = declared_inputs(outs)
+        return ReadResponse(
+            channel.id,
+            _wire(outs, _sealed_outputs(outs, old_secrets)),
+            _wire(inputs, _sealed_inputs(inputs, input_secrets)),
+        )
+
+
+def _planned(news: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[str, Any]:
+    """Preview outputs: the checked inputs, what PingBack keeps from before, and unknowns
+    for what it will say (``businessId``, ``createdAt``, the Meta setup)."""
+    outs = {k: v for k, v in news.items() if k in ("type", "config", "is_active", "identity")}
+    for key in ("identity", "business_id", "created_at", "meta_callback_url", "meta_verify_token"):
+        if key in outs:
+            continue
+        kind = kind_of(news.get("type"))
+        if key.startswith("meta_") and kind is not None and not kind.meta_setup:
+            continue
+        if key == "identity" and kind is not None and kind.identity_key is None:
+            continue
+        same_type = olds.get("type") == news.get("type")
+        keep = key in ("business_id", "created_at") or (same_type and key.startswith("meta_"))
+        outs[key] = olds[key] if keep and key in olds else UNKNOWN
+    return outs
+
+
+# ---- the gRPC server -------------------------------------------------------------------------
+
+
+def _plain_errors(name: str) -> Callable[..., Any]:
+    """The servicer's ``name``, an error of ours sent as its own message: no
+    ``Unexpected <class 'Exception'>`` and no traceback in the CLI's output."""
+    inner = getattr(ProviderServicer, name)
+
+    async def handler(self: ProviderServicer, request: Any, context: Any) -> Any:
+        try:
+            return await inner(self, request, context)
+        except Exception as exc:
+            ours = exc if isinstance(exc, PingBackError) else exc.__context__
+            if isinstance(ours, PingBackError):
+                await context.abort(grpc.StatusCode.UNKNOWN, str(ours))
+            raise
+
+    handler.__name__ = name
+    return handler
+
+
+class _Servicer(ProviderServicer):
+    """The SDK's servicer, with our errors sent as plain messages."""
+
+
+for _name in ("CheckConfig", "Configure", "Check", "Diff", "Create", "Update", "Delete", "Read"):
+    setattr(_Servicer, _name, _plain_errors(_name))
+
+
+async def _serve(args: Sequence[str], engine: str) -> None:
+    server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
+    servicer = _Servicer(list(args), __version__, PingBackProvider(), engine_address=engine)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    sys.stdout.write(f"{port}\n")  # the CLI reads the port from the first line
+    sys.stdout.flush()
+    await server.wait_for_termination()
+
+
+def _check_sdk() -> None:
+    from importlib.metadata import version
+
+    installed = version("pulumi")
+    if not installed.startswith(f"{TESTED_SDK}."):
+        sys.stderr.write(
+            f"pulumi-resource-{PACKAGE}: tested with the Pulumi Python SDK {TESTED_SDK}.x; "
+            f"this environment has {installed}. `pip install 'pulumi-pingback[native]'` "
+            "installs the tested one.\n"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``pulumi-resource-pingback <engine address>``: serve until the CLI stops it."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog=f"pulumi-resource-{PACKAGE}",
+        description="The PingBack native Pulumi provider: a gRPC server the Pulumi CLI "
+        "starts (it prints its port, then serves until stopped).",
+    )
+    parser.add_argument("engine", help="the Pulumi engine's address (given by the CLI)")
+    parser.add_argument("--version", action="version", version=__version__)
+    known, _ = parser.parse_known_args(args)  # the CLI may add --logtostderr, -v=N…
+    _check_sdk()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args, known.engine))
+
+
+if __name__ == "__main__":
+    main()

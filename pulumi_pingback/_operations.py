@@ -1,0 +1,297 @@
+"""The provider's work, whatever the front: check, diff, create, update, delete, read.
+
+Both fronts — the dynamic provider (:mod:`._provider`, for Python programs) and the
+native plugin (:mod:`._native`, for every language) — translate their wire format into
+these calls and back. Properties here use the Python names (``is_active``,
+``adopt_id``, ``meta_verify_token``) and plain values: each front adds its own secret
+marking from :func:`sealed_config_keys` and :data:`SECRET_OUTPUTS`.
+
+One :class:`Channels` serves every resource of one deployment (one provider process) on
+many threads, so it holds the settings, one client and the deployment's ownership
+records, and nothing per resource. Every method is a boundary: a PingBackError leaves it
+with its advice added (:mod:`._diagnostics`), every secret of the call redacted, a short
+traceback and no chain.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._exceptions import ChannelNotFoundError, ChannelValidationError, PingBackError
+
+if TYPE_CHECKING:
+    from ._client import PingBackClient
+    from ._diagnostics import Context
+    from ._diff import DiffDecision
+    from ._models import Channel, DesiredChannel
+    from ._ownership import Ownership
+    from ._settings import Settings
+
+log = logging.getLogger("pulumi_pingback")
+
+__all__ = [
+    "SECRET_OUTPUTS",
+    "Channels",
+    "channel_outputs",
+    "declared_inputs",
+    "enable_logging",
+    "sealed_config_keys",
+]
+
+SECRET_OUTPUTS = ("config", "meta_verify_token")
+"""Outputs kept secret whatever the program declared (config holds credentials)."""
+
+
+def enable_logging(level: str | None) -> None:
+    """PINGBACK_LOG_LEVEL=DEBUG|INFO: the provider's log lines on stderr (shown by the CLI).
+
+    Lines carry methods, paths, statuses and retry decisions, never a token or a body.
+    """
+    if not level:
+        return
+    logger = logging.getLogger("pulumi_pingback")
+    if not any(getattr(h, "_pingback", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler._pingback = True  # type: ignore[attr-defined]
+        handler.setFormatter(logging.Formatter("pulumi-pingback %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
+
+
+def sealed_config_keys(channel_type: Any, config: Any) -> set[str] | None:
+    """The config keys a front marks secret; None: the whole config.
+
+    Every credential is a secret whatever the program gave (a plain string included);
+    so is every key PingBack does not document as readable (a key added in the
+    dashboard), and the whole config of the undocumented types. Only readable keys
+    (``phone_number_id``) stay plain, so a preview still shows why a channel is replaced.
+    """
+    from ._kinds import kind_of
+
+    kind = kind_of(channel_type)
+    if not isinstance(config, Mapping) or kind is None or kind.sealed_whole:
+        return None
+    return {k for k in config if not kind.readable(k)}
+
+
+def channel_outputs(channel: Channel) -> dict[str, Any]:
+    """A channel's outputs (plain). ``config`` holds the user's keys only."""
+    from ._kinds import kind_of
+
+    outs: dict[str, Any] = {
+        "type": channel.type,
+        "config": channel.user_config,
+        "is_active": channel.is_active,
+    }
+    identity = channel.identity  # parses the config: once
+    if identity is not None:
+        outs["identity"] = identity
+    if channel.business_id is not None:
+        outs["business_id"] = channel.business_id
+    if channel.created_at is not None:
+        outs["created_at"] = channel.created_at
+    kind = kind_of(channel.type)
+    if kind is not None and kind.meta_setup:
+        meta = channel.meta_setup
+        if isinstance(meta.get("callback_url"), str):
+            outs["meta_callback_url"] = meta["callback_url"]
+        if isinstance(meta.get("verify_token"), str):
+            outs["meta_verify_token"] = meta["verify_token"]
+    return outs
+
+
+def declared_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs a program declaring this channel has (for refresh and import)."""
+    return {k: outs[k] for k in ("type", "config", "is_active", "identity") if k in outs}
+
+
+def _strings(props: Iterable[Mapping[str, Any]]) -> list[str]:
+    from ._redact import strings_in
+
+    return [s for p in props for s in strings_in(p.get("config"))]
+
+
+def desired(props: Mapping[str, Any]) -> DesiredChannel:
+    """The declared channel from inputs the engine already passed through check()."""
+    from ._models import DesiredChannel
+
+    channel_type, config = props.get("type"), props.get("config", {})
+    is_active = props.get("is_active", True)
+    if (
+        isinstance(channel_type, str)
+        and isinstance(config, Mapping)
+        and isinstance(is_active, bool)
+    ):
+        return DesiredChannel(channel_type, dict(config), is_active)
+    from ._check import check_inputs  # not checked (never from the engine): say why
+
+    problems = check_inputs(props)[1] or [("type", "missing")]
+    raise ChannelValidationError(problems)
+
+
+class Channels:
+    """One deployment's channel operations (thread-safe). ``native``: errors name the
+    native provider's properties and options (``adoptId``, ``deleteBeforeReplace``)."""
+
+    def __init__(self, settings: Settings | None = None, *, native: bool = False) -> None:
+        from ._ownership import Ownership
+
+        self._lock = threading.Lock()
+        self._settings = settings
+        self._client: PingBackClient | None = None
+        self.ownership: Ownership = Ownership()  # a fresh deployment: nothing recorded
+        self.native = native
+
+    @property
+    def settings(self) -> Settings:
+        """The settings given, or else the PINGBACK_* environment's."""
+        if self._settings is None:
+            from ._settings import load_settings
+
+            with self._lock:
+                if self._settings is None:
+                    self._settings = load_settings({})
+        return self._settings
+
+    def client(self) -> PingBackClient:
+        """The client, built on first use (httpx and pydantic load only then)."""
+        current = self._client
+        if current is not None:
+            return current
+        from ._client import PingBackClient
+
+        settings = self.settings
+        with self._lock:
+            if self._client is None:
+                self._client = PingBackClient(
+                    settings.token,
+                    base_url=settings.api_url,
+                    timeout=settings.timeout,
+                    connect_timeout=min(10.0, settings.timeout),
+                    max_retries=settings.max_retries,
+                )
+            return self._client
+
+    # ---- errors ---------------------------------------------------------------------------
+
+    def context(self, op: str, props: Mapping[str, Any], channel_id: str | None = None) -> Context:
+        from ._diagnostics import Context
+
+        settings = self._settings
+        ctype = props.get("type")
+        return Context(
+            op,
+            api_url=settings.api_url if settings is not None else "",
+            timeout=settings.timeout if settings is not None else 30.0,
+            channel_type=ctype if isinstance(ctype, str) else None,
+            channel_id=channel_id,
+            native=self.native,
+        )
+
+    def explained(
+        self, exc: PingBackError, ctx: Context, *props: Mapping[str, Any]
+    ) -> PingBackError:
+        """``exc`` with advice, redacted of every secret this call knows (token, configs)."""
+        from ._diagnostics import explain
+        from ._redact import redactor
+
+        # Server text was redacted by the client, fragments included, before any cut;
+        # this last pass removes whole secrets from everything, our own words included.
+        secrets = _strings(props)
+        client = self._client
+        if client is not None:
+            return explain(exc, ctx, client.redactor(secrets, fragments=False))
+        return explain(exc, ctx, redactor(secrets, fragments=False))
+
+    def _api(self, *props: Mapping[str, Any]) -> PingBackClient:
+        """The client, told every secret of this call (stored configs included), so that
+        any answer quoting one of them, in any form, is redacted before it is cut."""
+        client = self.client()
+        client.remember(_strings(props))
+        return client
+
+    # ---- check / diff ---------------------------------------------------------------------
+
+    def check(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """Checked inputs (plain; unknowns as the sentinel) and every problem found."""
+        from ._check import check_inputs
+
+        inputs, problems = check_inputs(news)
+        if not problems:
+            self.ownership.checked(inputs)
+        return inputs, problems
+
+    def diff(
+        self, channel_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]
+    ) -> DiffDecision:
+        from ._diff import decide
+
+        decision = decide(olds, news)
+        try:
+            self.ownership.diffed(channel_id, news, replaced=bool(decision.replaces))
+        except PingBackError as exc:
+            raise self.explained(exc, self.context("diff", news, channel_id), news) from None
+        return decision
+
+    # ---- CRUD -----------------------------------------------------------------------------
+
+    def create(self, props: Mapping[str, Any]) -> Channel:
+        adopt_id = props.get("adopt_id")
+        try:
+            wanted = desired(props)
+            client = self._api(props)
+            if adopt_id:
+                self.ownership.before_adopt(str(adopt_id))
+                channel = client.adopt(str(adopt_id), wanted)
+                self.ownership.adopted(channel.id)
+            else:
+                channel = client.create(wanted)
+        except PingBackError as exc:
+            ctx = self.context("adopt" if adopt_id else "create", props)
+            raise self.explained(exc, ctx, props) from None
+        return channel
+
+    def update(self, channel_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> Channel:
+        try:
+            wanted = desired(news)
+            old_identity = olds.get("identity")
+            return self._api(news, olds).update(
+                channel_id,
+                wanted,
+                old_identity=old_identity if isinstance(old_identity, str) else None,
+            )
+        except PingBackError as exc:
+            ctx = self.context("update", news, channel_id)
+            raise self.explained(exc, ctx, news, olds) from None
+
+    def delete(self, channel_id: str, props: Mapping[str, Any]) -> None:
+        try:
+            if self.ownership.keep_on_delete(channel_id, props):
+                log.info("channel %s is kept: a resource of this deployment manages it", channel_id)
+                return
+            self._api(props).delete(channel_id)
+        except PingBackError as exc:
+            ctx = self.context("delete", props, channel_id)
+            raise self.explained(exc, ctx, props) from None
+
+    def read(self, channel_id: str, props: Mapping[str, Any]) -> Channel | None:
+        """The channel as PingBack holds it; None when it is gone (refresh drops it)."""
+        try:
+            return self._api(props).get(channel_id)
+        except PingBackError as exc:
+            ctx = self.context("read", props, channel_id)
+            raise self.explained(exc, ctx, props) from None
+
+    def lookup(self, channel_id: str, op: str = "get") -> Channel:
+        """A channel that must exist (a static get, an import): not found is an error,
+        never an empty answer (that would give a resource with no outputs)."""
+        channel = self.read(channel_id, {})
+        if channel is None:
+            missing = ChannelNotFoundError(
+                f"PingBack has no channel {channel_id} in this business", channel_id=channel_id
+            )
+            raise self.explained(missing, self.context(op, {}, channel_id)) from None
+        return channel

@@ -1,0 +1,264 @@
+"""The native provider's package schema: one table of properties, everything derived.
+
+:data:`CHANNEL_PROPERTIES` and :data:`PROVIDER_PROPERTIES` name each property twice —
+as the schema (and so every language's SDK and the wire) writes it, and as this
+package's core (:mod:`._operations`) does — with its type, description and whether it is
+secret. :func:`package_schema` builds the schema ``GetSchema`` serves; :mod:`._native`
+translates names with the same rows. Descriptions of config keys come from the table of
+channel kinds (:mod:`._kinds`), so a new channel type is described once.
+
+Pure and light: no pulumi import, so tests and ``pingback`` can read it cheaply.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ._kinds import KINDS
+from ._settings import DEFAULT_API_URL, SETTINGS
+from ._version import __version__
+
+__all__ = [
+    "CHANNEL_PROPERTIES",
+    "CHANNEL_TOKEN",
+    "PACKAGE",
+    "PROVIDER_PROPERTIES",
+    "Property",
+    "package_schema",
+    "schema_json",
+]
+
+PACKAGE = "pingback"
+CHANNEL_TOKEN = f"{PACKAGE}:index:Channel"
+CHANNEL_TYPE_TOKEN = f"{PACKAGE}:index:ChannelType"
+REPOSITORY = "https://github.com/pulumi-pingback/pulumi-pingback"
+
+
+@dataclass(frozen=True)
+class Property:
+    """One property: its schema (wire) name, its core (Python) name, its schema type."""
+
+    name: str
+    core: str
+    spec: dict[str, Any]
+    description: str
+    input: bool = True
+    output: bool = True
+    required_input: bool = False
+    required_output: bool = False
+    secret: bool = False
+    env: str | None = None  # provider settings: the environment variable fallback
+
+    def schema(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {**self.spec, "description": self.description}
+        if self.secret:
+            spec["secret"] = True
+        if self.env:
+            spec["defaultInfo"] = {"environment": [self.env]}
+        return spec
+
+
+def _config_description() -> str:
+    lines = [
+        "The channel's settings, as PingBack's API takes them. Kept secret in the state, "
+        "whatever the program gives. The keys each type takes:",
+        "",
+    ]
+    for kind in KINDS.values():
+        if kind.keys:
+            keys = ", ".join(
+                f"`{k}`{' (credential)' if k in kind.credentials else ''}" for k in kind.keys
+            )
+            more = "; more keys allowed" if kind.open else ""
+            lines.append(f"- `{kind.type}`: {keys}{more}.")
+        else:
+            lines.append(f"- `{kind.type}`: any keys (PingBack does not document them).")
+    lines += [
+        "",
+        "Keys starting with `_` are PingBack's own (it adds `_meta_setup_instructions`) "
+        "and cannot be set.",
+    ]
+    return "\n".join(lines)
+
+
+CHANNEL_PROPERTIES: tuple[Property, ...] = (
+    Property(
+        "type",
+        "type",
+        {"$ref": f"#/types/{CHANNEL_TYPE_TOKEN}"},
+        "The channel type. Changing it replaces the channel.",
+        required_input=True,
+        required_output=True,
+    ),
+    Property(
+        "config",
+        "config",
+        {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
+        _config_description(),
+        required_output=True,
+        secret=True,
+    ),
+    Property(
+        "isActive",
+        "is_active",
+        {"type": "boolean", "default": True},
+        "Whether PingBack delivers the channel's messages (default true); changed in place.",
+        required_output=True,
+    ),
+    Property(
+        "adoptId",
+        "adopt_id",
+        {"type": "string"},
+        "The id of a channel that already exists in PingBack, for the resource to manage it "
+        "instead of creating one (it is updated to the declared type and config). "
+        "`pulumi import` does the same without this input.",
+        output=False,
+    ),
+    Property(
+        "identity",
+        "identity",
+        {"type": "string"},
+        "What the channel is bound to: `telegram:bot/<bot id>`, "
+        "`whatsapp:phone/<phone_number_id>`, `instagram:phone/<phone_number_id>` or "
+        "`x:account/<account id>`. A change of identity replaces the channel; rotating a "
+        "credential of the same identity updates it in place.",
+        input=False,
+    ),
+    Property(
+        "businessId",
+        "business_id",
+        {"type": "string"},
+        "The PingBack business that owns the channel.",
+        input=False,
+    ),
+    Property(
+        "createdAt",
+        "created_at",
+        {"type": "string"},
+        "When PingBack created the channel (ISO 8601).",
+        input=False,
+    ),
+    Property(
+        "metaCallbackUrl",
+        "meta_callback_url",
+        {"type": "string"},
+        "WhatsApp and Instagram: the callback URL to enter in Meta's developer console.",
+        input=False,
+    ),
+    Property(
+        "metaVerifyToken",
+        "meta_verify_token",
+        {"type": "string"},
+        "WhatsApp and Instagram: the verify token to enter in Meta's developer console.",
+        input=False,
+        secret=True,
+    ),
+)
+
+_SETTING_DOCS = {
+    "token": (
+        {"type": "string"},
+        "The business owner's PingBack API token (`pulumi config set --secret "
+        "pingback:token <token>`).",
+        True,
+    ),
+    "apiUrl": (
+        {"type": "string"},
+        f"The API's base URL, without a path (default {DEFAULT_API_URL}).",
+        False,
+    ),
+    "timeout": ({"type": "number"}, "Seconds to wait for each API answer (default 30).", False),
+    "maxRetries": (
+        {"type": "integer"},
+        "How many times a failed call is retried (default 3; 429 and 5xx answers, lost "
+        "connections).",
+        False,
+    ),
+}
+
+PROVIDER_PROPERTIES: tuple[Property, ...] = tuple(
+    Property(
+        key.split(":", 1)[1],
+        key,
+        _SETTING_DOCS[key.split(":", 1)[1]][0],
+        _SETTING_DOCS[key.split(":", 1)[1]][1],
+        output=False,
+        secret=_SETTING_DOCS[key.split(":", 1)[1]][2],
+        env=env,
+    )
+    for key, env in SETTINGS.items()
+)
+
+
+def _resource(props: tuple[Property, ...], description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "properties": {p.name: p.schema() for p in props if p.output},
+        "required": [p.name for p in props if p.required_output],
+        "inputProperties": {p.name: p.schema() for p in props if p.input},
+        "requiredInputs": [p.name for p in props if p.required_input],
+    }
+
+
+def package_schema() -> dict[str, Any]:
+    """The package schema (Pulumi's package metaschema)."""
+    settings = {p.name: p.schema() for p in PROVIDER_PROPERTIES}
+    return {
+        "name": PACKAGE,
+        "displayName": "PingBack",
+        "version": __version__,
+        "description": "PingBack messaging channels (Telegram bots, WhatsApp numbers, X "
+        "accounts, web widgets…) as code.",
+        "keywords": ["pulumi", "pingback", "messaging", "category/utility", "kind/native"],
+        "homepage": REPOSITORY,
+        "repository": REPOSITORY,
+        "license": "Apache-2.0",
+        "publisher": "pulumi-pingback",
+        "meta": {"moduleFormat": "(.*)"},
+        "config": {"variables": settings},
+        "provider": {
+            "description": "The PingBack provider: one business, one API token. Settings "
+            "not given fall back to the PINGBACK_* environment variables.",
+            "inputProperties": settings,
+        },
+        "resources": {
+            CHANNEL_TOKEN: _resource(
+                CHANNEL_PROPERTIES,
+                "A PingBack messaging channel: a Telegram bot, a WhatsApp or Instagram number, "
+                "an X account, the web widget, web chat, email or SMS.\n\n"
+                "Replaced when its type or identity changes (another bot, number or "
+                "account); updated in place otherwise, credential rotation included. "
+                "Import an existing channel with `pulumi import pingback:index:Channel "
+                "<name> <channel id>`.",
+            )
+        },
+        "types": {
+            CHANNEL_TYPE_TOKEN: {
+                "description": "A PingBack channel type.",
+                "type": "string",
+                "enum": [
+                    {
+                        "name": "X" if kind.type == "x" else kind.type.capitalize(),
+                        "value": kind.type,
+                        "description": kind.summary,
+                    }
+                    for kind in KINDS.values()
+                ],
+            }
+        },
+        "language": {
+            "python": {"packageName": "pulumi_pingback_native", "pyproject": {"enabled": True}},
+            "nodejs": {"packageName": "@pulumi-pingback/pingback"},
+            "go": {
+                "importBasePath": "github.com/pulumi-pingback/pulumi-pingback/sdk/go/pingback",
+                "generateResourceContainerTypes": True,
+            },
+            "csharp": {"rootNamespace": "PulumiPingback"},
+        },
+    }
+
+
+def schema_json() -> str:
+    return json.dumps(package_schema(), indent=2, sort_keys=False)

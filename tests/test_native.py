@@ -1,0 +1,599 @@
+"""The native plugin ``pingback``, driven as the engine drives it.
+
+The engine paths both fronts share run in test_engine_paths.py against both; here: the
+plugin's launch forms and schema, and what only a native provider can do — import,
+detailed diffs (``replace_on_changes``, ``preview --diff``), previews answered by the
+provider, secrets the provider marks itself, plain error messages, parallel writes
+beyond the dynamic server's 4 threads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+import yaml
+from google.protobuf import empty_pb2
+from pulumi.runtime import proto
+from pulumi.runtime.proto import provider_pb2_grpc
+
+from pulumi_pingback import __version__
+from pulumi_pingback._kinds import KINDS
+from pulumi_pingback._native import TESTED_SDK
+from pulumi_pingback._schema import CHANNEL_TOKEN, package_schema
+from pulumi_pingback._types import CHANNEL_TYPES
+from pulumi_pingback.simulator import Simulator
+
+from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, wa_config, x_config
+from .engine import (
+    ENGINE_ADDRESS,
+    NATIVE,
+    ROOT,
+    UNKNOWN,
+    CheckFailed,
+    Engine,
+    EngineError,
+    Secret,
+    StepError,
+    channel,
+    to_struct,
+)
+
+KIND = proto.PropertyDiff
+MISSING = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+
+@pytest.fixture
+def native(make_engine: Callable[..., Engine]) -> Engine:
+    return make_engine(target=NATIVE)
+
+
+def bot(token: str = TG, **kw: Any) -> Any:
+    return channel("bot", "telegram", {"bot_token": Secret(token)}, **kw)
+
+
+def calls(engine: Engine) -> list[str]:
+    return [c.method for c in engine.calls]
+
+
+def writes(sim: Simulator) -> list[str]:
+    return [r["method"] for r in sim.requests() if r["method"] != "GET"]
+
+
+def api(sim: Simulator, method: str, path: str, **kw: Any) -> Any:
+    response = httpx.request(
+        method, f"{sim.url}/api/v1{path}", headers={"Authorization": f"Bearer {TOKEN}"}, **kw
+    )
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+def detailed(engine: Engine, name: str) -> dict[str, int]:
+    return {k: v.kind for k, v in engine.diffs[name].detailedDiff.items()}
+
+
+# ---- 1. the plugin starts in each of its launch forms and answers GetSchema ----------------
+
+BIN = Path(sys.executable).parent
+LAUNCH_FORMS = {
+    # PulumiPlugin.yaml (runtime python): the CLI runs `python <plugin dir> <engine>`.
+    "plugin-directory": [sys.executable, str(ROOT), ENGINE_ADDRESS],
+    # An installed package's command, as the CLI runs a plugin binary (with its flags).
+    "console-script": [str(BIN / "pulumi-resource-pingback"), ENGINE_ADDRESS, "--logtostderr"],
+    "module": [sys.executable, "-m", "pulumi_pingback._native", ENGINE_ADDRESS, "-v=9"],
+}
+
+
+@pytest.fixture
+def started(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    proc = subprocess.Popen(
+        LAUNCH_FORMS[request.param],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,  # the CLI runs it in the program's directory
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    port = proc.stdout.readline().decode().strip()
+    assert port.isdigit(), proc.stderr.read().decode()
+    channel_ = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield provider_pb2_grpc.ResourceProviderStub(channel_)
+    finally:
+        channel_.close()
+        proc.terminate()
+        proc.wait(10)
+        stderr = proc.stderr.read().decode()
+        assert "tested with" not in stderr, stderr  # this environment has the tested SDK
+
+
+@pytest.mark.parametrize("started", sorted(LAUNCH_FORMS), indirect=True)
+def test_the_plugin_starts_in_each_launch_form_and_serves_its_schema(started: Any) -> None:
+    schema = json.loads(started.GetSchema(proto.GetSchemaRequest(), timeout=30).schema)
+    assert schema == package_schema()
+    assert schema["name"] == "pingback" and schema["version"] == __version__
+    assert started.GetPluginInfo(empty_pb2.Empty(), timeout=30).version == __version__
+
+
+def test_the_source_plugin_is_what_the_cli_needs() -> None:
+    plugin = yaml.safe_load((ROOT / "PulumiPlugin.yaml").read_text())
+    assert plugin["runtime"]["name"] == "python"  # its name is the schema's: pingback
+    assert plugin["runtime"]["options"]["virtualenv"] == "venv"
+    requirements = (ROOT / "requirements.txt").read_text().split()
+    assert requirements[-1] == ".[native]"  # installed by the CLI: the project and its pin
+    assert "pulumi_pingback._native import main" in (ROOT / "__main__.py").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert f'native = ["pulumi>={TESTED_SDK}.0,<3.273"]' in pyproject
+    assert 'pulumi-resource-pingback = "pulumi_pingback._native:main"' in pyproject
+
+
+# ---- 2. the schema -----------------------------------------------------------------------
+
+NAME = re.compile(r"^[a-zA-Z][-a-zA-Z0-9_]*$")
+TOKEN_RE = re.compile(r"^[a-zA-Z][-a-zA-Z0-9_]*:([^0-9][a-zA-Z0-9._/-]*)?:[^0-9][a-zA-Z0-9._/]*$")
+TYPES = {"string", "number", "integer", "boolean", "array", "object"}
+
+
+def _properties(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for key in ("variables",):
+        for name, spec in schema["config"][key].items():
+            yield f"config.{name}", spec
+    for name, spec in schema["provider"]["inputProperties"].items():
+        yield f"provider.{name}", spec
+    for token, resource in schema["resources"].items():
+        for section in ("properties", "inputProperties"):
+            for name, spec in resource[section].items():
+                yield f"{token}.{section}.{name}", spec
+
+
+def test_the_schema_keeps_the_metaschema_rules_and_describes_everything() -> None:
+    """The rules of Pulumi's package metaschema (pkg/codegen/schema/pulumi.json) that this
+    schema touches; the whole schema was validated against it with jsonschema (see the
+    README), which cannot be vendored here."""
+    schema = package_schema()
+    assert NAME.match(schema["name"])
+    assert re.match(r"^\d+\.\d+\.\d+", schema["version"])
+    assert set(schema) <= {
+        "name",
+        "displayName",
+        "version",
+        "description",
+        "keywords",
+        "homepage",
+        "license",
+        "publisher",
+        "repository",
+        "meta",
+        "config",
+        "provider",
+        "resources",
+        "types",
+        "language",
+    }
+    for token in [*schema["resources"], *schema["types"]]:
+        assert TOKEN_RE.match(token), token
+    for where, spec in _properties(schema):
+        assert spec.get("description"), f"{where} has no description"
+        assert ("type" in spec) != ("$ref" in spec), where
+        if "type" in spec:
+            assert spec["type"] in TYPES, where
+        else:
+            ref = spec["$ref"]
+            assert ref == "pulumi.json#/Any" or ref.removeprefix("#/types/") in schema["types"]
+        assert set(spec) <= {
+            "type",
+            "$ref",
+            "description",
+            "secret",
+            "default",
+            "defaultInfo",
+            "additionalProperties",
+            "items",
+        }, where
+    for resource in schema["resources"].values():
+        assert set(resource["required"]) <= set(resource["properties"])
+        assert set(resource["requiredInputs"]) <= set(resource["inputProperties"])
+    enum = schema["types"]["pingback:index:ChannelType"]
+    assert sorted(e["value"] for e in enum["enum"]) == sorted(CHANNEL_TYPES) == sorted(KINDS)
+    assert all(e["description"] and NAME.match(e["name"]) for e in enum["enum"])
+
+
+def test_credentials_are_secret_in_the_schema() -> None:
+    schema = package_schema()
+    channel_ = schema["resources"][CHANNEL_TOKEN]
+    secret = {where for where, spec in _properties(schema) if spec.get("secret") is True}
+    assert secret == {
+        "config.token",
+        "provider.token",
+        f"{CHANNEL_TOKEN}.properties.config",
+        f"{CHANNEL_TOKEN}.inputProperties.config",
+        f"{CHANNEL_TOKEN}.properties.metaVerifyToken",
+    }
+    assert channel_["requiredInputs"] == ["type"]
+    assert schema["config"]["variables"]["token"]["defaultInfo"] == {
+        "environment": ["PINGBACK_TOKEN"]
+    }
+    # every key of every documented type is described, credentials named as such
+    config = channel_["inputProperties"]["config"]["description"]
+    for kind in KINDS.values():
+        for key in kind.keys:
+            assert f"`{key}`" in config
+        for key in kind.credentials:
+            assert f"`{key}` (credential)" in config
+
+
+# ---- 3. detailed diffs: preview --diff names the key; replace_on_changes works ------------
+
+
+def test_a_new_bot_is_a_replace_its_token_rotation_an_update_key_by_key(
+    sim: Simulator, native: Engine
+) -> None:
+    native.up([bot()])
+    assert native.preview([bot(TG_OTHER_BOT)]) == {"bot": "replace:identity,config.bot_token"}
+    assert detailed(native, "bot") == {
+        "identity": KIND.UPDATE_REPLACE,
+        "config.bot_token": KIND.UPDATE_REPLACE,
+    }
+    assert list(native.diffs["bot"].replaces) == ["identity"]
+    assert native.preview([bot(TG_ROTATED)]) == {"bot": "update"}
+    assert detailed(native, "bot") == {"config.bot_token": KIND.UPDATE}
+    sim.clear_log()
+    assert native.up([bot(TG_ROTATED, is_active=False)]) == {"bot": "update"}
+    assert detailed(native, "bot") == {"config.bot_token": KIND.UPDATE, "isActive": KIND.UPDATE}
+    assert list(native.diffs["bot"].diffs) == ["config", "isActive"]
+    assert writes(sim) == ["PATCH"]
+
+
+def test_added_and_removed_config_keys_and_odd_key_names(sim: Simulator, native: Engine) -> None:
+    native.up([channel("w", "widget", {"widget_id": "w1", "a.b": "1", "old": "x"})])
+    native.preview([channel("w", "widget", {"widget_id": "w1", "a.b": "2", "new": "y"})])
+    assert detailed(native, "w") == {
+        'config["a.b"]': KIND.UPDATE,
+        "config.new": KIND.ADD,
+        "config.old": KIND.DELETE,
+    }
+
+
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        ((), "update"),
+        (("config.verify_token",), "replace"),
+        (('config["verify_token"]',), "replace"),
+        (("config",), "replace"),
+        (("*",), "replace"),
+        (("config.access_token",), "update"),  # another key: not this change
+        (("isActive",), "update"),
+    ],
+)
+def test_replace_on_changes_is_applied_by_the_engine(
+    sim: Simulator, native: Engine, paths: tuple[str, ...], expected: str
+) -> None:
+    native.up([channel("wa", "whatsapp", wa_config())])
+    first = native.state["wa"].id
+    changed = channel(
+        "wa",
+        "whatsapp",
+        wa_config(verify="verify-2"),
+        replace_on_changes=paths,
+        delete_before_replace=True,
+    )
+    assert native.up([changed]) == {"wa": expected}
+    assert (native.state["wa"].id != first) == (expected == "replace")
+    assert len(sim.channels()) == 1
+
+
+# ---- 4. previews: the provider plans, the program sees what it will know ------------------
+
+
+def test_a_preview_shows_the_provider_s_plan_with_unknowns_for_what_pingback_will_say(
+    sim: Simulator, native: Engine
+) -> None:
+    with native.deployment(preview=True) as deploy:
+        planned = deploy.register(channel("wa", "whatsapp", wa_config()))
+    assert calls(native) == ["Check", "Create"] and sim.requests() == []
+    assert planned.outputs["identity"] == "whatsapp:phone/109876543210"
+    for key in ("business_id", "created_at", "meta_callback_url", "meta_verify_token"):
+        assert planned.outputs[key] == UNKNOWN, key
+    assert {("config",), ("meta_verify_token",)} <= planned.secrets
+    native.up([channel("wa", "whatsapp", wa_config())])
+    created = native.state["wa"].outputs
+    native.calls.clear()
+    sim.clear_log()
+    with native.deployment(preview=True) as deploy:
+        planned = deploy.register(channel("wa", "whatsapp", wa_config(access="EAAG-2")))
+    assert calls(native) == ["Check", "Diff", "Update"] and writes(sim) == []
+    for key in ("business_id", "created_at", "meta_callback_url", "meta_verify_token"):
+        assert planned.outputs[key] == created[key], key  # kept: known at preview
+
+
+def test_a_value_unknown_at_preview_is_planned_not_judged(sim: Simulator, native: Engine) -> None:
+    native.up([bot()])
+    sim.clear_log()
+    with native.deployment(preview=True) as deploy:
+        planned = deploy.register(channel("bot", "telegram", {"bot_token": UNKNOWN}))
+    assert deploy.result == {"bot": "replace:identity,config.bot_token"}
+    assert planned.outputs["identity"] == UNKNOWN and sim.requests() == []
+
+
+# ---- 5. import ----------------------------------------------------------------------------
+
+
+def test_pulumi_import_reads_the_channel_and_its_inputs_diff_clean_afterwards(
+    sim: Simulator, native: Engine
+) -> None:
+    made = api(sim, "POST", "/channels/", json={"type": "whatsapp", "config": wa_config()})
+    with native.driver() as drv:  # `pulumi import pingback:index:Channel wa <id>`
+        imported = drv.import_(channel("wa", "whatsapp", {}), made["id"])
+    assert imported.id == made["id"]
+    assert imported.inputs == {
+        "type": "whatsapp",
+        "config": wa_config(),
+        "is_active": True,
+        "identity": "whatsapp:phone/109876543210",
+    }
+    assert ("config", "access_token") in imported.input_secrets
+    assert ("config", "phone_number_id") not in imported.input_secrets
+    # The program `pulumi import` writes, then `pulumi up`: nothing to do.
+    native.state["wa"] = imported
+    sim.clear_log()
+    generated = {k: v for k, v in imported.inputs.items() if k != "identity"}
+    assert native.up([channel("wa", **generated)]) == {"wa": "same"}
+    assert writes(sim) == [] and native.refresh() == {"wa": "same"}
+
+
+def test_the_import_option_adopts_then_diffs_against_the_program(
+    sim: Simulator, native: Engine
+) -> None:
+    made = api(sim, "POST", "/channels/", json={"type": "sms", "config": {"n": "1"}})
+    sim.clear_log()
+    declared = channel("s", "sms", {"n": "1"}, import_id=made["id"])
+    assert native.up([declared]) == {"s": "same"}
+    assert calls(native) == ["Read", "Check", "Diff"] and writes(sim) == []
+    assert native.state["s"].id == made["id"]
+    native.calls.clear()
+    assert native.up([channel("s", "sms", {"n": "2"}, import_id=made["id"])]) == {"s": "update"}
+    assert calls(native) == ["Check", "Diff", "Update"]  # imported already: no Read
+    native.destroy()
+    assert sim.channels() == []
+
+
+def test_importing_an_unknown_id_is_an_error_not_a_phantom(sim: Simulator, native: Engine) -> None:
+    with pytest.raises(StepError) as info:
+        native.up([channel("s", "sms", {}, import_id=MISSING)])
+    assert info.value.method == "Read"
+    assert info.value.message == (
+        f"PingBack has no channel {MISSING} in this business\n"
+        "To fix: check the id (`pingback channels` lists the business's channels)."
+    )
+    assert native.state == {} and writes(sim) == []
+
+
+def test_a_lookup_finds_a_channel_and_a_missing_id_is_an_error(
+    sim: Simulator, native: Engine
+) -> None:
+    made = api(sim, "POST", "/channels/", json={"type": "sms", "config": {"n": "1"}})
+    got = channel("found", "sms", None, read_id=made["id"])
+    got.inputs = {}  # Channel.get(name, id): no state given
+    assert native.up([got]) == {"found": "read"}
+    assert native.state["found"].outputs["config"] == {"n": "1"}
+    gone = channel("gone", "sms", None, read_id=MISSING)
+    gone.inputs = {}
+    with pytest.raises(StepError, match=f"PingBack has no channel {MISSING}"):
+        native.up([gone])
+
+
+# ---- 6. secrets: the provider marks its own ----------------------------------------------
+
+CREDENTIALS = [TG, "EAAG-access-1", "verify-1", *x_config().values(), TOKEN]
+
+
+def test_credentials_are_secret_in_state_even_when_given_in_plain_text(
+    sim: Simulator, native: Engine
+) -> None:
+    program = [
+        channel("bot", "telegram", {"bot_token": TG}),  # plain text in the program
+        channel("wa", "whatsapp", wa_config()),
+        channel("x", "x", x_config()),
+        channel("w", "widget", {"widget_id": "w1", "extra": "dashboard-key-123"}),
+    ]
+    native.preview(program)
+    native.up(program)
+    native.refresh()
+    native.up([*program[:3], channel("w", "widget", {"widget_id": "w1", "extra": "k-456789"})])
+    plain = [(name, path, value) for name, path, value in native.non_secret_values()]
+    leaked = [p for p in plain if any(c in str(p[2]) for c in CREDENTIALS)]
+    assert leaked == []
+    assert "dashboard-key-123" not in str(plain) and "k-456789" not in str(plain)
+    wa = native.state["wa"]
+    assert ("meta_verify_token",) in wa.output_secrets and ("config",) in wa.output_secrets
+    assert ("config", "phone_number_id") not in wa.input_secrets  # readable: shown in previews
+    assert native.saved_provider is not None and ("token",) in native.saved_provider[1]
+    output = "".join(native.process_output)
+    assert not [c for c in CREDENTIALS if c in output]
+
+
+def test_a_value_the_program_marked_secret_stays_secret(sim: Simulator, native: Engine) -> None:
+    config = {**wa_config(), "phone_number_id": Secret("109876543210")}
+    native.up([channel("wa", "whatsapp", config)])
+    wa = native.state["wa"]
+    assert ("config", "phone_number_id") in wa.input_secrets
+    assert ("config",) in wa.output_secrets
+    native.refresh()
+    assert ("config", "phone_number_id") in native.state["wa"].input_secrets
+
+
+def test_preview_diff_lines_show_secrets_as_secret(sim: Simulator, native: Engine) -> None:
+    native.up([channel("wa", "whatsapp", wa_config())])
+    native.preview([channel("wa", "whatsapp", wa_config(phone="2", access="EAAG-2"))])
+    assert native.diff_lines == [
+        "wa: config.access_token: [secret] => [secret]",
+        "wa: config.phone_number_id: '109876543210' => '2'",
+        "wa: identity: 'whatsapp:phone/109876543210' => 'whatsapp:phone/2'",
+    ]
+
+
+# ---- 7. errors as the CLI prints them -----------------------------------------------------
+
+
+def test_an_error_is_its_message_and_advice_only(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    native = make_engine(target=NATIVE)
+    native.config["pingback:token"] = "wrong-token-0123456789"
+    with pytest.raises(StepError) as info:
+        native.up([bot()])
+    assert info.value.printed == (
+        "  pingback:index:Channel (bot):\n"
+        "    error: PingBack rejected the API token (401 on GET /api/v1/channels/): Could "
+        "not validate credentials\n"
+        "    To fix: set the business owner's API token with `pulumi config set --secret "
+        "pingback:token <token>` (or export PINGBACK_TOKEN)."
+    )
+    assert "wrong-token" not in info.value.printed
+
+
+def test_advice_names_the_schema_s_properties(sim: Simulator, native: Engine) -> None:
+    with pytest.raises(StepError) as info:
+        native.up([channel("s", "sms", {}, adopt_id=MISSING)])
+    assert "or remove adoptId to create a new channel." in info.value.message
+    assert "adopt_id" not in info.value.message
+
+
+def test_check_failures_name_the_schema_s_properties_and_print_no_credential(
+    native: Engine,
+) -> None:
+    with pytest.raises(CheckFailed) as info:
+        native.up([channel("c", "telegram", {"bot_tokn": Secret(TG)}, is_active="yes")])
+    assert info.value.rendered == [
+        "pingback:index:Channel resource 'c': property config.bot_tokn value {<nil>} has a "
+        "problem: unknown key 'bot_tokn' for a telegram channel; did you mean 'bot_token'? "
+        "allowed keys: bot_token",
+        "pingback:index:Channel resource 'c': property config.bot_token value {<nil>} has a "
+        "problem: missing: a telegram channel needs config.bot_token",
+        "pingback:index:Channel resource 'c': property isActive value {yes} has a problem: "
+        "must be true or false (a boolean, not a string)",
+    ]
+
+
+def test_provider_settings_fail_at_check_config_without_printing_the_token(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    native = make_engine(target=NATIVE, config={"pingback:timout": "5"})
+    with pytest.raises(CheckFailed) as info:
+        native.preview([bot()])
+    assert info.value.rendered == [
+        "pulumi:providers:pingback resource 'default' has a problem: unknown setting "
+        "pingback:timout: did you mean pingback:timeout? the pingback: settings are "
+        "pingback:token, pingback:apiUrl, pingback:timeout, pingback:maxRetries (remove it "
+        "with `pulumi config rm pingback:timout`)"
+    ]
+    assert native.calls == [] and TOKEN not in str(info.value.rendered)
+
+
+def test_settings_come_from_the_environment_and_numbers_go_back_as_numbers(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    native = make_engine(
+        target=NATIVE,
+        config={"pingback:timeout": "2"},
+        env={"PINGBACK_TOKEN": TOKEN},
+    )
+    del native.config["pingback:token"]
+    assert native.up([bot()]) == {"bot": "create"}
+    assert native.saved_provider is not None
+    assert (
+        native.saved_provider[0]["timeout"] == 2.0 and native.saved_provider[0]["maxRetries"] == 3
+    )
+    assert native.provider_calls == ["CheckConfig", "Configure"]
+    native.up([bot()])
+    assert native.provider_calls[2:] == ["CheckConfig", "DiffConfig", "Configure"]
+    native.provider_calls.clear()
+    native.destroy()  # from the state: Configure only
+    assert native.provider_calls == ["Configure"]
+
+
+# ---- 8. the wire's rough edges -------------------------------------------------------------
+
+
+def test_a_channel_under_a_component_is_checked_by_its_own_type(native: Engine) -> None:
+    urn = "urn:pulumi:dev::pingback-test::my:index:Team$pingback:index:Channel::bot"
+    with native.driver() as drv:
+        resp = drv.rpc(
+            "Check",
+            "bot",
+            proto.CheckRequest(
+                urn=urn, olds=to_struct({}), news=drv.wire({"type": "sms", "config": {}}, set())
+            ),
+        )
+        assert list(resp.failures) == []
+        with pytest.raises(StepError, match="has no resource type 'pingback:index:Other'"):
+            drv.rpc(
+                "Check",
+                "x",
+                proto.CheckRequest(
+                    urn="urn:pulumi:dev::p::pingback:index:Other::x",
+                    olds=to_struct({}),
+                    news=to_struct({}),
+                ),
+            )
+
+
+def test_numbers_in_an_open_config_round_trip_as_json_numbers(
+    sim: Simulator, native: Engine
+) -> None:
+    native.up([channel("s", "sms", {"n": 3, "ratio": 0.5, "tags": ["a"], "on": True})])
+    assert sim.channels()[0]["config"] == {"n": 3, "ratio": 0.5, "tags": ["a"], "on": True}
+    assert native.up([channel("s", "sms", {"n": 3, "ratio": 0.5, "tags": ["a"], "on": True})]) == {
+        "s": "same"
+    }
+
+
+# ---- 9. parallel writes and their safety ---------------------------------------------------
+
+
+def test_parallel_creates_run_beyond_four_at_once_and_stay_distinct(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    """16 engine callers: the plugin serves them all at once (the dynamic server, 4).
+    Identical channels with faults on the way stay one channel per resource."""
+    native = make_engine(target=NATIVE, parallel=16)
+    sim.set_latency(0.2)
+    start = time.perf_counter()
+    native.up([channel(f"s{i}", "sms", {"n": str(i)}) for i in range(16)])
+    elapsed = time.perf_counter() - start
+    assert sim.max_inflight() > 4, elapsed
+    sim.set_latency(0)
+    sim.inject("status", status=502, method="POST", times=3)  # within maxRetries
+    program = [channel(f"w{i}", "webchat", {}) for i in range(24)]
+    native.up([channel(f"s{i}", "sms", {"n": str(i)}) for i in range(16)] + program)
+    ids = [native.state[f"w{i}"].id for i in range(24)]
+    assert len(set(ids)) == 24
+    assert sorted(c["id"] for c in sim.channels() if c["type"] == "webchat") == sorted(ids)
+
+
+def test_protect_retain_and_replacement_trigger_through_the_plugin(
+    sim: Simulator, native: Engine
+) -> None:
+    program = [
+        channel("kept", "sms", {"n": "1"}, retain_on_delete=True),
+        channel("guarded", "sms", {"n": "2"}, protect=True),
+        channel("rolled", "sms", {"n": "3"}, replacement_trigger="a"),
+    ]
+    native.up(program)
+    rolled = native.state["rolled"].id
+    program[2] = channel("rolled", "sms", {"n": "3"}, replacement_trigger="b")
+    assert native.up(program)["rolled"] == "replace" and native.state["rolled"].id != rolled
+    kept = native.state["kept"].id
+    assert native.up(program[1:])["kept"] == "delete"
+    assert kept in {c["id"] for c in sim.channels()}
+    with pytest.raises(EngineError, match="cannot be deleted because it is protected"):
+        native.destroy()
