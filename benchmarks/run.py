@@ -453,17 +453,22 @@ def bench_native(sim: Sim, n: int, latency: float) -> None:
 # ---- 3: refresh ---------------------------------------------------------------------------
 
 
+def seed_widgets(c: httpx.Client, n: int) -> list[str]:
+    """``n`` widgets (``widget_id`` w0, w1…) made straight through the API; their ids."""
+    return [
+        c.post(
+            "/api/v1/channels/", json={"type": "widget", "config": {"widget_id": f"w{i}"}}
+        ).json()["id"]
+        for i in range(n)
+    ]
+
+
 def bench_refresh(sim: Sim, n: int) -> None:
     print(f"3. refresh of {n} channels ({n} concurrent reads)", flush=True)
     sim.reset()
     headers = {"Authorization": f"Bearer {TOKEN}"}
     with httpx.Client(base_url=sim.url, headers=headers) as c:
-        ids = [
-            c.post(
-                "/api/v1/channels/", json={"type": "widget", "config": {"widget_id": f"w{i}"}}
-            ).json()["id"]
-            for i in range(n)
-        ]
+        ids = seed_widgets(c, n)
         list_times = []
         for _ in range(5):
             start = time.perf_counter()
@@ -533,12 +538,7 @@ def bench_refresh_scaling(sim: Sim, small: int, large: int) -> None:
         sim.reset()
         headers = {"Authorization": f"Bearer {TOKEN}"}
         with httpx.Client(base_url=sim.url, headers=headers) as c:
-            ids = [
-                c.post(
-                    "/api/v1/channels/", json={"type": "widget", "config": {"widget_id": f"w{i}"}}
-                ).json()["id"]
-                for i in range(n)
-            ]
+            ids = seed_widgets(c, n)
         reads = [
             proto.ReadRequest(
                 id=cid,

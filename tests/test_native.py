@@ -201,6 +201,8 @@ def test_the_schema_keeps_the_metaschema_rules_and_describes_everything() -> Non
     for resource in schema["resources"].values():
         assert set(resource["required"]) <= set(resource["properties"])
         assert set(resource["requiredInputs"]) <= set(resource["inputProperties"])
+    # The generated Python SDK must not shadow this package (the dynamic provider).
+    assert schema["language"]["python"]["packageName"] == "pulumi_pingback_native"
     enum = schema["types"]["pingback:index:ChannelType"]
     assert sorted(e["value"] for e in enum["enum"]) == sorted(CHANNEL_TYPES) == sorted(KINDS)
     assert all(e["description"] and NAME.match(e["name"]) for e in enum["enum"])
@@ -362,6 +364,43 @@ def test_the_import_option_adopts_then_diffs_against_the_program(
     native.calls.clear()
     assert native.up([channel("s", "sms", {"n": "2"}, import_id=made["id"])]) == {"s": "update"}
     assert calls(native) == ["Check", "Diff", "Update"]  # imported already: no Read
+    native.destroy()
+    assert sim.channels() == []
+
+
+def test_a_dynamic_stack_moves_to_the_plugin_without_a_create_or_a_delete(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    """The README's migration. In the one `pulumi up` that swaps the types, the engine
+    runs the new resources' imports before the old ones' deletes (at the end of the run);
+    here the two halves of that stack are two engines on one PingBack."""
+    dynamic = make_engine()
+    dynamic.up([bot(), channel("web", "widget", {"widget_id": "w1"})])
+    ids = {name: r.id for name, r in dynamic.state.items()}
+    retained = [
+        bot(retain_on_delete=True),
+        channel("web", "widget", {"widget_id": "w1"}, retain_on_delete=True),
+    ]
+    assert dynamic.up(retained) == {"bot": "same", "web": "same"}  # 1. only the state changes
+    sim.clear_log()
+    native = make_engine(target=NATIVE)
+    program = [  # 2. the same channels as pingback:index:Channel, with import_
+        bot(import_id=ids["bot"]),
+        channel("web", "widget", {"widget_id": "w1"}, import_id=ids["web"]),
+    ]
+    assert native.up(program) == {"bot": "same", "web": "same"}
+    assert dynamic.up([]) == {"bot": "delete", "web": "delete"}  # retained: no Delete
+    assert writes(sim) == []
+    assert {name: r.id for name, r in native.state.items()} == ids
+    assert sorted(c["id"] for c in sim.channels()) == sorted(ids.values())
+    assert ("config", "bot_token") in native.state["bot"].input_secrets
+    assert ("config",) in native.state["bot"].output_secrets
+    # 3. without import_: nothing to do, nothing drifted, and destroy now deletes.
+    assert native.up([bot(), channel("web", "widget", {"widget_id": "w1"})]) == {
+        "bot": "same",
+        "web": "same",
+    }
+    assert native.refresh() == {"bot": "same", "web": "same"} and writes(sim) == []
     native.destroy()
     assert sim.channels() == []
 

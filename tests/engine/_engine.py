@@ -831,17 +831,24 @@ class Engine:
                 drv.delete(r)
                 self.pending_deletes.remove(r)
             for r in reversed(list(self.state.values())):
-                if r.external:
-                    del self.state[r.name]
-                    continue
-                if r.protect:
-                    raise EngineError(
-                        "Delete",
-                        r.name,
-                        f"resource {self.urn(r.name)} cannot be deleted because it is protected",
-                    )
-                drv.delete(r)
-                del self.state[r.name]
+                self.remove(drv, r)
+
+    def remove(self, drv: Driver, r: ResourceState) -> bool:
+        """Take ``r`` out of the stack as the engine does: a read (external) resource just
+        leaves the state; a protected one stops the run; the rest are deleted. True when
+        the provider was asked to delete."""
+        if r.external:
+            del self.state[r.name]
+            return False
+        if r.protect:
+            raise EngineError(
+                "Delete",
+                r.name,
+                f"resource {self.urn(r.name)} cannot be deleted because it is protected",
+            )
+        drv.delete(r)
+        del self.state[r.name]
+        return True
 
     # ---- inspection ---------------------------------------------------------------------------
 
@@ -1037,18 +1044,8 @@ class Deployment:
             if self.preview:
                 self.result[r.name] = "delete"
                 continue
-            if r.external:
-                del engine.state[r.name]
-                continue
-            if r.protect:
-                raise EngineError(
-                    "Delete",
-                    r.name,
-                    f"resource {engine.urn(r.name)} cannot be deleted because it is protected",
-                )
-            drv.delete(r)
-            del engine.state[r.name]
-            self.result[r.name] = "delete"
+            if engine.remove(drv, r):
+                self.result[r.name] = "delete"
         if self.preview:
             return
         for r in list(engine.pending_deletes):
