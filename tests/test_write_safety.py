@@ -1,11 +1,13 @@
-"""Nothing bound twice, nothing orphaned, nothing duplicated — through the real dynamic server.
+"""Nothing bound twice, nothing orphaned, nothing duplicated — through both fronts.
 
 Each test is one promise of the README's "What happens when…", tried against a
-simulator that misbehaves: late commits, proxies, odd answers, careless programs.
+simulator that misbehaves: late commits, proxies, odd answers, careless programs; each
+runs through the real dynamic server and through the native plugin.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,14 +15,29 @@ from typing import Any
 import pytest
 
 from pulumi_pingback import DesiredChannel
+from pulumi_pingback._diagnostics import native_words
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, quick
-from .engine import Engine, Secret, StepError, channel
+from .engine import TARGETS, Engine, Secret, StepError, channel
+
+
+@pytest.fixture(params=sorted(TARGETS))
+def make_engine(
+    request: pytest.FixtureRequest, make_engine: Callable[..., Engine]
+) -> Callable[..., Engine]:
+    """Every promise here holds through both fronts: the dynamic server and the plugin."""
+    target = TARGETS[request.param]
+    return functools.partial(make_engine, target=target)
 
 
 def bot(token: str = TG, name: str = "bot", **kw: Any) -> Any:
     return channel(name, "telegram", {"bot_token": Secret(token)}, **kw)
+
+
+def said(engine: Engine, advice: str) -> str:
+    """The advice as the provider under test words it (``adoptId`` for the plugin)."""
+    return native_words(advice) if engine.target.native else advice
 
 
 def live_ids(sim: Simulator) -> set[str]:
@@ -246,7 +263,7 @@ def test_an_identity_or_type_change_of_an_adopted_channel_fails_and_keeps_it(
     with pytest.raises(StepError) as info:
         engine.up(program)
     assert info.value.method == ("Delete" if delete_first else "Create")
-    assert "remove adopt_id" in info.value.message
+    assert said(engine, "remove adopt_id") in info.value.message
     assert engine.state["bot"].id == cid and live_ids(sim) == {cid}
     assert not [r for r in sim.requests() if r["method"] == "DELETE"]
 
@@ -377,8 +394,12 @@ def test_a_forced_replace_keeping_the_bot_asks_for_delete_before_replace(
         engine.up([bot(TG_ROTATED)], target_replace=["bot"])
     assert info.value.method == "Create"
     assert (
-        f"If {old} is the channel this resource replaces (a forced replace: --target-replace, "
-        "replacement_trigger, replace_on_changes), set " in info.value.message
+        said(
+            engine,
+            f"If {old} is the channel this resource replaces (a forced replace: --target-replace, "
+            "replacement_trigger, replace_on_changes), set ",
+        )
+        in info.value.message
     )
     assert "`delete_before_replace=True`" in info.value.message
     assert engine.ids() == {old} == live_ids(sim)
