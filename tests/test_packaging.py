@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -41,3 +42,24 @@ def test_the_wheel_is_ready_to_publish(tmp_path: Path) -> None:
     assert "pulumi<3.273,>=3.272.0; extra == 'native'" in requires  # the tested SDK
     assert str(metadata.get_payload()).startswith("# pulumi-pingback")  # the README
     assert (ROOT / "CHANGELOG.md").read_text().count(f"## [{__version__}]") == 1
+
+
+def test_every_test_the_readme_names_exists() -> None:
+    """The README backs its promises with test names (`tests/f.py::test_x`, then
+    `…::test_y` for more in the same file); each must be a test of that file."""
+    readme = (ROOT / "README.md").read_text()
+    named: list[tuple[str, str]] = []
+    current = ""
+    for path, test in re.findall(r"`(?:(tests/[\w/]+\.py)|…)(?:::(\w+))?", readme):
+        current = path or current
+        if test:
+            assert current, f"…::{test} follows no file"
+            named.append((current, test))
+    assert len(named) >= 40
+    missing = [
+        f"{path}::{test}"
+        for path, test in named
+        if not (ROOT / path).exists()
+        or not re.search(rf"^def {test}\(", (ROOT / path).read_text(), re.M)
+    ]
+    assert missing == []
