@@ -70,6 +70,7 @@ from ._operations import (
 )
 from ._schema import CHANNEL_PROPERTIES, CHANNEL_TOKEN, PACKAGE, PROVIDER_PROPERTIES, schema_json
 from ._settings import load_settings
+from ._transport import parallel_writes
 from ._unknown import UNKNOWN, is_unknown
 from ._version import __version__
 
@@ -89,7 +90,6 @@ _SETTINGS = {p.name: p.core for p in PROVIDER_PROPERTIES}  # token -> pingback:t
 _ENGINE_KEYS = ("version", "pluginDownloadURL")  # the engine's own provider inputs
 _PRINTABLE = ("type", "isActive", "adoptId")  # check failures the CLI may print with values
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_THREADS = 64  # at least the engine's --parallel (4 x CPUs by default)
 
 
 # ---- values: PropertyValue <-> plain Python, secrets as paths -------------------------------
@@ -249,8 +249,9 @@ def _failures(problems: Iterable[tuple[str, str]]) -> list[CheckFailure]:
 class PingBackProvider(Provider):
     """The ``pingback`` provider: ``pingback:index:Channel`` over :mod:`._operations`."""
 
-    def __init__(self, threads: int = _THREADS) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="pingback")
+    def __init__(self, threads: int | None = None) -> None:
+        size = threads or parallel_writes()  # at least the engine's --parallel
+        self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="pingback")
         self._ops: Channels | None = None
 
     def ops(self) -> Channels:

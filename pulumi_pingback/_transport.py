@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable
@@ -34,7 +35,7 @@ from ._redact import Redactor, redactor
 from ._retry import parse_retry_after
 from ._version import __version__
 
-__all__ = ["Answer", "Transport"]
+__all__ = ["Answer", "Transport", "parallel_writes"]
 
 log = logging.getLogger("pulumi_pingback")
 
@@ -100,6 +101,16 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+def parallel_writes() -> int:
+    """How many calls this process may have in flight: at least the Pulumi engine's
+    default ``--parallel`` (4 x CPUs, or ``PULUMI_PARALLEL``, which the CLI's plugins
+    inherit), and 64 whatever the machine; capped at 512. The native plugin's threads
+    and this pool's connections are both this size."""
+    setting = os.environ.get("PULUMI_PARALLEL", "")
+    asked = int(setting) if setting.isdigit() else 0
+    return min(512, max(64, 4 * (os.cpu_count() or 1), asked))
+
+
 _POOL_LOCK = threading.Lock()
 _POOL: httpx.Client | None = None
 
@@ -112,8 +123,9 @@ def _shared_http() -> httpx.Client:
             if _POOL is None:
                 # As many connections as the native plugin has threads (the dynamic
                 # server uses 4): a write never waits for a connection.
+                size = parallel_writes()
                 transport = httpx.HTTPTransport(
-                    limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
+                    limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
                     trust_env=False,
                 )
                 pool = transport._pool

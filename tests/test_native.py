@@ -619,6 +619,18 @@ def test_parallel_creates_run_beyond_four_at_once_and_stay_distinct(
     assert sorted(c["id"] for c in sim.channels() if c["type"] == "webchat") == sorted(ids)
 
 
+def test_pulumi_parallel_beyond_64_is_served_at_once(
+    sim: Simulator, make_engine: Callable[..., Engine]
+) -> None:
+    """`PULUMI_PARALLEL=96` (which the CLI's plugins inherit): 96 creates in flight at
+    once, on as many threads and connections, each its own channel."""
+    native = make_engine(target=NATIVE, parallel=96, env={"PULUMI_PARALLEL": "96"})
+    sim.set_latency(0.5)
+    native.up([channel(f"s{i}", "sms", {"n": str(i)}) for i in range(96)])
+    assert sim.max_inflight() > 64
+    assert len({r.id for r in native.state.values()}) == 96 == len(sim.channels())
+
+
 def test_protect_retain_and_replacement_trigger_through_the_plugin(
     sim: Simulator, native: Engine
 ) -> None:
