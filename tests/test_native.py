@@ -121,6 +121,11 @@ def test_the_plugin_starts_in_each_launch_form_and_serves_its_schema(started: An
     assert schema == package_schema()
     assert schema["name"] == "pingback" and schema["version"] == __version__
     assert started.GetPluginInfo(empty_pb2.Empty(), timeout=30).version == __version__
+    # The engine's first call; UNIMPLEMENTED is its "old protocol" fallback, any other
+    # error would fail the plugin's load (the harness sends it to every process too).
+    with pytest.raises(grpc.RpcError) as info:
+        started.Handshake(proto.ProviderHandshakeRequest(engine_address=ENGINE_ADDRESS))
+    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
 def test_the_source_plugin_is_what_the_cli_needs() -> None:

@@ -28,7 +28,8 @@ deploy/step.go — read from the pulumi/pulumi sources):
 and, for both targets:
 
 - one provider process per operation (``up``, ``preview``, ``refresh``, ``destroy``),
-  configured with the whole stack config — ``refresh`` and ``destroy`` with the config
+  first sent ``Handshake`` (UNIMPLEMENTED: the engine falls back to the old protocol)
+  and ``GetPluginInfo``, then configured with the whole stack config — ``refresh`` and ``destroy`` with the config
   saved by the last ``up``, unless ``run_program=True``;
 - the call orders per operation: create; update; replace create-before-delete (the old
   Delete at the end of the run) or delete-before-replace (the resource option overrides

@@ -13,8 +13,9 @@ from typing import Any
 
 import grpc
 import httpx
+from google.protobuf import empty_pb2
 from pulumi.runtime import proto, rpc
-from pulumi.runtime.proto import provider_pb2_grpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from ._wire import to_struct
 
@@ -72,6 +73,7 @@ class ProviderProcess:
             t.start()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port_line}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+        self.handshake, self.version = self._hello(cwd)
         self.configure: Any = None
         if config is None:
             return
@@ -88,6 +90,31 @@ class ProviderProcess:
             ),
             timeout=60,
         )
+
+    def _hello(self, cwd: Path) -> tuple[Any, str]:
+        """What the engine sends a plugin it started, before anything else
+        (pkg/resource/plugin/provider_plugin.go): Handshake, where UNIMPLEMENTED means
+        "the old protocol" and any other error fails the load; then GetPluginInfo."""
+        handshake: Any = None
+        try:
+            handshake = self.stub.Handshake(
+                provider_pb2.ProviderHandshakeRequest(
+                    engine_address=ENGINE_ADDRESS,
+                    root_directory=str(cwd),
+                    program_directory=str(cwd),
+                    configure_with_urn=True,
+                    supports_views=True,
+                    supports_refresh_before_update=True,
+                    invoke_with_preview=True,
+                    accepts_byte_string=True,
+                ),
+                timeout=60,
+            )
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+        info = self.stub.GetPluginInfo(empty_pb2.Empty(), timeout=60)
+        return handshake, str(info.version)
 
     @property
     def pid(self) -> int:
