@@ -35,6 +35,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate ``proc``; kill it if it has not exited within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:  # pragma: no cover
+        proc.kill()
+        proc.wait(10)
+
+
 class ProviderProcess:
     """The provider server (``python -u -m pulumi.dynamic`` unless ``command`` says
     otherwise), its port read from stdout. Given ``config``, it is configured as the CLI
@@ -128,12 +138,7 @@ class ProviderProcess:
     def close(self) -> str:
         """Stop the process; returns everything it printed."""
         self.channel.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            self.proc.kill()
-            self.proc.wait(10)
+        _stop(self.proc)
         for t in self._readers:
             t.join(5)
         return (b"".join(self.stdout) + b"".join(self.stderr)).decode(errors="replace")
@@ -198,12 +203,7 @@ class SimulatorProcess:
 
     def close(self) -> str:
         self.control.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            self.proc.kill()
-            self.proc.wait(10)
+        _stop(self.proc)
         return self.output()
 
     def __enter__(self) -> SimulatorProcess:
