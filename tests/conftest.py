@@ -9,13 +9,28 @@ import pytest
 from pulumi_pingback import PingBackClient
 from pulumi_pingback.simulator import Simulator
 
-from .engine import Engine
+from .engine import Engine, Secret, channel
 
 TOKEN = "sim-owner-token-0001"
 AGENT_TOKEN = "sim-agent-token-0002"
 TG = "7123456789:AAH" + "x" * 32
 TG_ROTATED = "7123456789:BBH" + "y" * 32
 TG_OTHER_BOT = "7000000001:AAH" + "z" * 32
+
+
+def bot(token: str = TG, name: str = "bot", **kw: Any) -> Any:
+    """A Telegram channel declared with its bot token as a secret."""
+    return channel(name, "telegram", {"bot_token": Secret(token)}, **kw)
+
+
+def calls(engine: Engine) -> list[str]:
+    """The provider calls the engine made, in order."""
+    return [c.method for c in engine.calls]
+
+
+def writes(sim: Simulator) -> list[str]:
+    """The methods of the write requests PingBack received, in order."""
+    return [r["method"] for r in sim.requests() if r["method"] != "GET"]
 
 
 def wa_config(

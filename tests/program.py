@@ -67,14 +67,20 @@ class EngineMonitor(mocks.MockMonitor):
         }
         return _sync_await(rpc.serialize_properties(outs, {})), registered.id
 
+    def _received(self, request: Any, props: Any) -> tuple[str, dict[str, Any]]:
+        """A registration or read of a channel: its URN and its inputs (without the
+        pickled provider), recorded."""
+        urn = self.make_urn(request.parent, request.type, request.name)
+        mocks._ensure_event_loop()  # type: ignore[attr-defined, no-untyped-call]
+        inputs = rpc.deserialize_properties(props)
+        inputs.pop("__provider", None)
+        self.registrations.append(request)
+        return urn, inputs
+
     def RegisterResource(self, request: Any) -> Any:
         if request.type != TYPE_TOKEN:
             return super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        urn = self.make_urn(request.parent, request.type, request.name)
-        mocks._ensure_event_loop()  # type: ignore[attr-defined, no-untyped-call]
-        inputs = rpc.deserialize_properties(request.object)
-        inputs.pop("__provider", None)
-        self.registrations.append(request)
+        urn, inputs = self._received(request, request.object)
         trigger = (
             json_format.MessageToDict(request.replacement_trigger)
             if request.HasField("replacement_trigger")
@@ -100,11 +106,7 @@ class EngineMonitor(mocks.MockMonitor):
     def ReadResource(self, request: Any) -> Any:
         if request.type != TYPE_TOKEN:
             return super().ReadResource(request)  # type: ignore[no-untyped-call]
-        urn = self.make_urn(request.parent, request.type, request.name)
-        mocks._ensure_event_loop()  # type: ignore[attr-defined, no-untyped-call]
-        inputs = rpc.deserialize_properties(request.properties)
-        inputs.pop("__provider", None)
-        self.registrations.append(request)
+        urn, inputs = self._received(request, request.properties)
         obj, _ = self._answer(self.deploy.register(_declared(request, inputs, read_id=request.id)))
         return resource_pb2.ReadResourceResponse(urn=urn, properties=obj)
 

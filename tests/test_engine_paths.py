@@ -20,7 +20,7 @@ import pytest
 
 from pulumi_pingback.simulator import Simulator
 
-from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, wa_config
+from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, calls, wa_config, writes
 from .engine import TARGETS, CheckFailed, Engine, EngineError, Secret, StepError, channel
 from .program import run_program
 
@@ -36,18 +36,6 @@ def engine(request: pytest.FixtureRequest, make_engine: Callable[..., Engine]) -
 @pytest.fixture
 def dynamic_engine(make_engine: Callable[..., Engine]) -> Engine:
     return make_engine()
-
-
-def bot(token: str = TG, **kw: Any) -> Any:
-    return channel("bot", "telegram", {"bot_token": Secret(token)}, **kw)
-
-
-def calls(engine: Engine) -> list[str]:
-    return [c.method for c in engine.calls]
-
-
-def writes(sim: Simulator) -> list[str]:
-    return [r["method"] for r in sim.requests() if r["method"] != "GET"]
 
 
 def toggle_in_dashboard(sim: Simulator, cid: str, **fields: Any) -> None:

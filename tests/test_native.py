@@ -33,7 +33,7 @@ from pulumi_pingback._schema import CHANNEL_TOKEN, package_schema
 from pulumi_pingback._types import CHANNEL_TYPES
 from pulumi_pingback.simulator import Simulator
 
-from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, wa_config, x_config
+from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, calls, wa_config, writes, x_config
 from .engine import (
     ENGINE_ADDRESS,
     NATIVE,
@@ -55,18 +55,6 @@ MISSING = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 @pytest.fixture
 def native(make_engine: Callable[..., Engine]) -> Engine:
     return make_engine(target=NATIVE)
-
-
-def bot(token: str = TG, **kw: Any) -> Any:
-    return channel("bot", "telegram", {"bot_token": Secret(token)}, **kw)
-
-
-def calls(engine: Engine) -> list[str]:
-    return [c.method for c in engine.calls]
-
-
-def writes(sim: Simulator) -> list[str]:
-    return [r["method"] for r in sim.requests() if r["method"] != "GET"]
 
 
 def api(sim: Simulator, method: str, path: str, **kw: Any) -> Any:

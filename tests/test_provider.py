@@ -20,7 +20,7 @@ from pulumi_pingback import (
 )
 from pulumi_pingback.simulator import Simulator
 
-from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, wa_config
+from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, wa_config
 from .engine import UNKNOWN, CheckFailed, Engine, Secret, StepError, channel
 
 CANARY = "CANARYf00dfeed"
@@ -40,10 +40,6 @@ def delete_out_of_band(sim: Simulator, channel_id: str) -> None:
         f"{sim.url}/api/v1/channels/{channel_id}", headers={"Authorization": f"Bearer {TOKEN}"}
     )
     assert response.status_code == 200
-
-
-def bot(token: str = TG, **kw: Any) -> Any:
-    return channel("bot", "telegram", {"bot_token": Secret(token)}, **kw)
 
 
 def test_create_then_a_noop_up_makes_no_api_call(sim: Simulator, engine: Engine) -> None:

@@ -18,8 +18,8 @@ from pulumi_pingback import DesiredChannel
 from pulumi_pingback._diagnostics import native_words
 from pulumi_pingback.simulator import Simulator
 
-from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, quick
-from .engine import TARGETS, Engine, Secret, StepError, channel
+from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, bot, quick
+from .engine import TARGETS, Engine, StepError, channel
 
 
 @pytest.fixture(params=sorted(TARGETS))
@@ -29,10 +29,6 @@ def make_engine(
     """Every promise here holds through both fronts: the dynamic server and the plugin."""
     target = TARGETS[request.param]
     return functools.partial(make_engine, target=target)
-
-
-def bot(token: str = TG, name: str = "bot", **kw: Any) -> Any:
-    return channel(name, "telegram", {"bot_token": Secret(token)}, **kw)
 
 
 def said(engine: Engine, advice: str) -> str:
