@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+
+	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+)
+
+// goHost builds a Go program with `go build` and runs the binary, passing the run's
+// settings in the environment variables the Go SDK reads.
+type goHost struct {
+	*host
+}
+
+func (h *goHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	if err := h.requireEngine(); err != nil {
+		return nil, err
+	}
+	out, err := os.MkdirTemp("", "pulumi-go-program-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(out)
+	binary := filepath.Join(out, "program")
+	build := exec.CommandContext(ctx, "go", "build", "-buildvcs=false", "-o", binary, ".")
+	build.Dir = req.Info.ProgramDirectory
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return &pulumirpc.RunResponse{Error: fmt.Sprintf("unable to run `go build`: %v", err)}, nil
+	}
+
+	env, err := configEnv(req)
+	if err != nil {
+		return nil, err
+	}
+	set := func(name, value string) {
+		if value != "" {
+			env = append(env, name+"="+value)
+		}
+	}
+	set(pulumi.EnvOrganization, req.GetOrganization())
+	set(pulumi.EnvProject, req.GetProject())
+	set(pulumi.EnvPulumiRootDirectory, req.GetInfo().GetRootDirectory())
+	set(pulumi.EnvStack, req.GetStack())
+	set(pulumi.EnvDryRun, strconv.FormatBool(req.GetDryRun()))
+	set(pulumi.EnvParallel, strconv.Itoa(int(req.GetParallel())))
+	set(pulumi.EnvMonitor, req.GetMonitorAddress())
+	set(pulumi.EnvEngine, h.engineAddress)
+
+	cmd := exec.Command(binary)
+	cmd.Dir = req.GetPwd()
+	cmd.Env = append(os.Environ(), env...)
+	return h.runProgram(ctx, cmd), nil
+}
+
+// InstallDependencies downloads the program's modules (`pulumi install`).
+func (h *goHost) InstallDependencies(
+	req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer,
+) error {
+	closer, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(server, req.IsTerminal)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	cmd := exec.CommandContext(server.Context(), "go", "mod", "download")
+	cmd.Dir = req.Info.ProgramDirectory
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go mod download failed: %w", err)
+	}
+	return closer.Close()
+}
+
+func (h *goHost) GeneratePackage(
+	_ context.Context, req *pulumirpc.GeneratePackageRequest,
+) (*pulumirpc.GeneratePackageResponse, error) {
+	if len(req.ExtraFiles) > 0 {
+		return nil, fmt.Errorf("overlays are not supported for Go")
+	}
+	return generatePackage(req, func(
+		pkg *schema.Package, req *pulumirpc.GeneratePackageRequest, _ schema.ReferenceLoader,
+	) (map[string][]byte, error) {
+		return gogen.GeneratePackage("pulumi-language-go", pkg, req.LocalDependencies)
+	})
+}
+
+func (h *goHost) GenerateProgram(
+	_ context.Context, req *pulumirpc.GenerateProgramRequest,
+) (*pulumirpc.GenerateProgramResponse, error) {
+	return generateProgram(req, gogen.GenerateProgram, pcl.PreferOutputVersionedInvokes)
+}

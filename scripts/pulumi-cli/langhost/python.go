@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/blang/semver"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
+	pythongen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
+)
+
+// pythonHost runs Python programs with the official executor script and Python plugins
+// from source, through the SDK's toolchain package (pip and virtualenvs).
+type pythonHost struct {
+	*host
+	executor string // pulumi-language-python-exec, next to this binary
+}
+
+// pythonToolchain reads a project's or plugin's runtime options (toolchain, virtualenv);
+// a plugin defaults to ./venv, as PulumiPlugin.yaml's Python plugins do.
+func pythonToolchain(info *pulumirpc.ProgramInfo, isPlugin bool) (toolchain.Toolchain, error) {
+	opts := toolchain.PythonOptions{Root: info.RootDirectory, ProgramDir: info.ProgramDirectory}
+	options := info.GetOptions().AsMap()
+	if v, ok := options["virtualenv"]; ok {
+		s, ok := v.(string)
+		if !ok {
+			return nil, errors.New("the virtualenv option must be a string")
+		}
+		opts.Virtualenv = s
+	}
+	if v, ok := options["toolchain"]; ok {
+		switch v {
+		case "pip":
+			opts.Toolchain = toolchain.Pip
+		case "poetry":
+			opts.Toolchain = toolchain.Poetry
+		case "uv":
+			opts.Toolchain = toolchain.Uv
+		default:
+			return nil, fmt.Errorf("unsupported toolchain option: %v", v)
+		}
+	}
+	if isPlugin && (opts.Toolchain == toolchain.Pip || opts.Toolchain == toolchain.Auto) && opts.Virtualenv == "" {
+		opts.Virtualenv = "venv"
+	}
+	return toolchain.ResolveToolchain(opts)
+}
+
+func (h *pythonHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
+	if err := h.requireEngine(); err != nil {
+		return nil, err
+	}
+	tc, err := pythonToolchain(req.Info, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := tc.ValidateVenv(ctx); err != nil {
+		return nil, err
+	}
+	args := []string{h.executor}
+	flag := func(name, value string) {
+		if value != "" {
+			args = append(args, "--"+name, value)
+		}
+	}
+	flag("monitor", req.GetMonitorAddress())
+	flag("engine", h.engineAddress)
+	flag("project", req.GetProject())
+	flag("root_directory", req.GetInfo().GetRootDirectory())
+	flag("stack", req.GetStack())
+	flag("pwd", req.GetPwd())
+	flag("dry_run", strconv.FormatBool(req.GetDryRun()))
+	flag("parallel", strconv.Itoa(int(req.GetParallel())))
+	flag("organization", req.GetOrganization())
+	args = append(args, req.Info.EntryPoint)
+	args = append(args, req.GetArgs()...)
+
+	cmd, err := tc.Command(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	env, err := configEnv(req)
+	if err != nil {
+		return nil, err
+	}
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, env...)
+	return h.runProgram(ctx, cmd), nil
+}
+
+func (h *pythonHost) InstallDependencies(
+	req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer,
+) error {
+	tc, err := pythonToolchain(req.Info, req.IsPlugin)
+	if err != nil {
+		return err
+	}
+	closer, stdout, stderr, err := rpcutil.MakeInstallDependenciesStreams(server, req.IsTerminal)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	fmt.Fprintln(stdout, "Installing dependencies...")
+	if err := tc.InstallDependencies(server.Context(), req.Info.ProgramDirectory, req.UseLanguageVersionTools,
+		true, stdout, stderr); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "Finished installing dependencies")
+	return closer.Close()
+}
+
+// RunPlugin runs a source plugin (PulumiPlugin.yaml, runtime python): `python <plugin dir>
+// <args>` in the plugin's virtualenv, its output streamed to the CLI, which reads the
+// provider's port from it.
+func (h *pythonHost) RunPlugin(
+	req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer,
+) error {
+	tc, err := pythonToolchain(req.Info, true)
+	if err != nil {
+		return err
+	}
+	args := append([]string{req.Info.ProgramDirectory}, req.Args...)
+	cmd, err := tc.Command(server.Context(), args...)
+	if err != nil {
+		return err
+	}
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	cmd.Dir = req.Pwd
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, req.Env...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			return server.Send(&pulumirpc.RunPluginResponse{
+				Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(exitErr.ExitCode())},
+			})
+		}
+		return fmt.Errorf("could not run the plugin: %w", err)
+	}
+	return closer.Close()
+}
+
+func (h *pythonHost) GeneratePackage(
+	_ context.Context, req *pulumirpc.GeneratePackageRequest,
+) (*pulumirpc.GeneratePackageResponse, error) {
+	return generatePackage(req, func(
+		pkg *schema.Package, req *pulumirpc.GeneratePackageRequest, loader schema.ReferenceLoader,
+	) (map[string][]byte, error) {
+		return pythongen.GeneratePackage("pulumi-language-python", pkg, req.ExtraFiles, loader)
+	})
+}
+
+func (h *pythonHost) GenerateProgram(
+	_ context.Context, req *pulumirpc.GenerateProgramRequest,
+) (*pulumirpc.GenerateProgramResponse, error) {
+	return generateProgram(req, pythongen.GenerateProgram, pcl.PreferOutputVersionedInvokes)
+}
+
+// Link makes SDKs that `pulumi package add` generated importable from the project: each
+// is installed into the project's virtualenv and listed in requirements.txt, by the
+// toolchain package.
+func (h *pythonHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
+	tc, err := pythonToolchain(req.Info, false)
+	if err != nil {
+		return nil, err
+	}
+	client, err := schema.NewLoaderClient(req.LoaderTarget)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	loader := schema.NewCachedLoader(client)
+
+	packages := map[string]string{}
+	var imports strings.Builder
+	for _, dep := range req.Packages {
+		if dep.Package.Name == "pulumi" {
+			packages["pulumi"] = dep.Path
+			continue
+		}
+		descriptor := &schema.PackageDescriptor{Name: dep.Package.Name, DownloadURL: dep.Package.Server}
+		if v, err := semver.New(dep.Package.Version); err == nil {
+			descriptor.Version = v
+		}
+		ref, err := schema.LoadPackageReferenceV2(ctx, loader, descriptor)
+		if err != nil {
+			return nil, err
+		}
+		pkg, err := ref.Definition()
+		if err != nil {
+			return nil, err
+		}
+		if err := pkg.ImportLanguages(map[string]schema.Language{"python": pythongen.Importer}); err != nil {
+			return nil, err
+		}
+		name := pythongen.PyPack(ref.Namespace(), ref.Name())
+		if info, ok := pkg.Language["python"].(pythongen.PackageInfo); ok && info.PackageName != "" {
+			name = info.PackageName
+		}
+		packages[name] = dep.Path
+		fmt.Fprintf(&imports, "  import %s\n", name)
+	}
+	if err := tc.LinkPackages(ctx, packages); err != nil {
+		return nil, fmt.Errorf("linking packages: %w", err)
+	}
+	return &pulumirpc.LinkResponse{
+		ImportInstructions: "You can import the SDK in your Python code with:\n\n" + imports.String(),
+	}, nil
+}

@@ -1,0 +1,284 @@
+"""The real ``pulumi`` CLI, run as a user runs it, on nothing but this machine.
+
+Each ``Workspace`` has its own ``PULUMI_HOME`` and file backend (``PULUMI_BACKEND_URL``),
+a passphrase from the environment, no update check and no plugin downloads: nothing
+global is read or touched. The binaries come from ``scripts/pulumi-cli/build``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSPHRASE = "e2e-throwaway-passphrase"
+
+
+def cli_bin() -> Path | None:
+    """Where ``scripts/pulumi-cli/build`` put the CLI: ``PINGBACK_PULUMI_BIN``, else its
+    default cache; None when neither holds a ``pulumi``."""
+    given = os.environ.get("PINGBACK_PULUMI_BIN")
+    if given:
+        where = Path(given)
+    else:
+        cache = os.environ.get("PINGBACK_CLI_CACHE") or str(
+            Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+            / "pulumi-pingback"
+            / "cli"
+        )
+        where = Path(cache) / "bin"
+    return where if (where / "pulumi").is_file() else None
+
+
+@dataclass(frozen=True)
+class Result:
+    """One CLI command: what it printed, and how it ended."""
+
+    args: tuple[str, ...]
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def __str__(self) -> str:
+        return f"$ pulumi {' '.join(self.args)}  (exit {self.code})\n{self.stdout}{self.stderr}"
+
+
+class CliError(AssertionError):
+    pass
+
+
+class Workspace:
+    """A PULUMI_HOME and a file backend of its own, and the environment to run the CLI in."""
+
+    def __init__(self, root: Path, bin_dir: Path, env: Mapping[str, str] | None = None) -> None:
+        self.root = root
+        self.bin = bin_dir
+        self.home = root / "pulumi-home"
+        self.backend = root / "backend"
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.backend.mkdir(parents=True, exist_ok=True)
+        venv_bin = Path(sys.executable).parent
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "PINGBACK_"))}
+        self.env: dict[str, str] = {
+            **base,
+            # the built CLI and hosts first; then this virtualenv (pingback, the plugin)
+            "PATH": os.pathsep.join([str(bin_dir), str(venv_bin), base.get("PATH", "")]),
+            "PULUMI_HOME": str(self.home),
+            "PULUMI_BACKEND_URL": self.backend.as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_SKIP_CONFIRMATIONS": "true",
+            "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+            "NO_COLOR": "1",
+        }
+        if env:
+            self.env.update(env)
+
+    def command(self, *args: str) -> list[str]:
+        return [str(self.bin / "pulumi"), *args, "--color", "never"]
+
+    def run(
+        self,
+        *args: str,
+        cwd: Path,
+        check: bool = True,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 600,
+        stdin: str | None = None,
+    ) -> Result:
+        done = subprocess.run(
+            self.command(*args),
+            cwd=cwd,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=stdin,
+            check=False,
+        )
+        result = Result(tuple(args), done.returncode, done.stdout, done.stderr)
+        if check and done.returncode != 0:
+            raise CliError(str(result))
+        return result
+
+    def start(self, *args: str, cwd: Path, env: Mapping[str, str] | None = None) -> Process:
+        """A CLI command in the background, in its own process group (for signals)."""
+        return Process(
+            subprocess.Popen(
+                self.command(*args),
+                cwd=cwd,
+                env={**self.env, **(env or {})},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            ),
+            tuple(args),
+        )
+
+
+@dataclass
+class Process:
+    proc: subprocess.Popen[str]
+    args: tuple[str, ...]
+
+    def signal(self, sig: signal.Signals, *, group: bool = False) -> None:
+        if group:
+            os.killpg(self.proc.pid, sig)
+        else:
+            self.proc.send_signal(sig)
+
+    def wait(self, timeout: float = 120) -> Result:
+        out, _ = self.proc.communicate(timeout=timeout)
+        return Result(self.args, self.proc.returncode, out, "")
+
+
+class Stack:
+    """One stack of one project directory, in a workspace."""
+
+    def __init__(self, ws: Workspace, project: Path, name: str) -> None:
+        self.ws = ws
+        self.dir = project
+        self.name = name
+
+    def run(self, *args: str, **kw: Any) -> Result:
+        return self.ws.run(*args, "--stack", self.name, cwd=self.dir, **kw)
+
+    def init(self) -> Stack:
+        self.ws.run("stack", "init", self.name, "--non-interactive", cwd=self.dir)
+        return self
+
+    def set(self, key: str, value: str, *, secret: bool = False, path: bool = False) -> None:
+        flags = (["--secret"] if secret else []) + (["--path"] if path else [])
+        # the value on stdin: nothing in the process list, as a user pipes a secret in
+        self.run("config", "set", *flags, key, stdin=value)
+
+    def up(self, *args: str, **kw: Any) -> Result:
+        return self.run("up", "--yes", "--non-interactive", *args, **kw)
+
+    def preview(self, *args: str, **kw: Any) -> Result:
+        return self.run("preview", "--non-interactive", *args, **kw)
+
+    def refresh(self, *args: str, **kw: Any) -> Result:
+        return self.run("refresh", "--yes", "--non-interactive", *args, **kw)
+
+    def destroy(self, *args: str, **kw: Any) -> Result:
+        return self.run("destroy", "--yes", "--non-interactive", *args, **kw)
+
+    def export(self) -> dict[str, Any]:
+        """`pulumi stack export`: the state as the backend keeps it."""
+        data: dict[str, Any] = json.loads(self.run("stack", "export").stdout)
+        return data
+
+    def resources(self, type_suffix: str = "Channel") -> list[dict[str, Any]]:
+        """The channel resources of the exported state."""
+        deployment = self.export()["deployment"]
+        return [r for r in deployment.get("resources", []) if r["type"].endswith(type_suffix)]
+
+    def outputs(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(
+            self.run("stack", "output", "--json", "--show-secrets").stdout
+        )
+        return data
+
+
+def python_project(
+    where: Path, program: str, *, name: str = "pingback-e2e", requirements: str = ""
+) -> Path:
+    """A Python project running ``program`` with this virtualenv (nothing to install)."""
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "Pulumi.yaml").write_text(
+        f"name: {name}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
+        f"    virtualenv: {sys.prefix}\n"
+    )
+    (where / "__main__.py").write_text(program)
+    if requirements:
+        (where / "requirements.txt").write_text(requirements)
+    return where
+
+
+def copy_example(name: str, where: Path) -> Path:
+    """examples/<name>, with its virtualenv pointed at this one (its requirements are this
+    checkout, installed here)."""
+    source = ROOT / "examples" / name
+    target = where / name
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("venv", "__pycache__"))
+    project = target / "Pulumi.yaml"
+    project.write_text(project.read_text().replace("virtualenv: venv", f"virtualenv: {sys.prefix}"))
+    return target
+
+
+PLUGIN_FILES = (
+    "PulumiPlugin.yaml",
+    "__main__.py",
+    "requirements.txt",
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+    "CHANGELOG.md",
+)
+
+
+def plugin_copy(where: Path) -> Path:
+    """The files a user's checkout gives `pulumi package add <checkout>`: the plugin's
+    PulumiPlugin.yaml, __main__.py and requirements.txt, and the package they install."""
+    target = where / "pulumi-pingback"
+    target.mkdir(parents=True)
+    for name in PLUGIN_FILES:
+        shutil.copy(ROOT / name, target / name)
+    shutil.copytree(
+        ROOT / "pulumi_pingback",
+        target / "pulumi_pingback",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    return target
+
+
+def wait_for(predicate: Any, timeout: float = 60, what: str = "a condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def lines_with(text: str, needle: str) -> list[str]:
+    return [line for line in text.splitlines() if needle in line]
+
+
+def secrets_outside_envelopes(value: Any, canaries: Sequence[str], path: str = "") -> list[str]:
+    """Where any canary appears in ``value`` outside Pulumi's secret envelopes (and outside
+    the passphrase-encrypted ciphertexts they hold)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        if value.get("4dabf18193072939515e22adb298388d") == "1b47061264138c4ac30d75fd1eb44270":
+            return []  # a secret: ciphertext, never plain
+        for k, v in value.items():
+            found += secrets_outside_envelopes(v, canaries, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += secrets_outside_envelopes(v, canaries, f"{path}[{i}]")
+    elif isinstance(value, str):
+        found += [f"{path}: {c}" for c in canaries if c in value]
+    return found
+
+
+def squash(text: str) -> str:
+    """The CLI's output with runs of spaces made one (it aligns columns per block)."""
+    return "\n".join(re.sub(" +", " ", line) for line in text.splitlines())

@@ -1,0 +1,180 @@
+"""examples/multi-env under the real CLI: three stacks up, previews after a token rotation
+and a bot change, refresh after changes made outside Pulumi, `up --refresh`, destroy.
+What is asserted is what a user reads (the CLI's output) and what the state keeps
+(`pulumi stack export`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..engine._processes import SimulatorProcess
+from ..test_example import SECRETS
+from ._cli import (
+    Stack,
+    Workspace,
+    copy_example,
+    lines_with,
+    secrets_outside_envelopes,
+    squash,
+)
+from .conftest import TOKEN
+
+CHANNEL = "pulumi-python:dynamic/pingback:Channel"
+
+
+def stack(ws: Workspace, project: Path, name: str, sim: SimulatorProcess) -> Stack:
+    """A stack of the example, its apiUrl pointed at the simulator, its secrets set as the
+    stack file lists them."""
+    st = Stack(ws, project, name).init()
+    st.set("pingback:apiUrl", sim.url)
+    st.set("pingback:token", TOKEN, secret=True)
+    for key, value in SECRETS[name].items():
+        st.set(key, value, secret=True)
+    return st
+
+
+def api(sim: SimulatorProcess) -> httpx.Client:
+    """PingBack's API as the dashboard (or a colleague) uses it: outside Pulumi."""
+    return httpx.Client(base_url=f"{sim.url}/api/v1", headers={"Authorization": f"Bearer {TOKEN}"})
+
+
+def ids(st: Stack) -> dict[str, str]:
+    return {r["urn"].rsplit("::", 1)[1]: r["id"] for r in st.resources()}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return copy_example("multi-env", tmp_path)
+
+
+def test_three_stacks_go_up_and_the_state_holds_no_credential(
+    ws: Workspace, project: Path, sim: SimulatorProcess
+) -> None:
+    stacks = {name: stack(ws, project, name, sim) for name in ("dev", "staging", "prod")}
+    created = {name: st.up() for name, st in stacks.items()}
+
+    assert "+ 2 created" in created["dev"].stdout  # the stack and the widget
+    assert "+ 4 created" in created["staging"].stdout
+    assert "+ 6 created" in created["prod"].stdout
+    prod = created["prod"].stdout
+    prod = squash(prod)
+    assert 'telegram_bot : "telegram:bot/7123456789"' in prod
+    assert 'x_account : "x:account/4242"' in prod
+    assert "meta_verify_token : [secret]" in prod
+    assert f'meta_callback_url : "{sim.url}/api/v1/webhooks/whatsapp"' in prod
+    channels = sim.state()["channels"]
+    assert sorted(c["type"] for c in channels) == sorted(
+        ["widget"] * 3 + ["telegram", "whatsapp"] * 2 + ["instagram", "x"]
+    )
+
+    canaries = [TOKEN, *(v for s in SECRETS.values() for v in s.values())]
+    for name, st in stacks.items():
+        state = st.export()
+        assert secrets_outside_envelopes(state, canaries) == [], name
+        for r in st.resources():
+            assert r.get("protect", False) is (name == "prod"), r["urn"]
+            if r["outputs"]["type"] == "whatsapp":
+                # readable: the number and the identity; sealed: the tokens, the whole output
+                assert r["inputs"]["config"]["phone_number_id"] == "109876543210" or name != "prod"
+                assert r["inputs"]["identity"].startswith("whatsapp:phone/")
+                assert "ciphertext" in r["inputs"]["config"]["access_token"]
+                assert "ciphertext" in r["outputs"]["config"]
+    for backend_file in ws.backend.rglob("*.json"):
+        text = backend_file.read_text()
+        assert not [c for c in canaries if c in text], backend_file
+
+    # A second `up` of prod changes nothing, and sends PingBack nothing but reads.
+    sim.clear_log()
+    again = stacks["prod"].up()
+    assert "6 unchanged" in again.stdout
+    assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == []
+
+
+def test_preview_diff_after_a_token_rotation_and_after_a_bot_change(
+    ws: Workspace, project: Path, sim: SimulatorProcess
+) -> None:
+    st = stack(ws, project, "staging", sim)
+    st.up()
+    sim.clear_log()
+
+    st.set("telegramBotToken", "7000000001:AAH-staging-rotated", secret=True)
+    rotated = squash(st.preview("--diff").stdout)
+    assert "~ pulumi-python:dynamic/pingback:Channel: (update)" in rotated
+    assert "bot_token: [secret]" in rotated
+    assert 'identity : "telegram:bot/7000000001"' in rotated  # the same bot: no replace
+    assert "AAH-staging-rotated" not in rotated and "AAH-staging-bot" not in rotated
+    assert "~ 1 to update" in rotated
+
+    st.set("telegramBotToken", "7000000002:AAH-staging-other", secret=True)
+    other = squash(st.preview("--diff").stdout)
+    assert "+-pulumi-python:dynamic/pingback:Channel: (replace)" in other
+    # why: the bot, readable, though the token prints as [secret]
+    assert '~ identity : "telegram:bot/7000000001" => "telegram:bot/7000000002"' in other
+    assert "config : [secret]" in other
+    assert "AAH-staging-other" not in other
+    assert "+-1 to replace" in other
+    assert sim.requests() == [] or {r["method"] for r in sim.requests()} == {"GET"}
+
+
+def test_refresh_after_changes_outside_pulumi_then_up_refresh(
+    ws: Workspace, project: Path, sim: SimulatorProcess
+) -> None:
+    st = stack(ws, project, "staging", sim)
+    st.up()
+    channel = ids(st)
+    dashboard = api(sim)
+
+    # Someone turns the bot off in the dashboard: refresh shows it, the next preview
+    # shows the program putting it back.
+    assert dashboard.patch(
+        f"/channels/{channel['support-bot']}", json={"is_active": False}
+    ).is_success
+    refreshed = st.refresh().stdout
+    assert f"~  {CHANNEL} support-bot updated" in refreshed
+    assert "[diff: ~is_active]" in refreshed
+    assert "~ 1 updated" in refreshed
+    drift = squash(st.preview("--diff").stdout)
+    assert "~ is_active: false => true" in drift
+
+    # ... and deletes the WhatsApp channel: refresh drops it from the stack.
+    assert dashboard.delete(f"/channels/{channel['support-whatsapp']}").is_success
+    dropped = st.refresh().stdout
+    assert f"-  {CHANNEL} support-whatsapp deleted" in dropped
+    assert "support-whatsapp" not in ids(st)
+
+    # `up --refresh` reads first, then undoes both: the bot back on, the number back.
+    restored = st.up("--refresh").stdout
+    assert lines_with(restored, "support-bot updated")[0].endswith("[diff: ~is_active]")
+    assert f"+  {CHANNEL} support-whatsapp created" in restored
+    assert "+ 1 created" in restored and "~ 1 updated" in restored
+    bot = next(c for c in sim.state()["channels"] if c["id"] == channel["support-bot"])
+    assert bot["is_active"] is True
+    assert st.run("preview", "--expect-no-changes").code == 0
+    assert st.run("refresh", "--yes", "--expect-no-changes").code == 0
+
+
+def test_destroy_removes_the_channels_and_refuses_protected_ones(
+    ws: Workspace, project: Path, sim: SimulatorProcess
+) -> None:
+    dev = stack(ws, project, "dev", sim)
+    prod = stack(ws, project, "prod", sim)
+    dev.up()
+    prod.up()
+    assert len(sim.state()["channels"]) == 6
+
+    refused = prod.destroy(check=False)
+    assert refused.code != 0
+    assert "cannot be deleted\n    because it is protected." in refused.stdout
+    assert "pulumi state unprotect" in refused.stdout
+    assert len(sim.state()["channels"]) == 6  # nothing deleted
+
+    done = dev.destroy()
+    assert "- 2 deleted" in done.stdout
+    assert len(sim.state()["channels"]) == 5
+    assert dev.resources() == []
+    prod.run("state", "unprotect", "--all", "--yes")
+    assert "- 6 deleted" in prod.destroy().stdout
+    assert sim.state()["channels"] == []
