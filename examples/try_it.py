@@ -4,10 +4,12 @@
 
 It starts the bundled PingBack simulator on a free port, copies examples/multi-env to a
 temporary folder wired to this Python (the virtualenv pulumi-pingback is installed in),
-uses a throwaway local backend and passphrase, runs `pulumi up --yes` on the dev stack,
-and lists the channels it made with `pingback channels`. Nothing outside the temporary
-folder is touched; everything goes away when it ends. Without the Pulumi CLI it stops
-and says how to get it.
+uses a throwaway local backend, PULUMI_HOME and passphrase, runs `pulumi up --yes` on
+the dev stack, and lists the channels it made with `pingback channels`. Nothing outside
+the temporary folder is touched; everything goes away when it ends.
+
+The CLI is the `pulumi` on PATH, or else the one `scripts/pulumi-cli/build` made (in
+PINGBACK_PULUMI_BIN or its cache). Without either it stops and says how to get one.
 """
 
 from __future__ import annotations
@@ -27,9 +29,25 @@ TOKEN = "sim-token"  # the simulator's default owner token
 PASSPHRASE = "try-it-throwaway"  # encrypts the throwaway stack's secrets; nothing else
 INSTALL = (
     "try_it: the Pulumi CLI is not installed (no `pulumi` on PATH). Install it from "
-    "https://www.pulumi.com/docs/install/ and run this again; without it, the tests show "
-    "the same program at work: .venv/bin/python -m pytest -q tests/test_example.py"
+    "https://www.pulumi.com/docs/install/, or build it from the Go module proxy with "
+    "scripts/pulumi-cli/build (a few minutes; it needs Go), and run this again."
 )
+
+
+def find_cli() -> tuple[str, str | None] | None:
+    """The `pulumi` to run, and the folder to put first on PATH (the built CLI's, which
+    holds its language hosts), or None."""
+    on_path = shutil.which("pulumi")
+    if on_path is not None:
+        return on_path, None
+    given = os.environ.get("PINGBACK_PULUMI_BIN")
+    cache = os.environ.get("PINGBACK_CLI_CACHE") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pulumi-pingback" / "cli"
+    )
+    for folder in (given, str(Path(cache) / "bin")):
+        if folder and (Path(folder) / "pulumi").is_file():
+            return str(Path(folder) / "pulumi"), folder
+    return None
 
 
 def free_port() -> int:
@@ -62,10 +80,11 @@ def run(command: list[str], *, cwd: Path, env: dict[str, str]) -> None:
 
 
 def main() -> int:
-    pulumi = shutil.which("pulumi")
-    if pulumi is None:
+    found = find_cli()
+    if found is None:
         print(INSTALL, file=sys.stderr)
         return 2
+    pulumi, folder = found
     with tempfile.TemporaryDirectory(prefix="pingback-try-") as tmp:
         where = Path(tmp)
         port = free_port()
@@ -84,9 +103,13 @@ def main() -> int:
             env = dict(
                 os.environ,
                 PULUMI_BACKEND_URL=(where / "backend").as_uri(),
+                PULUMI_HOME=str(where / "pulumi-home"),
                 PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
                 PULUMI_SKIP_UPDATE_CHECK="true",
+                PINGBACK_STATE_DIR=str(where / "pingback-state"),
             )
+            if folder is not None:
+                env["PATH"] = os.pathsep.join([folder, env.get("PATH", "")])
             project = project_copy(where)
             for command in (
                 [pulumi, "stack", "init", "dev", "--non-interactive"],

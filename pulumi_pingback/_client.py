@@ -38,6 +38,7 @@ from ._exceptions import (
     OutcomeUnknownError,
     PingBackError,
 )
+from ._journal import Journal
 from ._kinds import a_channel, describe_identity
 from ._ledger import Ledger
 from ._listing import Listing, SharedList, describe_unreadable, unreadable_fields
@@ -77,6 +78,7 @@ class PingBackClient:
         settle_window: float | None = None,
         deadline: float | None = None,
         max_answer_bytes: int = MAX_ANSWER_BYTES,
+        journal: Journal | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigurationError(
@@ -97,9 +99,15 @@ class PingBackClient:
         self.policy = RetryPolicy(max_retries, max_retry_after, backoff_initial, backoff_max)
         self.settle_window = settle_window if settle_window is not None else timeout
         self.ledger = Ledger()
+        self.journal = journal
         self.reads = SharedList(self._list_now, window=read_window)
         self._lock = threading.Lock()
-        self.stats: dict[str, int] = {"retries": 0, "reconciled": 0, "settle_lists": 0}
+        self.stats: dict[str, int] = {
+            "retries": 0,
+            "reconciled": 0,
+            "settle_lists": 0,
+            "recovered": 0,
+        }
 
     def __repr__(self) -> str:
         return f"PingBackClient(base_url={self.base_url!r})"
@@ -217,12 +225,79 @@ class PingBackClient:
         """POST a channel. Never creates a duplicate and never returns another's channel."""
         with self.ledger.one_at_a_time(desired):
             self._ensure_baseline()  # one list per process: "what existed before"
-            identity = desired.identity if guard else None
-            with self.ledger.binding(identity):
-                channel = self._create(desired)
+            channel = self._recover(desired)
+            if channel is None:
+                identity = desired.identity if guard else None
+                with self.ledger.binding(identity):
+                    channel = self._journaled_create(desired)
             self.ledger.wrote(channel)
             self.ledger.claim(channel.id)
             return channel
+
+    def _journaled_create(self, desired: DesiredChannel) -> Channel:
+        """The create, recorded in the journal (if any) before it is sent and once it ends."""
+        journal = self.journal
+        if journal is None:
+            return self._create(desired)
+        fp = journal.fingerprint(desired.type, desired.config, desired.is_active)
+        # What already matched, from the newest list (no list of its own: N creates stay
+        # N POSTs and one list).
+        known = self.reads.latest
+        before = [c.id for c in known.channels.values() if desired.matches(c)] if known else []
+        entry = journal.sent(fp, before)
+        try:
+            channel = self._create(desired)
+        except PingBackError as exc:
+            if not exc.maybe_applied and not isinstance(exc, OutcomeUnknownError):
+                journal.failed([entry])  # every attempt was answered: nothing was made
+            raise
+        journal.answered(entry, channel.id)
+        return channel
+
+    def _recover(self, desired: DesiredChannel) -> Channel | None:
+        """The channel an earlier process's create of this very channel made, if that
+        create's answer never reached its caller (a killed CLI): see :mod:`._journal`."""
+        journal = self.journal
+        if journal is None:
+            return None
+        fp = journal.fingerprint(desired.type, desired.config, desired.is_active)
+        lost = journal.lost(fp, wait=self.settle_window)
+        if lost is None:
+            return None
+        listing = self.listing(fresh=True)
+        held = journal.held()
+        found = sorted(
+            (
+                c
+                for c in listing.channels.values()
+                if desired.matches(c)
+                and c.id not in lost.before
+                and c.id not in held
+                and not self.ledger.is_claimed(c.id)
+            ),
+            key=lambda c: (c.id not in lost.known, c.created_at or "", c.id),
+        )
+        if not found:
+            journal.failed(lost.entries)  # none of them landed
+            return None
+        if len(found) > len(lost.entries):
+            ids = [c.id for c in found]
+            raise AmbiguousCreateError(
+                f"a create of {a_channel(desired.type)} was cut short by an earlier run (its "
+                f"caller stopped before the answer); {len(ids)} new channels match it: "
+                f"{', '.join(ids)}",
+                channel_type=desired.type,
+                sent_at="an earlier run",
+                candidates=ids,
+            )
+        journal.taken(lost.entries[:1], found[0].id)
+        self._count("recovered")
+        log.info(
+            "channel %s, made by an earlier run whose caller had stopped, is taken instead "
+            "of creating another",
+            found[0].id,
+        )
+        return found[0]
 
     def _create(self, desired: DesiredChannel) -> Channel:
         body, secrets = desired.body(), desired.secrets()

@@ -249,14 +249,15 @@ def _failures(problems: Iterable[tuple[str, str]]) -> list[CheckFailure]:
 class PingBackProvider(Provider):
     """The ``pingback`` provider: ``pingback:index:Channel`` over :mod:`._operations`."""
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, *, engine: str | None = None) -> None:
         size = threads or parallel_writes()  # at least the engine's --parallel
         self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="pingback")
         self._ops: Channels | None = None
+        self._engine = engine
 
     def ops(self) -> Channels:
         if self._ops is None:  # configure() was not called: the environment's settings
-            self._ops = Channels(native=True)
+            self._ops = Channels(native=True, caller=self._engine)
         return self._ops
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -319,7 +320,7 @@ class PingBackProvider(Provider):
             if config.get(core) in (None, "") and variable:
                 config[core] = variable
         settings = load_settings(config, keys=keys)
-        self._ops = Channels(settings, native=True)
+        self._ops = Channels(settings, native=True, caller=self._engine)
         return ConfigureResponse(accept_secrets=True, supports_preview=True)
 
     # ---- resources ----------------------------------------------------------------------------
@@ -445,7 +446,9 @@ for _name in ("CheckConfig", "Configure", "Check", "Diff", "Create", "Update", "
 
 async def _serve(args: Sequence[str], engine: str) -> None:
     server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
-    servicer = _Servicer(list(args), __version__, PingBackProvider(), engine_address=engine)
+    servicer = _Servicer(
+        list(args), __version__, PingBackProvider(engine=engine), engine_address=engine
+    )
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

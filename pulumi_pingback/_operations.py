@@ -134,9 +134,14 @@ def desired(props: Mapping[str, Any]) -> DesiredChannel:
 
 class Channels:
     """One deployment's channel operations (thread-safe). ``native``: errors name the
-    native provider's properties and options (``adoptId``, ``deleteBeforeReplace``)."""
+    native provider's properties and options (``adoptId``, ``deleteBeforeReplace``).
+    ``caller``: the Pulumi engine's address, which the create journal probes to tell a
+    create whose answer reached the engine from one whose CLI was killed (:mod:`._journal`).
+    """
 
-    def __init__(self, settings: Settings | None = None, *, native: bool = False) -> None:
+    def __init__(
+        self, settings: Settings | None = None, *, native: bool = False, caller: str | None = None
+    ) -> None:
         from ._ownership import Ownership
 
         self._lock = threading.Lock()
@@ -144,6 +149,7 @@ class Channels:
         self._client: PingBackClient | None = None
         self.ownership: Ownership = Ownership()  # a fresh deployment: nothing recorded
         self.native = native
+        self.caller = caller
 
     @property
     def settings(self) -> Settings:
@@ -162,16 +168,21 @@ class Channels:
         if current is not None:
             return current
         from ._client import PingBackClient
+        from ._journal import Journal
 
         settings = self.settings
         with self._lock:
             if self._client is None:
+                journal = None
+                if settings.token:
+                    journal = Journal(settings.token, settings.api_url, caller=self.caller)
                 self._client = PingBackClient(
                     settings.token,
                     base_url=settings.api_url,
                     timeout=settings.timeout,
                     connect_timeout=min(10.0, settings.timeout),
                     max_retries=settings.max_retries,
+                    journal=journal,
                 )
             return self._client
 

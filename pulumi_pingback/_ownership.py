@@ -8,8 +8,7 @@ The dynamic-provider protocol never tells ``create`` that it is a replacement, n
 - **held ids** — every Diff that keeps its resource's channel (update or no change);
 - **adopted ids** — every channel a Create of this process adopted.
 
-and applies three rules (the engine's call orders are in the README and in
-``../shared/pulumi-dynamic-engine.md``):
+and applies three rules (the engine's call orders are in docs/engine-fidelity.md):
 
 1. ``delete`` never deletes a channel that a resource of this deployment still declares
    with ``adopt_id``: a replacement re-adopts it (in a create-before-delete replace,

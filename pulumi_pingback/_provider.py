@@ -75,6 +75,16 @@ def sealed_outputs(channel: Channel) -> dict[str, Any]:
     return outs
 
 
+def _engine_address() -> str | None:
+    """The engine's address, which the CLI passes the dynamic-provider server as its
+    argument (`pulumi-resource-pulumi-python <address>`), or None."""
+    import re
+    import sys
+
+    given = sys.argv[1] if len(sys.argv) > 1 else ""
+    return given if re.fullmatch(r"[\w.\-]+:\d+", given) else None
+
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -152,7 +162,8 @@ class PingBackChannelProvider(ResourceProvider):
         from ._operations import Channels
 
         with self._lock:
-            self.__dict__["_channels"] = Channels(settings)  # a fresh deployment
+            # a fresh deployment
+            self.__dict__["_channels"] = Channels(settings, caller=_engine_address())
 
     def _ops(self) -> Channels:
         """This process's operations (from the PINGBACK_* environment if configure() was

@@ -1,7 +1,8 @@
 """Every engine path the CLI takes, in the engine's order — and the provider right on each.
 
-Spec: ../shared/pulumi-dynamic-engine.md (refresh diffs, `up --refresh`, saved provider
-config, pending deletes, resource options, preview, errors as users see them). Each path
+Spec: the engine as tests/engine reproduces it, checked against the real CLI
+(docs/engine-fidelity.md): refresh diffs, `up --refresh`, saved provider
+config, pending deletes, resource options, preview, errors as users see them. Each path
 runs against both fronts — the dynamic provider and the native plugin (``engine`` is
 parametrized) — except those that run a Python program with ``PingBackChannel``; the
 native plugin's own paths (import, detailed diffs, previews) are in test_native.py.

@@ -463,6 +463,13 @@ def test_a_value_the_program_marked_secret_stays_secret(sim: Simulator, native: 
     assert ("config", "phone_number_id") in native.state["wa"].input_secrets
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="production: under the real engine (a YAML program or any generated SDK) the "
+    "schema's secret `config` input reaches Check as one secret and the plugin keeps it so; "
+    "`pulumi preview --diff` prints config.phone_number_id as [secret] "
+    "(docs/engine-fidelity.md, what the comparison showed about the provider)",
+)
 def test_preview_diff_lines_show_secrets_as_secret(sim: Simulator, native: Engine) -> None:
     native.up([channel("wa", "whatsapp", wa_config())])
     native.preview([channel("wa", "whatsapp", wa_config(phone="2", access="EAAG-2"))])

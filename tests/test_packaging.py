@@ -63,3 +63,13 @@ def test_every_test_the_readme_names_exists() -> None:
         or not re.search(rf"^def {test}\(", (ROOT / path).read_text(), re.M)
     ]
     assert missing == []
+
+
+def test_ci_runs_the_readme_quick_start_word_for_word() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    install, test = block.strip().splitlines()
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert install in ci and test in ci
+    assert "scripts/pulumi-cli/build" in install  # the end-to-end suite's CLI
+    assert "export CI=true" in ci  # a missing CLI fails instead of skipping

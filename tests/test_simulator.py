@@ -180,6 +180,7 @@ def test_types_are_strict_as_the_api_documents(
         ("/_sim/config", {"latency": "slow"}),
         ("/_sim/config", {"plan": "gold"}),
         ("/_sim/config", {"limit": -1}),
+        ("/_sim/config", {"token": ""}),
     ],
 )
 def test_the_control_surface_refuses_what_it_cannot_serve(
@@ -189,6 +190,13 @@ def test_the_control_surface_refuses_what_it_cannot_serve(
     assert sim.fault_rules() == [] and sim.state.latency == 0
     auth = {"Authorization": f"Bearer {TOKEN}"}
     assert httpx.get(sim.url + "/api/v1/channels/", headers=auth).status_code == 200
+
+
+def test_a_token_rotation_refuses_the_old_token(sim: Simulator) -> None:
+    assert httpx.post(sim.url + "/_sim/config", json={"token": "rotated-0003"}).is_success
+    old = httpx.get(sim.url + "/api/v1/channels/", headers={"Authorization": f"Bearer {TOKEN}"})
+    new = httpx.get(sim.url + "/api/v1/channels/", headers={"Authorization": "Bearer rotated-0003"})
+    assert (old.status_code, new.status_code) == (401, 200)
 
 
 def test_the_host_header_is_never_reflected(sim: Simulator) -> None:

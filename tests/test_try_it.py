@@ -1,4 +1,5 @@
-"""examples/try_it.py: what runs without the Pulumi CLI is tested here.
+"""examples/try_it.py: what runs without the Pulumi CLI is tested here (the real CLI runs
+it in tests/cli/test_try_it.py).
 
 A stand-in `pulumi` on PATH records each command, its environment and the project it
 ran in, and on `up` makes the dev stack's widget in the simulator, as the real one does.
@@ -24,6 +25,8 @@ args = sys.argv[1:]
 entry = {{"args": args, "cwd": os.getcwd(),
           "backend": os.environ.get("PULUMI_BACKEND_URL"),
           "passphrase": os.environ.get("PULUMI_CONFIG_PASSPHRASE"),
+          "home": os.environ.get("PULUMI_HOME"),
+          "journal": os.environ.get("PINGBACK_STATE_DIR"),
           "project": open("Pulumi.yaml").read()}}
 with open(log, "a") as out:
     out.write(json.dumps(entry) + "\\n")
@@ -42,11 +45,14 @@ if args[:1] == ["up"]:
 
 
 def test_without_the_pulumi_cli_it_says_how_to_get_it(tmp_path: Path) -> None:
-    env = dict(os.environ, PATH=str(tmp_path))  # no pulumi there
+    # no pulumi on PATH, and no build of scripts/pulumi-cli/build in its cache
+    env = {k: v for k, v in os.environ.items() if k != "PINGBACK_PULUMI_BIN"}
+    env.update(PATH=str(tmp_path), PINGBACK_CLI_CACHE=str(tmp_path / "no-cache"))
     out = subprocess.run([sys.executable, str(SCRIPT)], capture_output=True, text=True, env=env)
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.startswith("try_it: the Pulumi CLI is not installed (no `pulumi` on PATH).")
     assert "https://www.pulumi.com/docs/install/" in out.stderr
+    assert "scripts/pulumi-cli/build" in out.stderr
 
 
 def test_it_runs_up_on_the_dev_stack_of_a_throwaway_backend(tmp_path: Path) -> None:
@@ -69,6 +75,7 @@ def test_it_runs_up_on_the_dev_stack_of_a_throwaway_backend(tmp_path: Path) -> N
     for call in calls:
         assert call["backend"].startswith("file://") and "pingback-try-" in call["backend"]
         assert call["passphrase"] == "try-it-throwaway"
+        assert "pingback-try-" in call["home"] and "pingback-try-" in call["journal"]
         assert f"virtualenv: {sys.prefix}" in call["project"]
         assert Path(call["cwd"]).name == "multi-env" and "pingback-try-" in call["cwd"]
     assert not Path(calls[0]["cwd"]).exists()  # thrown away

@@ -4,7 +4,7 @@ Its rules (types, required fields, plans) are its own copy of PingBack's documen
 kept apart from the provider's table (``pulumi_pingback._kinds``) on purpose: a test
 where both agree proves the provider against the docs, not against itself.
 
-API (as ../shared/pingback-api.md documents it, plus what the docs leave out):
+API (as PingBack's channels documentation gives it, plus what the docs leave out):
     GET    /api/v1/channels/          bare JSON array of every channel
     POST   /api/v1/channels/          create (400 / 401 / 402 / 403 as documented)
     PATCH  /api/v1/channels/{id}      update (404 when missing)
@@ -16,7 +16,8 @@ Control surface under the reserved prefix ``/_sim/`` (no auth):
     GET  /_sim/requests    the request log (method, path, status, parsed body, fault, connection)
     POST /_sim/faults      add a fault rule (see FaultRule); DELETE clears them
     POST /_sim/channels    plant a raw channel object as is (odd shapes for tests)
-    POST /_sim/config      {"plan": "free|mini|pro", "latency": seconds, "limit": channels}
+    POST /_sim/config      {"plan": "free|mini|pro", "latency": seconds, "limit": channels,
+                           "token": the owner token it accepts from now on (a rotation)}
     POST /_sim/reset       forget channels, webhooks, faults and the log
     POST /_sim/clear-log   forget the log and the connection count only
 """
@@ -574,6 +575,9 @@ def create_app(state: SimState) -> web.Application:
         limit = data.get("limit")
         if limit is not None and (not isinstance(limit, int) or limit < 0):
             return _json(400, {"detail": "limit must be a whole number, or null"})
+        token = data.get("token")
+        if token is not None and (not isinstance(token, str) or not token):
+            return _json(400, {"detail": "token must be a non-empty string"})
         with state.lock:
             if "plan" in data:
                 state.plan = data["plan"]
@@ -581,6 +585,8 @@ def create_app(state: SimState) -> web.Application:
                 state.latency = float(latency)
             if "limit" in data:
                 state.limit = limit
+            if token is not None:
+                state.token = token
         return _json(200, {"plan": state.plan, "latency": state.latency})
 
     async def sim_reset(request: web.Request) -> web.Response:

@@ -7,6 +7,7 @@ global is read or touched. The binaries come from ``scripts/pulumi-cli/build``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -85,6 +86,8 @@ class Workspace:
             "PULUMI_SKIP_CONFIRMATIONS": "true",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "NO_COLOR": "1",
+            # the create journal of this "machine" (pulumi_pingback._journal)
+            "PINGBACK_STATE_DIR": str(root / "pingback-state"),
         }
         if env:
             self.env.update(env)
@@ -138,10 +141,31 @@ class Process:
     args: tuple[str, ...]
 
     def signal(self, sig: signal.Signals, *, group: bool = False) -> None:
+        """``sig`` to the CLI, or to its process group (what Ctrl-C in a terminal does;
+        plugins run in process groups of their own and are not in it)."""
         if group:
             os.killpg(self.proc.pid, sig)
         else:
             self.proc.send_signal(sig)
+
+    def session(self) -> list[int]:
+        """Every process of the CLI's session: the CLI, its language host, the program
+        and every plugin (each in its own process group), orphaned ones included."""
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if os.getsid(int(entry.name)) == self.proc.pid:
+                        pids.append(int(entry.name))
+                except OSError:
+                    continue
+        return pids
+
+    def kill_session(self) -> None:
+        """SIGKILL every process of the session, as a CI runner ending a job does."""
+        for pid in self.session():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
     def wait(self, timeout: float = 120) -> Result:
         out, _ = self.proc.communicate(timeout=timeout)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ..engine._processes import SimulatorProcess
-from ._cli import Workspace, cli_bin
+from ._cli import Workspace, cli_bin, plugin_copy
 
 TOKEN = "sim-owner-token-e2e-0001"
 BUILD = "scripts/pulumi-cli/build"
@@ -50,7 +50,7 @@ def simulator() -> Iterator[SimulatorProcess]:
 
 @pytest.fixture
 def sim(simulator: SimulatorProcess) -> SimulatorProcess:
-    simulator.reset(plan="pro", latency=0, limit=None)
+    simulator.reset(plan="pro", latency=0, limit=None, token=TOKEN)
     simulator.control.delete("/_sim/faults").raise_for_status()
     return simulator
 
@@ -58,3 +58,20 @@ def sim(simulator: SimulatorProcess) -> SimulatorProcess:
 @pytest.fixture
 def ws(pulumi_bin: Path, tmp_path: Path) -> Workspace:
     return Workspace(tmp_path / "ws", pulumi_bin)
+
+
+@pytest.fixture(scope="session")
+def native_plugin(pulumi_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of this checkout's plugin (PulumiPlugin.yaml and the package it installs),
+    made ready once the way users make it: `pulumi package add <checkout>` in a YAML
+    project, which creates the plugin's ./venv and installs requirements.txt into it.
+    Projects then name it in Pulumi.yaml (`packages: {pingback: <path>}`)."""
+    root = tmp_path_factory.mktemp("native-plugin")
+    plugin = plugin_copy(root)
+    ws = Workspace(root / "ws", pulumi_bin)
+    project = root / "add-once"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: add-once\nruntime: yaml\n")
+    ws.run("package", "add", str(plugin), cwd=project, timeout=900)
+    assert (plugin / "venv" / "bin" / "python").exists()
+    return plugin

@@ -1,10 +1,12 @@
 """The engine harness: what the Pulumi CLI does to the provider, reproduced over gRPC.
 
-Spec: ../shared/pulumi-dynamic-engine.md. Public API:
+Checked against the real CLI by tests/cli/test_engine_fidelity.py; what still differs is
+in docs/engine-fidelity.md. Public API:
 
-- :class:`Engine` — a stack: ``up``, ``preview``, ``refresh``, ``destroy``, ``session``,
-  ``driver`` (one provider process, for tests that make calls one by one), ``state``,
-  ``calls``, ``ids()``, ``non_secret_values()``.
+- :class:`Engine` — a stack: ``up``, ``preview``, ``refresh``, ``destroy``,
+  ``pulumi_import``, ``session``, ``driver`` (one provider process, for tests that make
+  calls one by one), ``state``, ``calls``, ``requests`` (every call in full, with
+  ``record=True``: :class:`Request`), ``ids()``, ``non_secret_values()``.
 - :func:`channel` / :class:`Declared` — a resource as a program registers it, with its
   resource options; :class:`Secret` marks a secret input.
 - :class:`StepError` (``details``: what the provider sent; ``printed``: what the CLI
@@ -18,6 +20,7 @@ Spec: ../shared/pulumi-dynamic-engine.md. Public API:
 """
 
 from ._engine import (
+    UNKNOWN_ID,
     Call,
     CheckFailed,
     Declared,
@@ -26,6 +29,7 @@ from ._engine import (
     Engine,
     EngineError,
     Registered,
+    Request,
     ResourceState,
     StepError,
     channel,
@@ -66,6 +70,7 @@ __all__ = [
     "TARGETS",
     "TYPE_TOKEN",
     "UNKNOWN",
+    "UNKNOWN_ID",
     "Call",
     "CheckFailed",
     "Declared",
@@ -76,6 +81,7 @@ __all__ = [
     "Path_",
     "ProviderProcess",
     "Registered",
+    "Request",
     "ResourceState",
     "Secret",
     "SimulatorProcess",

@@ -1,52 +1,60 @@
 """A stand-in for the Pulumi engine, driving the real provider server over gRPC.
 
-The Pulumi CLI cannot be installed where these tests run. What it does to a dynamic
-provider is written down in ../shared/pulumi-dynamic-engine.md (the spec of this
-module); this module does the same, over the same protocol, to the same process. It
-drives either target (``_targets``): the dynamic provider's ``python -m pulumi.dynamic``,
-or the native plugin as the CLI starts it from this repository. For the native plugin it
-follows what the engine does for a provider that answers ``acceptSecrets`` and
-``supportsPreview`` (pkg/resource/plugin/provider_plugin.go, deploy/providers/registry.go,
-deploy/step.go — read from the pulumi/pulumi sources):
+It does what the Pulumi engine does to a provider, over the same protocol, to the same
+process, so that the fast tests need no CLI. It was written from the pulumi/pulumi
+sources (pkg/resource/plugin/provider_plugin.go, deploy/providers/registry.go,
+deploy/step.go, deploy/step_generator.go, deploy/deployment_executor.go) and is checked,
+call by call and field by field, against the real CLI (v3.274) by
+tests/cli/test_engine_fidelity.py; what still differs, and why, is in
+docs/engine-fidelity.md. It drives either target (``_targets``): the dynamic provider's
+``python -m pulumi.dynamic``, or the native plugin as the CLI starts it from this
+repository.
 
-- the default provider: ``CheckConfig`` of the stack's ``pingback:*`` config (strings,
-  secrets kept, ``version`` added), ``DiffConfig`` against the saved provider inputs when
-  there are some, then ``Configure`` with the checked inputs (``args``) and the deprecated
-  ``variables`` (``pingback:config:<key>``); refresh and destroy configure it from the
-  inputs saved in the state, with no CheckConfig;
-- secrets sent to every call as secrets, and never copied from inputs to outputs (the
-  provider marks its own);
-- previews call ``Create``/``Update`` with ``preview`` set, and the program sees what
-  the provider answered;
-- ``replace_on_changes`` applied to the detailed diff and the changed keys
-  (applyReplaceOnChanges), a detailed diff kind ``*_REPLACE`` meaning replace;
-- the import step: ``Read(id)`` with no properties; no properties back is "does not
-  exist", no inputs back is "does not support importing"; then Check and Diff against
-  the program (``import_``), or Check of the read inputs against themselves
-  (``pulumi import``);
+For both targets:
 
-and, for both targets:
-
-- one provider process per operation (``up``, ``preview``, ``refresh``, ``destroy``),
-  first sent ``Handshake`` (UNIMPLEMENTED: the engine falls back to the old protocol)
-  and ``GetPluginInfo``, then configured with the whole stack config — ``refresh`` and ``destroy`` with the config
-  saved by the last ``up``, unless ``run_program=True``;
+- one provider process per command (``up`` — which is `up --skip-preview`: a plain
+  `pulumi up` is ``preview`` then ``up`` —, ``preview``, ``refresh``, ``destroy``,
+  ``pulumi_import``), sent ``Handshake`` (UNIMPLEMENTED: the engine falls back to the
+  old protocol) and ``GetPluginInfo`` first and ``Cancel`` last;
+- the default provider: ``CheckConfig`` of the stack's settings and ``DiffConfig``
+  against the inputs the state holds (when it holds some), both with secrets stripped
+  (the dynamic server answers both UNIMPLEMENTED: the news stand, DIFF_UNKNOWN), then
+  ``Configure`` with the inputs (``args``, secrets wrapped), the deprecated
+  ``variables`` (``<package>:config:<key>``) and the provider's id, urn, name and type;
+  for the dynamic provider the inputs are the whole stack config (``namespace:key``),
+  for the plugin its ``pingback:*`` keys (and ``version`` when the program's SDK gives
+  one). refresh and destroy configure it from the inputs in the state, with no
+  CheckConfig (``run_program=True``: as ``up``); a stack left empty has none;
+- every resource call carries urn, name and type; Check a fresh ``randomSeed`` and the
+  old outputs (``oldOutputs``); Diff and Update the ``ignoreChanges`` option;
 - the call orders per operation: create; update; replace create-before-delete (the old
   Delete at the end of the run) or delete-before-replace (the resource option overrides
   the provider's answer); forced replaces (``--target-replace``: Check without olds, no
-  Diff; ``replacement_trigger``: no Diff, a second Check); preview (Check and Diff only,
-  a second Check for a replace, the program sees the checked inputs as outputs);
-  refresh (Read, then Diff of the refreshed state against the old inputs, inverted);
-  ``up --refresh`` (that refresh, then Check with the refreshed inputs, then Diff);
-  destroy (Delete in reverse order);
+  Diff; ``replacement_trigger``: no Diff, a second Check); preview (Check and Diff, a
+  second Check for a replace; a provider that supports previews also gets
+  ``Create``/``Update`` with ``preview`` and the program sees its answer, otherwise the
+  checked inputs); refresh (Read, then Diff of the refreshed state against the old
+  inputs, inverted; ``preview=True``: the preview a plain `pulumi refresh` runs first);
+  ``up --refresh`` (every resource of the state refreshed first with the provider from
+  the state, then the program's default provider checked in a process of its own and,
+  when unchanged, the resources left with the refreshed one: registry.Same); destroy
+  (Delete in reverse order; ``preview=True``: Configure only);
 - resource options as the engine applies them: ``ignore_changes`` (old values copied
-  into the new inputs before Check), ``replace_on_changes`` (applied to the Diff's
-  detailed diff or changed keys — which the dynamic server never sends),
-  ``delete_before_replace``, ``protect``, ``retain_on_delete``, ``import_`` (a Read
-  with no properties), ``id`` / ``get`` (a read step), ``replacement_trigger``;
-- secrets: stripped before every call; kept where the provider returns them wrapped,
-  and re-marked on same-named properties (annotateSecrets) and
-  ``additional_secret_outputs``;
+  into the new inputs before Check, with their secrets), ``replace_on_changes``
+  (applied to the Diff's detailed diff or changed keys — which the dynamic server never
+  sends; a detailed diff kind ``*_REPLACE`` means replace), ``delete_before_replace``,
+  ``protect``, ``retain_on_delete``, ``import_`` (the import step: Read with empty
+  properties and no inputs — no properties back is "does not exist", no inputs back
+  "does not support importing" —, then Check with the read outputs as ``oldOutputs``
+  and Diff against the program), ``id`` / ``get`` (a read step: Read with the
+  registered inputs, ``inputs`` left out when there are none), ``replacement_trigger``;
+  `pulumi import` is the import step's Read, then Check of the read inputs against
+  themselves, no Diff;
+- secrets: a provider that does not accept them (the dynamic server) gets them
+  stripped, and the engine re-marks them on same-named properties (annotateSecrets);
+  one that does (the plugin) gets them as secrets, a secret inside a secret too, and
+  marks its own outputs; what the program registers carries the schema's secret inputs
+  as one secret each, as an SDK sends them; ``additional_secret_outputs`` on top;
 - a failed step stops the run: what completed stays in state, a replaced resource whose
   delete did not run stays as a pending delete, retired at the end of the next ``up``.
 """
@@ -54,12 +62,14 @@ and, for both targets:
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +80,7 @@ from pulumi.runtime import proto, rpc
 
 from pulumi_pingback import PingBackChannelProvider
 from pulumi_pingback._resource import SECRET_OUTPUTS
+from pulumi_pingback._version import __version__ as SDK_VERSION
 
 from ._processes import ProviderProcess
 from ._render import changed_inputs, render_error, render_failure
@@ -271,12 +282,24 @@ class Driver:
     program names and plain values in, the target's wire out, and back.
     """
 
-    def __init__(self, engine: Engine, process: ProviderProcess, accept_secrets: bool) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        process: ProviderProcess,
+        accept_secrets: bool,
+        supports_preview: bool | None = None,
+    ) -> None:
         self.engine = engine
         self.process = process
         self.target = engine.target
         self.accept_secrets = accept_secrets  # the provider's Configure answer
-        self.supports_preview = accept_secrets and self.target.native
+        self.supports_preview = (
+            accept_secrets and self.target.native if supports_preview is None else supports_preview
+        )
+
+    def _names(self, name: str) -> dict[str, Any]:
+        """The urn, name and type every resource call carries."""
+        return {"urn": self.engine.urn(name), "name": name, "type": self.target.type_token}
 
     def rpc(self, method: str, name: str, request: Any) -> Any:
         with self.engine.lock:
@@ -302,13 +325,21 @@ class Driver:
         return self.target.receive(values, paths)
 
     def news(self, d: Declared) -> tuple[dict[str, Any], set[Path_]]:
-        """The program's inputs as the engine passes them: plain, secret paths apart,
+        """The program's inputs as the engine passes them: plain, secret paths apart
+        (the program's, and the schema's secret inputs: ``program_secrets``),
         ``__provider`` added for the dynamic provider."""
-        plain, secrets = strip_secrets(d.inputs)
+        plain, _ = strip_secrets(d.inputs)
         plain = {k: v for k, v in plain.items() if v is not None}
         if not self.target.native:
             plain["__provider"] = self.engine.blob
-        return plain, secrets
+        return plain, self.program_secrets(d)
+
+    def program_secrets(self, d: Declared) -> set[Path_]:
+        """The secret paths of what the program registers: those it marked, and — as a
+        generated SDK or a YAML program sends them — the schema's secret inputs, each
+        as one secret."""
+        plain, secrets = strip_secrets(d.inputs)
+        return secrets | self.target.schema_secrets(plain)
 
     def check(
         self,
@@ -316,25 +347,33 @@ class Driver:
         olds: dict[str, Any],
         news: dict[str, Any],
         old_secrets: set[Path_] = frozenset(),  # type: ignore[assignment]
+        old: ResourceState | None = None,
+        news_secrets: set[Path_] | None = None,
     ) -> tuple[dict[str, Any], set[Path_]]:
         """Checked inputs and their secret paths: the provider's, plus — for a provider
-        that does not accept secrets — the program's on same-named properties
-        (annotateSecrets)."""
-        program_secrets = strip_secrets(d.inputs)[1]
+        that does not accept secrets — the news' on same-named properties
+        (annotateSecrets). ``old``: the resource whose outputs go as ``oldOutputs``
+        (none for a create or a replacement's own Check); ``news_secrets``: the news'
+        secret paths (default: the program's); every Check has a fresh ``randomSeed``."""
+        program_secrets = self.program_secrets(d) if news_secrets is None else news_secrets
         resp = self.rpc(
             "Check",
             d.name,
             proto.CheckRequest(
-                urn=self.engine.urn(d.name),
+                **self._names(d.name),
                 olds=self.wire(olds, set(old_secrets)),
                 news=self.wire(news, program_secrets),
+                randomSeed=os.urandom(32),
+                old_outputs=self.wire(
+                    old.outputs if old else {}, old.output_secrets if old else set()
+                ),
             ),
         )
         if resp.failures:
-            raise CheckFailed(
+            raise CheckFailed(  # the program's values, as secret as the SDK sent them
                 d.name,
                 [(f.property, f.reason) for f in resp.failures],
-                self.target.send(d.inputs),
+                self.target.send(_wrap(strip_secrets(d.inputs)[0], self.program_secrets(d))),
                 self.target.type_token,
             )
         checked, sealed = self.answer(resp.inputs)
@@ -350,17 +389,20 @@ class Driver:
         old_inputs: dict[str, Any],
         news: dict[str, Any],
         secrets: tuple[set[Path_], set[Path_], set[Path_]] = (set(), set(), set()),
+        ignore_changes: Sequence[str] = (),
     ) -> Any:
-        """``secrets``: the secret paths of olds, old_inputs and news."""
+        """``secrets``: the secret paths of olds, old_inputs and news; ``ignore_changes``:
+        the resource option, which the engine sends along (having applied it already)."""
         resp = self.rpc(
             "Diff",
             name,
             proto.DiffRequest(
                 id=id_,
-                urn=self.engine.urn(name),
+                **self._names(name),
                 olds=self.wire(olds, secrets[0]),  # the servers pass old *outputs* to diff()
                 news=self.wire(news, secrets[2]),
                 old_inputs=self.wire(old_inputs, secrets[1]),
+                ignoreChanges=list(ignore_changes),
             ),
         )
         if resp.changes == proto.DiffResponse.DIFF_UNKNOWN:
@@ -376,7 +418,7 @@ class Driver:
             "Create",
             d.name,
             proto.CreateRequest(
-                urn=self.engine.urn(d.name),
+                **self._names(d.name),
                 properties=self.wire(inputs, input_secrets),
                 preview=preview,
             ),
@@ -424,10 +466,11 @@ class Driver:
             d.name,
             proto.UpdateRequest(
                 id=old.id,
-                urn=self.engine.urn(d.name),
+                **self._names(d.name),
                 olds=self.wire(old.outputs, old.output_secrets),
                 news=self.wire(checked, secrets),
                 old_inputs=self.wire(old.inputs, old.input_secrets),
+                ignoreChanges=list(d.ignore_changes),
                 preview=preview,
             ),
         )
@@ -449,7 +492,7 @@ class Driver:
             r.name,
             proto.DeleteRequest(
                 id=r.id,
-                urn=self.engine.urn(r.name),
+                **self._names(r.name),
                 properties=self.wire(r.outputs, r.output_secrets),
                 old_inputs=self.wire(r.inputs, r.input_secrets),
             ),
@@ -463,9 +506,9 @@ class Driver:
             r.name,
             proto.ReadRequest(
                 id=r.id,
-                urn=self.engine.urn(r.name),
+                **self._names(r.name),
                 properties=self.wire(r.outputs, r.output_secrets),
-                inputs=self.wire(r.inputs, r.input_secrets),
+                inputs=self.wire(r.inputs, r.input_secrets) if r.inputs else None,
             ),
         )
         if not resp.id:
@@ -478,8 +521,14 @@ class Driver:
         if not self.accept_secrets:  # annotateSecrets from the old state (PP Read)
             sealed_outs |= r.output_secrets
             sealed_ins |= r.input_secrets
-        diff = self.diff(
-            r.name, resp.id, outs, ins, r.inputs, (sealed_outs, sealed_ins, r.input_secrets)
+        diff = self.diff(  # the state's ignore_changes go along (step.go RefreshStep)
+            r.name,
+            resp.id,
+            outs,
+            ins,
+            r.inputs,
+            (sealed_outs, sealed_ins, r.input_secrets),
+            r.declared.ignore_changes,
         )
         with self.engine.lock:
             r.id = resp.id
@@ -491,7 +540,9 @@ class Driver:
         return "changed" if diff.changes == proto.DiffResponse.DIFF_SOME else "same"
 
     def lookup(self, d: Declared) -> ResourceState:
-        """A read step (opts.id / a static get): Read with the registered inputs."""
+        """A read step (opts.id / a static get): Read with the registered inputs as
+        both ``properties`` and ``inputs`` — the engine leaves ``inputs`` out when there
+        are none (PP Read), and always sends ``properties``."""
         news, secrets = self.news(d)
         assert d.read_id is not None
         resp = self.rpc(
@@ -499,9 +550,9 @@ class Driver:
             d.name,
             proto.ReadRequest(
                 id=d.read_id,
-                urn=self.engine.urn(d.name),
+                **self._names(d.name),
                 properties=self.wire(news, secrets),
-                inputs=self.wire(news, secrets),
+                inputs=self.wire(news, secrets) if news else None,
             ),
         )
         outs, sealed = self.answer(resp.properties)
@@ -518,12 +569,14 @@ class Driver:
         )
 
     def import_(self, d: Declared, import_id: str) -> ResourceState:
-        """The import step (step.go ImportStep): Read(id) with no properties or inputs.
-        No properties back: "does not exist"; no inputs back: "does not support
+        """The import step (step.go ImportStep): Read(id) with empty properties and no
+        inputs. No properties back: "does not exist"; no inputs back: "does not support
         importing"; an empty id: the import id. (The dynamic server fails here:
         pulumi#16175.)"""
         resp = self.rpc(
-            "Read", d.name, proto.ReadRequest(id=import_id, urn=self.engine.urn(d.name))
+            "Read",
+            d.name,
+            proto.ReadRequest(id=import_id, **self._names(d.name), properties=to_struct({})),
         )
         if not resp.HasField("properties"):
             raise EngineError("Import", d.name, f"resource '{import_id}' does not exist")
@@ -547,6 +600,15 @@ class Driver:
         )
 
 
+def _reset_secrets(secrets: set[Path_], old_secrets: set[Path_], path: str) -> set[Path_]:
+    """The news' secret paths once ``ignore_changes`` put the old value at ``path``: the
+    program's there give way to the old value's."""
+    at = tuple(path.split("."))
+    return {p for p in secrets if p[: len(at)] != at} | {
+        p for p in old_secrets if p[: len(at)] == at
+    }
+
+
 def _go_string(value: Any) -> str:
     """A provider input as the engine writes it into ``variables`` (JSON unless a string)."""
     if isinstance(value, str):
@@ -559,13 +621,15 @@ def _go_string(value: Any) -> str:
 
 
 def _wrap(value: Any, secrets: set[Path_], path: Path_ = ()) -> Any:
-    """``value`` with the values at ``secrets`` wrapped as wire secrets."""
+    """``value`` with the values at ``secrets`` wrapped as wire secrets — a secret inside
+    a secret too (a provider may return ``config`` secret with ``config.bot_token``
+    secret in it, and the engine sends both back)."""
+    if isinstance(value, dict):
+        value = {k: _wrap(v, secrets, (*path, k)) for k, v in value.items()}
+    elif isinstance(value, list):
+        value = [_wrap(v, secrets, (*path, str(i))) for i, v in enumerate(value)]
     if path and path in secrets:
         return rpc.wrap_rpc_secret(value)
-    if isinstance(value, dict):
-        return {k: _wrap(v, secrets, (*path, k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_wrap(v, secrets, (*path, str(i))) for i, v in enumerate(value)]
     return value
 
 
@@ -579,8 +643,33 @@ class Registered:
     unknown: bool = False  # preview: every output that is not a checked input is unknown
 
 
+UNKNOWN_ID = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+"""The id the engine gives a provider at a preview before it exists (UnknownStringValue)."""
+
+
+@dataclass
+class Request:
+    """One call to a provider process, as ``Engine(record=True)`` keeps it."""
+
+    process: int  # which process of this engine, 1, 2, … in the order they started
+    method: str
+    request: Any  # the protobuf message sent
+    response: Any  # the answer; None on an error
+    error: str | None  # the gRPC status code's name on an error
+
+
+def _unimplemented(exc: grpc.RpcError) -> bool:
+    return bool(exc.code() == grpc.StatusCode.UNIMPLEMENTED)
+
+
 class Engine:
-    """A stack: its state, its config, and the operations the CLI runs on it."""
+    """A stack: its state, its config, and the operations the CLI runs on it.
+
+    ``record=True`` keeps every call to every provider process, with its request and
+    answer, in ``requests``; ``provider_version``: the ``version`` the engine adds to the
+    native default provider's inputs (a generated SDK registers its own; a YAML program,
+    none: ``None``).
+    """
 
     def __init__(
         self,
@@ -594,6 +683,8 @@ class Engine:
         parallel: int = 1,
         target: Target = DYNAMIC,
         command: Sequence[str] | None = None,
+        record: bool = False,
+        provider_version: str | None = SDK_VERSION,
     ) -> None:
         self.config = dict(config)
         self.saved_config: dict[str, str] | None = None  # what the last `up` saved
@@ -607,21 +698,26 @@ class Engine:
         self.parallel = parallel
         self.target = target
         self.command = tuple(command if command is not None else target.command)
+        self.record = record
+        self.provider_version = provider_version
         # The default provider's inputs saved by the last `up` (native: checked, with
         # their secret paths); refresh and destroy configure the provider from them.
         self.saved_provider: tuple[dict[str, Any], set[Path_]] | None = None
         self._checked_provider: tuple[dict[str, Any], set[Path_]] | None = None
+        self.provider_id: str | None = None  # the default provider's id in the state
         self.warnings: list[str] = []
         self.state: dict[str, ResourceState] = {}
         self.pending_deletes: list[ResourceState] = []
         self.calls: list[Call] = []  # resource calls
-        self.provider_calls: list[str] = []  # the native default provider's own
+        self.provider_calls: list[str] = []  # the default provider's own
+        self.requests: list[Request] = []  # every call, with record=True
         self.process_output: list[str] = []
         self.diff_lines: list[str] = []
         self.diffs: dict[str, Any] = {}  # the last Diff answer per resource
         self.blob = serialize_provider(PingBackChannelProvider())
         self.lock = threading.RLock()
         self._session: Driver | None = None
+        self._processes = 0
 
     # ---- plumbing ---------------------------------------------------------------------------
 
@@ -633,68 +729,122 @@ class Engine:
         return f"urn:pulumi:{self.stack}::{self.project}::{self.target.provider_token}::default"
 
     @contextmanager
+    def _process(self) -> Iterator[ProviderProcess]:
+        """A provider process, as the CLI starts one (Handshake, GetPluginInfo), sent
+        Cancel and stopped at the end."""
+        with self.lock:
+            self._processes += 1
+            index = self._processes
+        process = ProviderProcess(
+            None,
+            secret_keys=self.secret_keys,
+            cwd=self.cwd,
+            env=self.env,
+            command=self.command,
+            plugin_dir=self.target.plugin_dir,
+            record=functools.partial(self._record, index) if self.record else None,
+        )
+        try:
+            yield process
+        finally:
+            self.process_output.append(process.close())
+
+    def _record(self, process: int, method: str, request: Any, response: Any, error: Any) -> None:
+        with self.lock:
+            self.requests.append(
+                Request(process, method, request, response, error.code().name if error else None)
+            )
+
+    @contextmanager
     def driver(
         self, *, config: dict[str, str] | None = None, saved: bool = False
     ) -> Iterator[Driver]:
         """A provider process for one operation (or the session's), as a Driver.
         ``saved``: configured from the provider inputs the last `up` saved (refresh,
-        destroy), as the engine loads a provider from the state."""
+        destroy), as the engine loads a provider from the state: Configure only;
+        otherwise CheckConfig of ``config`` (default: the stack's), DiffConfig against
+        the saved inputs when there are some, then Configure."""
         if self._session is not None:
             yield self._session
             return
         config = self.config if config is None else config
-        process = ProviderProcess(
-            None if self.target.native else config,
-            secret_keys=self.secret_keys,
-            cwd=self.cwd,
-            env=self.env,
-            command=self.command,
-        )
-        try:
-            if self.target.native:
-                accept = self._configure_native(process, config, saved)
+        with self._process() as process:
+            from_state = self._saved_inputs() if saved else None
+            if from_state is not None:
+                inputs, secrets = from_state
             else:
-                accept = bool(process.configure.acceptSecrets)
-            yield Driver(self, process, accept)
-        finally:
-            self.process_output.append(process.close())
+                inputs, secrets, _ = self._check_provider(process, config)
+            yield self._configure(process, inputs, secrets)
 
-    def _configure_native(
-        self, process: ProviderProcess, config: dict[str, str], saved: bool
-    ) -> bool:
-        """The default provider of the native plugin, as the engine sets it up: from the
-        state (``saved``: Configure only), or CheckConfig of the stack's pingback: config,
-        DiffConfig against the saved inputs, then Configure. Returns acceptSecrets."""
-        from pulumi_pingback._version import __version__
+    def _saved_inputs(self) -> tuple[dict[str, Any], set[Path_]] | None:
+        """The default provider's inputs in the state, with their secret paths (the
+        dynamic provider's: the whole stack config the last `up` saved)."""
+        if self.target.native:
+            return self.saved_provider
+        if self.saved_config is None:
+            return None
+        saved = dict(self.saved_config)
+        return saved, {(k,) for k in self.secret_keys if k in saved}
 
-        def call(method: str, request: Any) -> Any:
-            with self.lock:
-                self.provider_calls.append(method)
-            try:
-                return getattr(process.stub, method)(request, timeout=60)
-            except grpc.RpcError as exc:
-                raise StepError(
-                    method, "default", exc.details() or str(exc), self.target.provider_token
-                ) from None
-
-        urn = self.provider_urn
-        if saved and self.saved_provider is not None:
-            inputs, secrets = self.saved_provider
-        else:
-            news = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("pingback:")}
-            news["version"] = __version__  # the SDK's version, added by the engine
-            news_secrets: set[Path_] = {
-                (k.split(":", 1)[1],) for k in self.secret_keys if k.startswith("pingback:")
+    def _provider_news(self, config: dict[str, str]) -> tuple[dict[str, Any], set[Path_]]:
+        """The default provider's inputs as the engine makes them from the stack config:
+        for the plugin its ``pingback:*`` keys, unprefixed (and ``version`` when the
+        program's SDK gives one); for the dynamic provider the whole config,
+        ``namespace:key``. Strings, and the paths of the secret ones."""
+        if self.target.native:
+            news: dict[str, Any] = {
+                k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("pingback:")
             }
-            olds, old_secrets = self.saved_provider or ({}, set())
-            resp = call(
-                "CheckConfig",
-                proto.CheckRequest(
-                    urn=urn,
-                    olds=to_struct(_wrap(olds, old_secrets)),
-                    news=to_struct(_wrap(news, news_secrets)),
-                ),
-            )
+            if self.provider_version is not None:
+                news["version"] = self.provider_version
+            return news, {
+                (k.split(":", 1)[1],)
+                for k in self.secret_keys
+                if k.startswith("pingback:") and k in config
+            }
+        return dict(config), {(k,) for k in self.secret_keys if k in config}
+
+    def _provider_call(
+        self, process: ProviderProcess, method: str, request: Any, *, optional: bool = False
+    ) -> Any:
+        """A call to the default provider; ``optional``: UNIMPLEMENTED answers None (the
+        engine's fallback for CheckConfig and DiffConfig)."""
+        with self.lock:
+            self.provider_calls.append(method)
+        try:
+            return getattr(process.stub, method)(request, timeout=60)
+        except grpc.RpcError as exc:
+            if optional and _unimplemented(exc):
+                return None
+            raise StepError(
+                method, "default", exc.details() or str(exc), self.target.provider_token
+            ) from None
+
+    def _provider_names(self) -> dict[str, Any]:
+        return {"urn": self.provider_urn, "name": "default", "type": self.target.provider_token}
+
+    def _check_provider(
+        self, process: ProviderProcess, config: dict[str, str]
+    ) -> tuple[dict[str, Any], set[Path_], bool]:
+        """CheckConfig of the stack's settings, and DiffConfig against the saved inputs
+        when there are some, both with secrets stripped (PP CheckConfig, DiffConfig);
+        UNIMPLEMENTED (the dynamic server) is the news as they are and DIFF_UNKNOWN.
+        Returns the checked inputs, their secret paths (the news' kept: annotateSecrets),
+        and whether they changed (DIFF_UNKNOWN: the engine compares the inputs)."""
+        news, news_secrets = self._provider_news(config)
+        saved = self._saved_inputs()
+        olds = saved[0] if saved else {}
+        resp = self._provider_call(
+            process,
+            "CheckConfig",
+            proto.CheckRequest(
+                **self._provider_names(), olds=to_struct(olds), news=to_struct(news)
+            ),
+            optional=True,
+        )
+        if resp is None:
+            inputs, secrets = dict(news), set(news_secrets)
+        else:
             if resp.failures:
                 raise CheckFailed(
                     "default",
@@ -704,23 +854,40 @@ class Engine:
                     method="CheckConfig",
                 )
             inputs, secrets = from_wire(resp.inputs)
-            secrets |= news_secrets  # CheckConfig: annotateSecrets, always
-            if self.saved_provider is not None:
-                call(
-                    "DiffConfig",
-                    proto.DiffRequest(
-                        urn=urn,
-                        id="provider-id",
-                        olds=to_struct(_wrap(olds, old_secrets)),
-                        old_inputs=to_struct(_wrap(olds, old_secrets)),
-                        news=to_struct(_wrap(inputs, secrets)),
-                    ),
-                )
-            self._checked_provider = (inputs, secrets)
+            secrets |= news_secrets
+        changed = saved is None
+        if saved is not None:
+            answer = self._provider_call(
+                process,
+                "DiffConfig",
+                proto.DiffRequest(
+                    **self._provider_names(),
+                    olds=to_struct(olds),
+                    old_inputs=to_struct(olds),
+                    news=to_struct(strip_secrets(inputs)[0]),
+                ),
+                optional=True,
+            )
+            changes = proto.DiffResponse.DIFF_UNKNOWN if answer is None else answer.changes
+            changed = changes == proto.DiffResponse.DIFF_SOME or (
+                changes == proto.DiffResponse.DIFF_UNKNOWN and olds != inputs
+            )
+        self._checked_provider = (inputs, secrets)
+        return inputs, secrets, changed
+
+    def _configure(
+        self, process: ProviderProcess, inputs: dict[str, Any], secrets: set[Path_]
+    ) -> Driver:
+        """Configure, as the engine configures the default provider: ``args`` the inputs
+        with secrets wrapped, the deprecated ``variables`` (``<package>:config:<key>``),
+        and the provider's id, urn, name and type."""
         variables = {
-            f"pingback:config:{k}": _go_string(v) for k, v in inputs.items() if k != "version"
+            f"{self.target.package}:config:{k}": _go_string(v)
+            for k, v in inputs.items()
+            if k != "version"
         }
-        answer = call(
+        answer = self._provider_call(
+            process,
             "Configure",
             proto.ConfigureRequest(
                 args=to_struct(_wrap(inputs, secrets)),
@@ -729,9 +896,25 @@ class Engine:
                 acceptResources=True,
                 sends_old_inputs=True,
                 sends_old_inputs_to_delete=True,
+                id=self.provider_id or UNKNOWN_ID,
+                **self._provider_names(),
             ),
         )
-        return bool(answer.acceptSecrets)
+        return Driver(self, process, bool(answer.acceptSecrets), bool(answer.supportsPreview))
+
+    def _save_provider(self) -> None:
+        """An `up` writes the default provider to the state: its id, and its inputs."""
+        self.saved_config = dict(self.config)
+        if self.target.native and self._checked_provider is not None:
+            self.saved_provider = self._checked_provider
+
+    def _forget_provider(self) -> None:
+        """A stack left with no resource has no default provider either: the next `up`
+        checks its config afresh (no olds, no DiffConfig) and gives it a new id."""
+        if not self.state and not self.pending_deletes:
+            self.saved_config = None
+            self.saved_provider = None
+            self.provider_id = None
 
     @contextmanager
     def session(self) -> Iterator[Driver]:
@@ -761,6 +944,20 @@ class Engine:
             return self.config
         return self.saved_config
 
+    @contextmanager
+    def _kept(self, keep: bool) -> Iterator[None]:
+        """With ``keep``: the state as it was afterwards (a preview writes nothing)."""
+        if not keep:
+            yield
+            return
+        with self.lock:
+            snapshot = copy.deepcopy((self.state, self.pending_deletes))
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.state, self.pending_deletes = snapshot
+
     # ---- operations ---------------------------------------------------------------------------
 
     def up(
@@ -770,7 +967,8 @@ class Engine:
         target_replace: Iterable[str] = (),
         refresh: bool = False,
     ) -> dict[str, str]:
-        """Like `pulumi up` (``--target-replace``, ``--refresh``).
+        """Like `pulumi up --skip-preview` (``--target-replace``, ``--refresh``); a plain
+        `pulumi up` is ``preview`` then this.
 
         Returns {name: create|update|replace|same|delete|read}.
         """
@@ -798,41 +996,113 @@ class Engine:
         refresh: bool = False,
     ) -> Iterator[Deployment]:
         """An `up` (or preview) whose resources are registered one by one, as a program
-        does. At the end: removed resources are deleted, then pending deletes retired."""
-        if not preview:
-            self.saved_config = dict(self.config)  # the default provider's inputs
-        with self.driver() as drv:
-            if not preview and self._checked_provider is not None:
-                self.saved_provider = self._checked_provider
+        does. At the end: removed resources are deleted, then pending deletes retired.
+
+        ``refresh`` (`up --refresh`): before the program runs, every resource of the
+        state is refreshed with the provider the state holds (deployment_executor.go
+        refresh: Configure from the saved inputs, no CheckConfig); then the program's
+        default provider is checked in a process of its own (CheckConfig, DiffConfig),
+        and when its inputs have not changed the resources stay with the refreshed one,
+        already configured (registry.go Same) — the new process gets no Configure."""
+        if not preview and self.provider_id is None:
+            self.provider_id = str(uuid.uuid4())  # the default provider's create
+        with self._kept(preview), ExitStack() as stack:
+            if refresh:
+                refresher = stack.enter_context(self.driver(config=self._saved(False), saved=True))
+                self._refresh_all(refresher)
+                drv = refresher
+                if self._session is None:
+                    process = stack.enter_context(self._process())
+                    inputs, secrets, changed = self._check_provider(process, self.config)
+                    if changed:
+                        drv = self._configure(process, inputs, secrets)
+            else:
+                drv = stack.enter_context(self.driver())
+            if not preview:
+                self._save_provider()
             deploy = Deployment(self, drv, preview=preview, refresh=refresh)
             deploy.target_replace = set(target_replace)
             yield deploy
             deploy.finish()
+            if not preview:
+                self._forget_provider()
 
-    def refresh(self, *, run_program: bool = False) -> dict[str, str]:
-        """Like `pulumi refresh`: {name: same|changed|deleted} (changed: drift shown)."""
+    def _refresh_all(self, drv: Driver) -> dict[str, str]:
+        """A refresh step for every managed resource of the state: {name: same|changed|
+        deleted}; deleted ones leave the state."""
         result: dict[str, str] = {}
-        with self.driver(config=self._saved(run_program), saved=not run_program) as drv:
 
-            def one(r: ResourceState) -> None:
-                outcome = drv.read(r)
-                with self.lock:
-                    if outcome == "deleted":
-                        self.state.pop(r.name, None)
-                    result[r.name] = outcome
+        def one(r: ResourceState) -> None:
+            outcome = drv.read(r)
+            with self.lock:
+                if outcome == "deleted":
+                    self.state.pop(r.name, None)
+                result[r.name] = outcome
 
-            managed = [r for r in self.state.values() if not r.external]
-            self._run_parallel([functools.partial(one, r) for r in managed])
+        managed = [r for r in self.state.values() if not r.external]
+        self._run_parallel([functools.partial(one, r) for r in managed])
         return result
 
-    def destroy(self) -> None:
-        """Like `pulumi destroy`, with the config the last `up` saved."""
+    def refresh(self, *, run_program: bool = False, preview: bool = False) -> dict[str, str]:
+        """Like `pulumi refresh --skip-preview`: {name: same|changed|deleted} (changed:
+        drift shown). ``preview``: the preview a plain `pulumi refresh` runs first — the
+        same calls, nothing kept."""
+        with (
+            self._kept(preview),
+            self.driver(config=self._saved(run_program), saved=not run_program) as drv,
+        ):
+            return self._refresh_all(drv)
+
+    def destroy(self, *, preview: bool = False) -> None:
+        """Like `pulumi destroy --skip-preview`, with the config the last `up` saved.
+        ``preview``: the preview a plain `pulumi destroy` runs first — the provider is
+        configured and nothing else is sent (a protected resource stops it)."""
         with self.driver(config=self._saved(False), saved=True) as drv:
+            if preview:
+                for r in self.state.values():
+                    if r.protect and not r.external:
+                        raise self._protected(r)
+                return
             for r in list(self.pending_deletes):
                 drv.delete(r)
                 self.pending_deletes.remove(r)
             for r in reversed(list(self.state.values())):
                 self.remove(drv, r)
+        self._forget_provider()
+
+    def pulumi_import(self, name: str, import_id: str, *, protect: bool = True) -> ResourceState:
+        """`pulumi import <type> <name> <id>` (no program runs): the provider from the
+        state when there is one (else checked from the stack config), the import step's
+        Read, then Check of the read inputs against themselves — no Diff. The resource is
+        protected unless ``protect=False`` (`--protect=false`), as the CLI does."""
+        from_state = self._saved_inputs() is not None
+        if self.provider_id is None:
+            self.provider_id = str(uuid.uuid4())
+        with self.driver(saved=from_state) as drv:
+            if not from_state:
+                self._save_provider()
+            read = drv.import_(Declared(name, {}, protect=protect), import_id)
+            declared = Declared(name, _wrap(read.inputs, read.input_secrets), protect=protect)
+            checked, secrets = drv.check(declared, read.inputs, read.inputs, read.input_secrets)
+            imported = ResourceState(
+                name,
+                read.id,
+                checked,
+                read.outputs,
+                secrets,
+                read.output_secrets,
+                Declared(name, _wrap(checked, secrets), protect=protect),
+            )
+            with self.lock:
+                self.state[name] = imported
+        return imported
+
+    def _protected(self, r: ResourceState) -> EngineError:
+        return EngineError(
+            "Delete",
+            r.name,
+            f"resource {self.urn(r.name)} cannot be deleted because it is protected",
+        )
 
     def remove(self, drv: Driver, r: ResourceState) -> bool:
         """Take ``r`` out of the stack as the engine does: a read (external) resource just
@@ -842,11 +1112,7 @@ class Engine:
             del self.state[r.name]
             return False
         if r.protect:
-            raise EngineError(
-                "Delete",
-                r.name,
-                f"resource {self.urn(r.name)} cannot be deleted because it is protected",
-            )
+            raise self._protected(r)
         drv.delete(r)
         del self.state[r.name]
         return True
@@ -938,13 +1204,9 @@ class Deployment:
 
     def _step(self, d: Declared) -> Registered:
         engine, drv = self.engine, self.driver
-        news, _ = drv.news(d)
+        news, news_secrets = drv.news(d)
         with engine.lock:
             old = engine.state.get(d.name)
-        if old is not None and self.refresh and drv.read(old) == "deleted":
-            with engine.lock:
-                del engine.state[d.name]
-            old = None
         if old is None and d.import_id is not None:
             # The import step, then Check and Diff of the program against what it read.
             old = drv.import_(d, d.import_id)
@@ -959,16 +1221,17 @@ class Deployment:
             with engine.lock:
                 engine.state[d.name] = new
             return self._done(d, "create", new)
-        for path in d.ignore_changes:  # applied before Check, from the old inputs
+        for path in d.ignore_changes:  # applied before Check: the old value, its secrets
             reset_path(news, old.inputs, path)
+            news_secrets = _reset_secrets(news_secrets, old.input_secrets, path)
         if d.name in self.target_replace:
             # --target-replace: Check without olds, no Diff, no second Check (SG).
-            checked, secrets = drv.check(d, {}, news)
+            checked, secrets = drv.check(d, {}, news, news_secrets=news_secrets)
             return self._replace(d, old, checked, secrets, bool(d.delete_before_replace), ("id",))
-        checked, secrets = drv.check(d, old.inputs, news, old.input_secrets)
+        checked, secrets = drv.check(d, old.inputs, news, old.input_secrets, old, news_secrets)
         if _trigger_changed(d.replacement_trigger, old.declared.replacement_trigger):
             # replacement_trigger: no Diff; the replacement gets a second Check.
-            checked, secrets = drv.check(d, {}, news)
+            checked, secrets = drv.check(d, {}, news, news_secrets=news_secrets)
             return self._replace(d, old, checked, secrets, bool(d.delete_before_replace), ())
         diff = drv.diff(
             d.name,
@@ -977,6 +1240,7 @@ class Deployment:
             old.inputs,
             checked,
             (old.output_secrets, old.input_secrets, secrets),
+            d.ignore_changes,
         )
         with engine.lock:
             engine.diffs[d.name] = diff
@@ -1002,7 +1266,8 @@ class Deployment:
                 "for protection. To unprotect the resource, remove the `protect` flag from the "
                 "resource in your Pulumi program and run `pulumi up`",
             )
-        checked, secrets = drv.check(d, {}, news)  # the replacement's own Check
+        # the replacement's own Check
+        checked, secrets = drv.check(d, {}, news, news_secrets=news_secrets)
         delete_first = (
             d.delete_before_replace
             if d.delete_before_replace is not None
@@ -1066,6 +1331,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
 
 
 __all__ = [
+    "UNKNOWN_ID",
     "Call",
     "CheckFailed",
     "Declared",
@@ -1074,6 +1340,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "Registered",
+    "Request",
     "ResourceState",
     "StepError",
     "channel",

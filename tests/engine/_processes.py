@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,26 @@ DYNAMIC_SERVER = ("-u", "-m", "pulumi.dynamic")
 """What the CLI's `pulumi-resource-pulumi-python` shim runs with the project's Python."""
 
 ROOT = Path(__file__).resolve().parents[2]
-ENGINE_ADDRESS = "127.0.0.1:1"  # the experimental server uses it only for Construct/Call
+
+
+def _listening_address() -> str:
+    """A loopback address that accepts (and drops) connections, for as long as the tests
+    run: the engine's, as a provider sees it. The plugin serves Construct/Call through it
+    and its create journal probes it to tell whether its caller is still there."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+
+    def serve() -> None:
+        while True:
+            conn, _ = sock.accept()
+            conn.close()
+
+    threading.Thread(target=serve, name="engine-address", daemon=True).start()
+    return f"127.0.0.1:{sock.getsockname()[1]}"
+
+
+ENGINE_ADDRESS = _listening_address()
 NATIVE_PLUGIN = (str(ROOT), ENGINE_ADDRESS)
 """What the CLI runs for the plugin in this repository (PulumiPlugin.yaml, runtime
 python): ``python <plugin directory> <engine address>``, i.e. the root ``__main__.py``."""
@@ -33,6 +53,33 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+Recorder = Callable[[str, Any, Any, "grpc.RpcError | None"], None]
+"""Called after each call a provider process answers: method, request, response (None
+on an error), error."""
+
+
+class _RecordingStub:
+    """A provider stub that hands every call, and how it ended, to a recorder."""
+
+    def __init__(self, stub: Any, record: Recorder) -> None:
+        self._stub = stub
+        self._record = record
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        call = getattr(self._stub, method)
+
+        def recorded(request: Any, **kw: Any) -> Any:
+            try:
+                response = call(request, **kw)
+            except grpc.RpcError as exc:
+                self._record(method, request, None, exc)
+                raise
+            self._record(method, request, response, None)
+            return response
+
+        return recorded
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -49,8 +96,9 @@ class ProviderProcess:
     """The provider server (``python -u -m pulumi.dynamic`` unless ``command`` says
     otherwise), its port read from stdout. Given ``config``, it is configured as the CLI
     configures the dynamic provider: with the whole stack config as ``namespace:key``
-    (secrets wrapped); without, the caller configures it (the native plugin's
-    CheckConfig and Configure: see ``Engine``)."""
+    (secrets wrapped); without, the caller configures it (CheckConfig, DiffConfig and
+    Configure: see ``Engine``). ``plugin_dir``: the directory the Handshake names (the
+    CLI sends the plugin's; default ``cwd``); ``record``: called after every call."""
 
     def __init__(
         self,
@@ -60,6 +108,8 @@ class ProviderProcess:
         cwd: Path,
         env: dict[str, str],
         command: Sequence[str] = DYNAMIC_SERVER,
+        plugin_dir: Path | None = None,
+        record: Recorder | None = None,
     ) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, *command],
@@ -82,8 +132,9 @@ class ProviderProcess:
         for t in self._readers:
             t.start()
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port_line}")
-        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
-        self.handshake, self.version = self._hello(cwd)
+        stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
+        self.stub: Any = stub if record is None else _RecordingStub(stub, record)
+        self.handshake, self.version = self._hello(plugin_dir or cwd)
         self.configure: Any = None
         if config is None:
             return
@@ -92,7 +143,8 @@ class ProviderProcess:
         self.configure = self.stub.Configure(
             proto.ConfigureRequest(
                 args=to_struct(args),
-                variables=dict(config),
+                # the dynamic provider's package is pulumi-python: pulumi-python:config:<key>
+                variables={f"pulumi-python:config:{k}": v for k, v in config.items()},
                 acceptSecrets=True,
                 acceptResources=True,
                 sends_old_inputs=True,
@@ -101,22 +153,30 @@ class ProviderProcess:
             timeout=60,
         )
 
-    def _hello(self, cwd: Path) -> tuple[Any, str]:
+    def _hello(self, plugin_dir: Path) -> tuple[Any, str]:
         """What the engine sends a plugin it started, before anything else
         (pkg/resource/plugin/provider_plugin.go): Handshake, where UNIMPLEMENTED means
-        "the old protocol" and any other error fails the load; then GetPluginInfo."""
+        "the old protocol" and any other error fails the load; then GetPluginInfo. The
+        engine's service addresses (mapper, loader, resolver) are the same dummy as its
+        own: nothing here serves them."""
         handshake: Any = None
         try:
             handshake = self.stub.Handshake(
                 provider_pb2.ProviderHandshakeRequest(
                     engine_address=ENGINE_ADDRESS,
-                    root_directory=str(cwd),
-                    program_directory=str(cwd),
+                    root_directory=str(plugin_dir),
+                    program_directory=str(plugin_dir),
                     configure_with_urn=True,
                     supports_views=True,
                     supports_refresh_before_update=True,
                     invoke_with_preview=True,
+                    mapper_target=ENGINE_ADDRESS,
+                    loader_target=ENGINE_ADDRESS,
+                    resolver_target=ENGINE_ADDRESS,
                     accepts_byte_string=True,
+                    sends_old_outputs_to_check=True,
+                    accepts_outputs_in_invoke=True,
+                    accepts_outputs_in_call=True,
                 ),
                 timeout=60,
             )
@@ -135,8 +195,16 @@ class ProviderProcess:
         for line in iter(stream.readline, b""):
             sink.append(line)
 
+    def cancel(self) -> None:
+        """``Cancel``, as the engine sends every plugin it started when the command ends
+        (before it stops the process); a process already gone is no error."""
+        with contextlib.suppress(grpc.RpcError):
+            self.stub.Cancel(empty_pb2.Empty(), timeout=10)
+
     def close(self) -> str:
-        """Stop the process; returns everything it printed."""
+        """Cancel, then stop the process; returns everything it printed."""
+        if self.proc.poll() is None:
+            self.cancel()
         self.channel.close()
         _stop(self.proc)
         for t in self._readers:

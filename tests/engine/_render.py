@@ -17,7 +17,9 @@ def render_failure(
     """One check failure as the engine prints it (SG issueCheckFailures, diag 2002/2003).
 
     The value is the *program's* input under the top-level key ``prop`` (a nested path is
-    not a key: ``{<nil>}``), printed with Go's %v — secrets in plain text.
+    not a key: ``{<nil>}``), printed as ``PropertyValue.RedactSecrets`` does: Go's %v
+    with every secret, at any depth, as ``[secret]`` (the CLI's ``--show-secrets`` alone
+    prints them).
     """
     if not prop:
         return f"{token} resource '{name}' has a problem: {reason}"
@@ -26,15 +28,14 @@ def render_failure(
 
 
 def go_value(value: Any) -> str:
-    """Go's %v of a resource.PropertyValue holding ``value`` (a Secret prints its value)."""
+    """Go's %v of a resource.PropertyValue holding ``value``, secrets redacted
+    (``RedactSecrets``: a secret becomes the string ``[secret]``)."""
     return "{" + _go_inner(value) + "}"
 
 
 def _go_inner(value: Any) -> str:
-    if isinstance(value, Secret):
-        return "&{" + go_value(value.value) + "}"
-    if rpc.is_rpc_secret(value):
-        return "&{" + go_value(value["value"]) + "}"
+    if isinstance(value, Secret) or rpc.is_rpc_secret(value):
+        return "[secret]"
     if value is None:
         return "<nil>"
     if isinstance(value, bool):

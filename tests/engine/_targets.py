@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from ._processes import DYNAMIC_SERVER, NATIVE_PLUGIN
+from ._processes import DYNAMIC_SERVER, NATIVE_PLUGIN, ROOT
 from ._wire import Path_
 
 
@@ -32,6 +33,15 @@ class Target:
     native: bool
     # program (Python) name -> wire name, for every property the schema declares
     names: dict[str, str] = field(default_factory=dict)
+    # the plugin's directory, which the CLI names in the Handshake; None: the CLI's own
+    # (the dynamic provider's `pulumi-resource-pulumi-python` ships with the CLI, which
+    # the harness has not: it names the program's directory instead)
+    plugin_dir: Path | None = None
+    # the package the provider's `variables` keys start with (`<package>:config:<key>`)
+    package: str = "pulumi-python"
+    # the inputs (program names) the schema declares secret: a generated SDK, like a YAML
+    # program, sends each of them as one secret, whatever the program wrote
+    secret_inputs: frozenset[str] = frozenset()
 
     @property
     def provider_token(self) -> str:
@@ -59,16 +69,40 @@ class Target:
     def send_paths(self, paths: set[Path_]) -> set[Path_]:
         return {(self.names.get(p[0], p[0]), *p[1:]) for p in paths if p}
 
+    def schema_secrets(self, props: dict[str, Any]) -> set[Path_]:
+        """The secret paths an SDK adds to a program's inputs: the schema's secret
+        inputs that are set."""
+        return {(k,) for k in self.secret_inputs if props.get(k) is not None}
 
-def _schema_names() -> dict[str, str]:
+
+def _schema() -> dict[str, Any]:
     from pulumi_pingback._schema import CHANNEL_TOKEN, schema_json
 
-    resource = json.loads(schema_json())["resources"][CHANNEL_TOKEN]
+    resource: dict[str, Any] = json.loads(schema_json())["resources"][CHANNEL_TOKEN]
+    return resource
+
+
+def _schema_names() -> dict[str, str]:
+    resource = _schema()
     names = set(resource["properties"]) | set(resource["inputProperties"])
     return {_snake(n): n for n in sorted(names)}
 
 
+def _schema_secret_inputs() -> frozenset[str]:
+    inputs = _schema()["inputProperties"]
+    return frozenset(_snake(n) for n, p in inputs.items() if p.get("secret"))
+
+
 DYNAMIC = Target("dynamic", DYNAMIC_SERVER, "pulumi-python:dynamic/pingback:Channel", False)
-NATIVE = Target("native", NATIVE_PLUGIN, "pingback:index:Channel", True, _schema_names())
+NATIVE = Target(
+    "native",
+    NATIVE_PLUGIN,
+    "pingback:index:Channel",
+    True,
+    _schema_names(),
+    ROOT,
+    "pingback",
+    _schema_secret_inputs(),
+)
 
 TARGETS = {t.name: t for t in (DYNAMIC, NATIVE)}

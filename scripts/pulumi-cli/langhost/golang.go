@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
@@ -63,7 +64,8 @@ func (h *goHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc
 	return h.runProgram(ctx, cmd), nil
 }
 
-// InstallDependencies downloads the program's modules (`pulumi install`).
+// InstallDependencies tidies the program's module (`pulumi install`, and `pulumi package
+// add` after Link), as Pulumi's own Go host does: go.sum gets what the program imports.
 func (h *goHost) InstallDependencies(
 	req *pulumirpc.InstallDependenciesRequest, server pulumirpc.LanguageRuntime_InstallDependenciesServer,
 ) error {
@@ -72,11 +74,11 @@ func (h *goHost) InstallDependencies(
 		return err
 	}
 	defer closer.Close()
-	cmd := exec.CommandContext(server.Context(), "go", "mod", "download")
+	cmd := exec.CommandContext(server.Context(), "go", "mod", "tidy")
 	cmd.Dir = req.Info.ProgramDirectory
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go mod download failed: %w", err)
+		return fmt.Errorf("go mod tidy failed: %w", err)
 	}
 	return closer.Close()
 }
@@ -98,4 +100,45 @@ func (h *goHost) GenerateProgram(
 	_ context.Context, req *pulumirpc.GenerateProgramRequest,
 ) (*pulumirpc.GenerateProgramResponse, error) {
 	return generateProgram(req, gogen.GenerateProgram, pcl.PreferOutputVersionedInvokes)
+}
+
+// Link requires the SDKs `pulumi package add` generated in the program's go.mod, each
+// replaced by its directory (`go mod edit`); `package add` generates them with a go.mod.
+func (h *goHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
+	client, err := schema.NewLoaderClient(req.LoaderTarget)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	loader := schema.NewCachedLoader(client)
+
+	var imports strings.Builder
+	for _, dep := range req.Packages {
+		pkg, err := linkedPackage(ctx, loader, dep.Package, "go", gogen.Importer)
+		if err != nil {
+			return nil, err
+		}
+		modulePath, importPath, err := gogen.ModuleAndImportPath(pkg)
+		if err != nil {
+			return nil, err
+		}
+		dir, err := filepath.Rel(req.Info.ProgramDirectory, filepath.Join(req.Info.RootDirectory, dep.Path))
+		if err != nil {
+			return nil, err
+		}
+		dir = filepath.ToSlash(dir)
+		if !strings.HasPrefix(dir, "../") {
+			dir = "./" + dir
+		}
+		cmd := exec.CommandContext(ctx, "go", "mod", "edit",
+			"-require="+modulePath+"@v0.0.0", "-replace="+modulePath+"="+dir)
+		cmd.Dir = req.Info.ProgramDirectory
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("%s: %w: %s", cmd, err, out)
+		}
+		fmt.Fprintf(&imports, "  import %q\n", importPath)
+	}
+	return &pulumirpc.LinkResponse{
+		ImportInstructions: "You can import the SDK in your Go code with:\n\n" + imports.String(),
+	}, nil
 }

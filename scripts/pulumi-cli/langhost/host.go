@@ -12,11 +12,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/blang/semver"
 	"github.com/hashicorp/hcl/v2"
 	hclsyntax "github.com/pulumi/pulumi/pkg/v3/codegen/hcl2/syntax"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 	"github.com/pulumi/pulumi/pkg/v3/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
@@ -34,11 +36,29 @@ type host struct {
 	language      string
 	cancelCtx     context.Context
 	cancel        context.CancelFunc
+	stopServer    func()
+}
+
+// watchEngine stops the host when the engine at address stops answering its health
+// checks (a CLI killed outright), as Pulumi's own hosts do: nothing is left running.
+func (h *host) watchEngine(address string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-ctx.Done()
+		h.cancel()
+		h.stopServer()
+	}()
+	if err := rpcutil.Healthcheck(ctx, address, 5*time.Minute, cancel); err != nil {
+		cancel()
+	}
 }
 
 func (h *host) Handshake(
 	_ context.Context, req *pulumirpc.LanguageHandshakeRequest,
 ) (*pulumirpc.LanguageHandshakeResponse, error) {
+	if h.engineAddress == "" && req.EngineAddress != "" {
+		h.watchEngine(req.EngineAddress)
+	}
 	h.engineAddress = req.EngineAddress
 	return &pulumirpc.LanguageHandshakeResponse{}, nil
 }
@@ -236,4 +256,28 @@ func generateProgram(
 	}
 	rpcDiags = append(rpcDiags, plugin.HclDiagnosticsToRPCDiagnostics(diags)...)
 	return &pulumirpc.GenerateProgramResponse{Source: files, Diagnostics: rpcDiags}, nil
+}
+
+// linkedPackage loads the schema of a package `pulumi package add` generated an SDK of, with
+// the language's part of it (package name, module path) imported.
+func linkedPackage(
+	ctx context.Context, loader schema.ReferenceLoader, dep *pulumirpc.PackageDependency,
+	language string, importer schema.Language,
+) (*schema.Package, error) {
+	descriptor := &schema.PackageDescriptor{Name: dep.Name, DownloadURL: dep.Server}
+	if v, err := semver.New(dep.Version); err == nil {
+		descriptor.Version = v
+	}
+	ref, err := schema.LoadPackageReferenceV2(ctx, loader, descriptor)
+	if err != nil {
+		return nil, err
+	}
+	pkg, err := ref.Definition()
+	if err != nil {
+		return nil, err
+	}
+	if err := pkg.ImportLanguages(map[string]schema.Language{language: importer}); err != nil {
+		return nil, err
+	}
+	return pkg, nil
 }

@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
@@ -80,6 +81,11 @@ func main() {
 	}
 
 	stop := make(chan bool)
+	var once sync.Once
+	base.stopServer = func() { once.Do(func() { close(stop) }) }
+	if engineAddress != "" {
+		base.watchEngine(engineAddress)
+	}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
 		Cancel: stop,
 		Init: func(srv *grpc.Server) error {

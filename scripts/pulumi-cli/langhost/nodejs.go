@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/pulumi/pulumi/pkg/v3/codegen/cgstrings"
 	nodejsgen "github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
@@ -119,4 +121,40 @@ func (h *nodejsHost) GenerateProgram(
 	_ context.Context, req *pulumirpc.GenerateProgramRequest,
 ) (*pulumirpc.GenerateProgramResponse, error) {
 	return generateProgram(req, nodejsgen.GenerateProgram, pcl.PreferOutputVersionedInvokes)
+}
+
+// Link adds the SDKs `pulumi package add` generated to the program's package.json as
+// `file:` dependencies (`npm pkg set`, as Pulumi's own host does); the CLI then installs
+// them with InstallDependencies.
+func (h *nodejsHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
+	client, err := schema.NewLoaderClient(req.LoaderTarget)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	loader := schema.NewCachedLoader(client)
+
+	var imports strings.Builder
+	for _, dep := range req.Packages {
+		pkg, err := linkedPackage(ctx, loader, dep.Package, "nodejs", nodejsgen.Importer)
+		if err != nil {
+			return nil, err
+		}
+		name := "@pulumi/" + pkg.Name
+		if pkg.Namespace != "" {
+			name = "@" + pkg.Namespace + "/" + pkg.Name
+		}
+		if info, ok := pkg.Language["nodejs"].(nodejsgen.NodePackageInfo); ok && info.PackageName != "" {
+			name = info.PackageName
+		}
+		cmd := exec.CommandContext(ctx, "npm", "pkg", "set", "dependencies."+name+"=file:"+filepath.ToSlash(dep.Path))
+		cmd.Dir = req.Info.ProgramDirectory
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("%s: %w: %s", cmd, err, out)
+		}
+		fmt.Fprintf(&imports, "  import * as %s from \"%s\";\n", cgstrings.Camel(pkg.Name), name)
+	}
+	return &pulumirpc.LinkResponse{
+		ImportInstructions: "You can import the SDK in your TypeScript code with:\n\n" + imports.String(),
+	}, nil
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/blang/semver"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
 	pythongen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
@@ -196,22 +195,11 @@ func (h *pythonHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pul
 			packages["pulumi"] = dep.Path
 			continue
 		}
-		descriptor := &schema.PackageDescriptor{Name: dep.Package.Name, DownloadURL: dep.Package.Server}
-		if v, err := semver.New(dep.Package.Version); err == nil {
-			descriptor.Version = v
-		}
-		ref, err := schema.LoadPackageReferenceV2(ctx, loader, descriptor)
+		pkg, err := linkedPackage(ctx, loader, dep.Package, "python", pythongen.Importer)
 		if err != nil {
 			return nil, err
 		}
-		pkg, err := ref.Definition()
-		if err != nil {
-			return nil, err
-		}
-		if err := pkg.ImportLanguages(map[string]schema.Language{"python": pythongen.Importer}); err != nil {
-			return nil, err
-		}
-		name := pythongen.PyPack(ref.Namespace(), ref.Name())
+		name := pythongen.PyPack(pkg.Namespace, pkg.Name)
 		if info, ok := pkg.Language["python"].(pythongen.PackageInfo); ok && info.PackageName != "" {
 			name = info.PackageName
 		}

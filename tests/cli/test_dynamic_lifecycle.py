@@ -1,0 +1,305 @@
+"""The dynamic provider's lifecycle under the real CLI: updates in place, both replace
+orders, resource options, adoption, a rotated API token, and errors as the CLI prints
+them. Each test writes the program a user would write and asserts what the CLI prints,
+what the state keeps and which requests reached PingBack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ..engine._processes import SimulatorProcess
+from ._cli import Stack, Workspace, lines_with, python_project, squash
+from .conftest import TOKEN
+
+CHANNEL = "pulumi-python:dynamic/pingback:Channel"
+BOT = "7123456789:AAH" + "x" * 32
+BOT_ROTATED = "7123456789:BBH" + "y" * 32
+OTHER_BOT = "7000000001:AAH" + "z" * 32
+
+HEADER = """\
+import pulumi
+from pulumi_pingback import PingBackChannel, TelegramConfig, WhatsAppConfig
+
+cfg = pulumi.Config()
+"""
+
+BOT_CHANNEL = """\
+bot = PingBackChannel(
+    "bot",
+    type="telegram",
+    config=TelegramConfig(bot_token=cfg.require_secret("botToken")),
+    is_active={active},
+    opts=pulumi.ResourceOptions({opts}),
+)
+pulumi.export("bot_id", bot.id)
+"""
+
+
+def program(active: bool = True, opts: str = "") -> str:
+    return HEADER + BOT_CHANNEL.format(active=active, opts=opts)
+
+
+def writes(sim: SimulatorProcess) -> list[str]:
+    """The write requests PingBack received since the log was cleared, as `METHOD path`."""
+    return [f"{r['method']} {r['path']}" for r in sim.requests() if r["method"] != "GET"]
+
+
+@pytest.fixture
+def st(ws: Workspace, sim: SimulatorProcess, tmp_path: Path) -> Stack:
+    """A stack of a one-bot program, its token and the bot's token set as secrets."""
+    project = python_project(tmp_path / "project", program())
+    stack = Stack(ws, project, "dev").init()
+    stack.set("pingback:apiUrl", sim.url)
+    stack.set("pingback:token", TOKEN, secret=True)
+    stack.set("botToken", BOT, secret=True)
+    return stack
+
+
+def rewrite(st: Stack, source: str) -> None:
+    (st.dir / "__main__.py").write_text(source)
+
+
+def bot_id(st: Stack) -> str:
+    return str(st.outputs()["bot_id"])
+
+
+def test_is_active_and_a_rotated_token_update_in_place(st: Stack, sim: SimulatorProcess) -> None:
+    st.up()
+    first = bot_id(st)
+    sim.clear_log()
+
+    rewrite(st, program(active=False))
+    done = st.up().stdout
+    assert f"~  {CHANNEL} bot updated" in done and "[diff: ~is_active]" in done
+    assert writes(sim) == [f"PATCH /api/v1/channels/{first}"]
+
+    sim.clear_log()
+    st.set("botToken", BOT_ROTATED, secret=True)
+    rotated = st.up().stdout
+    assert "~ 1 updated" in rotated and "BBH" not in rotated
+    assert writes(sim) == [f"PATCH /api/v1/channels/{first}"]
+    assert bot_id(st) == first  # the same channel: its webhook and messages stay
+    stored = next(c for c in sim.state()["channels"] if c["id"] == first)
+    assert stored["config"]["bot_token"] == BOT_ROTATED and stored["is_active"] is False
+
+
+def test_another_bot_replaces_create_before_delete(st: Stack, sim: SimulatorProcess) -> None:
+    st.up()
+    old = bot_id(st)
+    sim.clear_log()
+    st.set("botToken", OTHER_BOT, secret=True)
+    done = st.up().stdout
+    assert f"++ {CHANNEL} bot created replacement" in done
+    assert f"-- {CHANNEL} bot deleted original" in done
+    assert lines_with(done, "bot replaced")[0].endswith("[diff: ~identity]")
+    new = bot_id(st)
+    assert new != old
+    assert writes(sim) == ["POST /api/v1/channels/", f"DELETE /api/v1/channels/{old}"]
+
+
+def test_a_replace_at_the_plan_limit_fails_then_delete_before_replace_works(
+    st: Stack, sim: SimulatorProcess
+) -> None:
+    st.up()
+    old = bot_id(st)
+    sim.control.post("/_sim/config", json={"plan": "mini", "limit": 1}).raise_for_status()
+    st.set("botToken", OTHER_BOT, secret=True)
+    failed = st.up(check=False)
+    assert failed.code != 0
+    printed = failed.stdout
+    assert (
+        "pulumi_pingback.PlanLimitError: PingBack plan limit (402 on POST /api/v1/channels/): "
+        "the Mini plan is at its limit for channels (1/1)"
+    ) in printed
+    assert "set `delete_before_replace=True` in the replaced resource's ResourceOptions" in printed
+    assert [c["id"] for c in sim.state()["channels"]] == [old]  # the old one intact
+    assert bot_id(st) == old  # and still in the stack
+
+    sim.clear_log()
+    rewrite(st, program(opts="delete_before_replace=True"))
+    done = st.up().stdout
+    assert f"-- {CHANNEL} bot deleted original" in done
+    assert f"++ {CHANNEL} bot created replacement" in done
+    assert writes(sim) == [f"DELETE /api/v1/channels/{old}", "POST /api/v1/channels/"]
+    assert [c["id"] for c in sim.state()["channels"]] == [bot_id(st)]
+
+
+def test_protect_refuses_a_removal_and_retain_on_delete_keeps_the_channel(
+    st: Stack, sim: SimulatorProcess
+) -> None:
+    rewrite(st, program(opts="protect=True"))
+    st.up()
+    kept = bot_id(st)
+    rewrite(st, HEADER)  # the bot removed from the program
+    refused = st.up(check=False)
+    assert refused.code != 0
+    assert "cannot be deleted\n    because it is protected." in refused.stdout
+    assert [c["id"] for c in sim.state()["channels"]] == [kept]
+
+    rewrite(st, program(opts="retain_on_delete=True"))
+    st.up()
+    sim.clear_log()
+    rewrite(st, HEADER)
+    done = st.up().stdout
+    assert f"-  {CHANNEL} bot deleted" in done
+    assert writes(sim) == []  # left in PingBack: only the stack lets go of it
+    assert [c["id"] for c in sim.state()["channels"]] == [kept]
+    assert st.resources() == []
+
+
+def test_ignore_changes_keeps_a_change_out_of_the_plan(st: Stack, sim: SimulatorProcess) -> None:
+    rewrite(st, program(opts='ignore_changes=["is_active", "config.bot_token"]'))
+    st.up()
+    sim.clear_log()
+    rewrite(st, program(active=False, opts='ignore_changes=["is_active", "config.bot_token"]'))
+    st.set("botToken", BOT_ROTATED, secret=True)
+    quiet = st.preview("--diff", "--expect-no-changes")
+    assert quiet.code == 0 and "2 unchanged" in quiet.stdout
+    assert "2 unchanged" in st.up().stdout
+    assert writes(sim) == []
+
+
+def test_replace_on_changes_turns_a_rotation_into_a_replace(
+    ws: Workspace, sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    source = HEADER + (
+        "wa = PingBackChannel(\n"
+        '    "wa",\n'
+        '    type="whatsapp",\n'
+        "    config=WhatsAppConfig(\n"
+        '        phone_number_id="109876543210",\n'
+        '        access_token=cfg.require_secret("access"),\n'
+        '        verify_token=cfg.require_secret("verify"),\n'
+        "    ),\n"
+        '    opts=pulumi.ResourceOptions(replace_on_changes=["config.verify_token"]),\n'
+        ")\n"
+    )
+    st = Stack(ws, python_project(tmp_path / "wa", source), "dev").init()
+    st.set("pingback:apiUrl", sim.url)
+    st.set("pingback:token", TOKEN, secret=True)
+    st.set("access", "EAAG-access-1", secret=True)
+    st.set("verify", "verify-1", secret=True)
+    st.up()
+
+    st.set("access", "EAAG-access-2", secret=True)
+    assert "~ 1 to update" in st.preview().stdout  # an unlisted key: in place
+    st.set("access", "EAAG-access-1", secret=True)
+    st.set("verify", "verify-2", secret=True)
+    listed = st.preview("--diff").stdout
+    assert "+-1 to replace" in listed
+    assert "verify-2" not in listed and "verify-1" not in listed
+
+
+def test_target_replace_keeping_the_bot_asks_for_delete_before_replace(
+    st: Stack, sim: SimulatorProcess
+) -> None:
+    st.up()
+    old = bot_id(st)
+    urn = next(r["urn"] for r in st.resources())
+    sim.clear_log()
+    refused = st.up("--target-replace", urn, check=False)
+    assert refused.code != 0
+    printed = squash(refused.stdout)
+    assert "pulumi_pingback.IdentityConflictError:" in printed
+    assert f"is already bound to channel {old}" in printed
+    assert "delete_before_replace=True" in printed
+    assert writes(sim) == []  # refused before any write
+    assert bot_id(st) == old
+
+    rewrite(st, program(opts="delete_before_replace=True"))
+    done = st.up("--target-replace", urn).stdout
+    assert "+-1 replaced" in done
+    assert writes(sim) == [f"DELETE /api/v1/channels/{old}", "POST /api/v1/channels/"]
+
+
+def test_adopt_id_takes_a_channel_made_in_the_dashboard(
+    ws: Workspace, sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    made = httpx.post(
+        f"{sim.url}/api/v1/channels/",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        json={"type": "telegram", "config": {"bot_token": BOT}},
+    ).json()
+    source = HEADER + BOT_CHANNEL.replace(
+        "    is_active={active},\n", f'    is_active={{active}},\n    adopt_id="{made["id"]}",\n'
+    ).format(active=True, opts="")
+    st = Stack(ws, python_project(tmp_path / "adopt", source), "dev").init()
+    st.set("pingback:apiUrl", sim.url)
+    st.set("pingback:token", TOKEN, secret=True)
+    st.set("botToken", BOT, secret=True)
+    sim.clear_log()
+    done = st.up().stdout
+    # The dynamic provider cannot import: the engine shows a create; the provider adopts.
+    assert f"+  {CHANNEL} bot created" in done
+    assert bot_id(st) == made["id"]
+    assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == ["PATCH"]
+    assert len(sim.state()["channels"]) == 1
+
+
+def test_a_rotated_api_token_refresh_uses_the_saved_one_and_says_so(
+    st: Stack, sim: SimulatorProcess
+) -> None:
+    st.up()
+    # PingBack rotates the owner token; the stack config gets the new one.
+    sim.control.post("/_sim/config", json={"token": "rotated-token-0002"}).raise_for_status()
+    st.set("pingback:token", "rotated-token-0002", secret=True)
+    refused = st.refresh(check=False)
+    assert refused.code != 0
+    printed = refused.stdout
+    assert "pulumi_pingback.AuthenticationError: PingBack rejected the API token (401" in printed
+    assert (
+        "Note: `pulumi refresh` and `pulumi destroy` use the pingback: settings saved by the last "
+        "`pulumi up`: after changing them, run `pulumi up` first (or `pulumi refresh "
+        "--run-program`)."
+    ) in printed
+    assert "rotated-token-0002" not in printed and TOKEN not in printed
+    assert st.run("refresh", "--yes", "--run-program").code == 0
+    st.up()
+    assert st.refresh().code == 0  # the new token is the saved one now
+
+
+@pytest.mark.parametrize(
+    ("fault", "printed"),
+    [
+        (
+            {"kind": "status", "status": 401},
+            "pulumi_pingback.AuthenticationError: PingBack rejected the API token (401 on GET "
+            "/api/v1/channels/)",
+        ),
+        (
+            {"kind": "status", "status": 400, "method": "POST"},
+            "pulumi_pingback.BadRequestError: PingBack refused the channel (400 on POST "
+            "/api/v1/channels/): injected fault\n"
+            "    To fix: correct the channel's inputs",
+        ),
+    ],
+    ids=["401", "400"],
+)
+def test_errors_as_the_cli_prints_them(
+    st: Stack, sim: SimulatorProcess, fault: dict[str, object], printed: str
+) -> None:
+    sim.control.post("/_sim/faults", json={"path": "/api/v1/channels", **fault}).raise_for_status()
+    failed = st.up(check=False)
+    assert failed.code != 0
+    assert printed in failed.stdout
+    assert f"{CHANNEL} (bot):\n    error: " in failed.stdout
+    assert BOT not in failed.output and TOKEN not in failed.output
+    assert st.resources() == [] and sim.state()["channels"] == []
+
+
+def test_a_dead_server_is_one_message_naming_the_url(st: Stack) -> None:
+    st.set("pingback:apiUrl", "http://127.0.0.1:9")
+    st.set("pingback:timeout", "2")
+    st.set("pingback:maxRetries", "1")
+    failed = st.up(check=False)
+    assert failed.code != 0
+    assert (
+        "pulumi_pingback.APIConnectionError: could not connect to PingBack at "
+        "http://127.0.0.1:9 for GET /api/v1/channels/ (ConnectError)\n"
+        "    Check pingback:apiUrl (http://127.0.0.1:9) and the network, then run the command "
+        "again."
+    ) in failed.stdout
+    assert st.resources() == []

@@ -1,0 +1,646 @@
+"""The SDKs the native plugin's schema generates, in every language the README shows.
+
+`pulumi package gen-sdk <plugin> --language python|nodejs|go` writes each SDK: the names
+in it (package, resource, enum, properties) are what the README's snippets must say.
+Each SDK compiles with its language's own tools (tsc, go build and go vet, mypy); the
+README's programs, written against the generated names, type-check, and the usual
+mistakes do not. Then a TypeScript, a Go and a Python program each `up`, `preview` (no
+changes) and `destroy` channels in the simulator through the plugin as the CLI runs it —
+TypeScript and Go with the SDK `pulumi package add` generates and links, as the README
+says — with what the CLI prints, what PingBack received and the exported state checked.
+
+npm and Go caches outlive the run (see ``_sdks``): a warm run downloads nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from pulumi_pingback import __version__
+from pulumi_pingback._kinds import KINDS
+
+from ..engine._processes import SimulatorProcess
+from ._cli import Stack, Workspace, python_project, secrets_outside_envelopes, squash
+from ._sdks import (
+    PULUMI_NPM,
+    TSCONFIG_OPTIONS,
+    copy_tree,
+    diagnostics,
+    gen_sdk,
+    go_project,
+    marked_lines,
+    nodejs_project,
+    npm_install,
+    pip_install_target,
+    run,
+    toolchain_env,
+    tsc,
+    write_json,
+)
+from .conftest import TOKEN
+
+pytestmark = pytest.mark.timeout(900)  # a cold npm or Go cache downloads first
+
+GO_MODULE = "github.com/pulumi-pingback/pulumi-pingback/sdk/go"
+GO_IMPORT = f"{GO_MODULE}/pingback"
+NODE_PACKAGE = "@pulumi-pingback/pingback"
+PYTHON_PACKAGE = "pulumi_pingback_native"
+
+# The enum ChannelType in each SDK: member name -> value (the schema's enum names).
+ENUM = {
+    "telegram": ("TELEGRAM", "Telegram", "ChannelTypeTelegram"),
+    "whatsapp": ("WHATSAPP", "Whatsapp", "ChannelTypeWhatsapp"),
+    "instagram": ("INSTAGRAM", "Instagram", "ChannelTypeInstagram"),
+    "x": ("X", "X", "ChannelTypeX"),
+    "widget": ("WIDGET", "Widget", "ChannelTypeWidget"),
+    "webchat": ("WEBCHAT", "Webchat", "ChannelTypeWebchat"),
+    "email": ("EMAIL", "Email", "ChannelTypeEmail"),
+    "sms": ("SMS", "Sms", "ChannelTypeSms"),
+}
+
+BOT_TOKEN = "7123456789:AAH-sdk-canary-bot"
+SECRETS = {
+    "telegramBotToken": BOT_TOKEN,
+    "whatsappAccessToken": "EAAG-sdk-canary-access",
+    "whatsappVerifyToken": "sdk-canary-verify",
+}
+CANARIES = [TOKEN, *SECRETS.values()]
+
+# The README's programs, in each language, as the generated SDKs take them.
+
+TYPESCRIPT_PROGRAM = """\
+import * as pulumi from "@pulumi/pulumi";
+import * as pingback from "@pulumi-pingback/pingback"; // the SDK `pulumi package add` generated
+
+const config = new pulumi.Config();
+const bot = new pingback.Channel("support-bot", {
+    type: pingback.ChannelType.Telegram,
+    config: { bot_token: config.requireSecret("telegramBotToken") },
+});
+const whatsapp = new pingback.Channel("support-whatsapp", {
+    type: pingback.ChannelType.Whatsapp,
+    config: {
+        phone_number_id: "109876543210",
+        access_token: config.requireSecret("whatsappAccessToken"),
+        verify_token: config.requireSecret("whatsappVerifyToken"),
+    },
+    isActive: false,
+});
+export const identity = bot.identity;
+export const metaCallbackUrl = whatsapp.metaCallbackUrl;
+"""
+
+GO_PROGRAM = """\
+package main
+
+import (
+	"github.com/pulumi-pingback/pulumi-pingback/sdk/go/pingback"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+func main() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		cfg := config.New(ctx, "")
+		bot, err := pingback.NewChannel(ctx, "support-bot", &pingback.ChannelArgs{
+			Type:   pingback.ChannelTypeTelegram,
+			Config: pulumi.Map{"bot_token": cfg.RequireSecret("telegramBotToken")},
+		})
+		if err != nil {
+			return err
+		}
+		whatsapp, err := pingback.NewChannel(ctx, "support-whatsapp", &pingback.ChannelArgs{
+			Type: pingback.ChannelTypeWhatsapp,
+			Config: pulumi.Map{
+				"phone_number_id": pulumi.String("109876543210"),
+				"access_token":    cfg.RequireSecret("whatsappAccessToken"),
+				"verify_token":    cfg.RequireSecret("whatsappVerifyToken"),
+			},
+			IsActive: pulumi.Bool(false),
+		})
+		if err != nil {
+			return err
+		}
+		ctx.Export("identity", bot.Identity)
+		ctx.Export("metaCallbackUrl", whatsapp.MetaCallbackUrl)
+		return nil
+	})
+}
+"""
+
+PYTHON_PROGRAM = """\
+import pulumi
+import pulumi_pingback_native as pingback
+
+config = pulumi.Config()
+bot = pingback.Channel(
+    "support-bot",
+    type=pingback.ChannelType.TELEGRAM,
+    config={"bot_token": config.require_secret("telegramBotToken")},
+)
+whatsapp = pingback.Channel(
+    "support-whatsapp",
+    type=pingback.ChannelType.WHATSAPP,
+    config={
+        "phone_number_id": "109876543210",
+        "access_token": config.require_secret("whatsappAccessToken"),
+        "verify_token": config.require_secret("whatsappVerifyToken"),
+    },
+    is_active=False,
+)
+pulumi.export("identity", bot.identity)
+pulumi.export("metaCallbackUrl", whatsapp.meta_callback_url)
+"""
+
+# What each language's checker must refuse: every line marked MISTAKE is reported.
+
+TYPESCRIPT_MISTAKES = """\
+import * as pingback from "@pulumi-pingback/pingback";
+
+new pingback.Channel("a", { type: pingback.ChannelType.TELEGRAM }); // MISTAKE: the member is Telegram
+new pingback.Channel("b", { type: "telegramm" }); // MISTAKE: not a ChannelType
+new pingback.Channel("c", { type: "telegram", is_active: false }); // MISTAKE: the property is isActive
+new pingback.Channel("d", { config: {} }); // MISTAKE: type is required
+new pingback.Channel("e", { type: "telegram", isActive: "no" }); // MISTAKE: a boolean
+new pingback.Channel("f", { type: "telegram", isActive: false }); // a plain string is a ChannelType
+"""
+
+GO_MISTAKES = """\
+package main
+
+import (
+	"github.com/pulumi-pingback/pulumi-pingback/sdk/go/pingback"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+func main() {
+	pulumi.Run(func(ctx *pulumi.Context) error {
+		_, err := pingback.NewChannel(ctx, "a", &pingback.ChannelArgs{
+			Type: pingback.ChannelTypeTELEGRAM, // MISTAKE: the constant is ChannelTypeTelegram
+		})
+		_, err = pingback.NewChannel(ctx, "b", &pingback.ChannelArgs{
+			Type:     pingback.ChannelTypeTelegram,
+			IsActive: false, // MISTAKE: a pulumi.Bool
+		})
+		_, err = pingback.NewChannel(ctx, "c", &pingback.ChannelArgs{
+			Type:   "telegram",                            // MISTAKE: a ChannelType
+			Config: map[string]string{"bot_token": "1:x"}, // MISTAKE: a pulumi.Map
+		})
+		_, err = pingback.NewChannel(ctx, "d", &pingback.ChannelArgs{
+			Type:   pingback.ChannelType("telegram"),
+			Active: pulumi.Bool(true), // MISTAKE: the field is IsActive
+		})
+		return err
+	})
+}
+"""
+
+PYTHON_MISTAKES = """\
+import pulumi_pingback_native as pingback
+
+pingback.Channel("a", type=pingback.ChannelType.Telegram)  # MISTAKE: the member is TELEGRAM
+pingback.Channel("b", type="telegram")  # MISTAKE: a ChannelType, not a str
+pingback.Channel("c", type=pingback.ChannelType.TELEGRAM, isActive=False)  # MISTAKE: is_active
+pingback.Channel("d", type=pingback.ChannelType.TELEGRAM, is_active="no")  # MISTAKE: a bool
+pingback.Channel("e", type=pingback.ChannelType("telegram"), is_active=False)
+"""
+
+MISTAKE = "MISTAKE"
+
+
+@pytest.fixture
+def ws(pulumi_bin: Path, tmp_path: Path) -> Workspace:
+    """The conftest's workspace, with the toolchains' caches (npm, Go) in its
+    environment, which the CLI passes to the language hosts and the programs."""
+    return Workspace(tmp_path / "ws", pulumi_bin, env=toolchain_env())
+
+
+@pytest.fixture(scope="module")
+def sdks(
+    pulumi_bin: Path, native_plugin: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """`pulumi package gen-sdk` for each language, one at a time."""
+    root = tmp_path_factory.mktemp("gen-sdk")
+    gen = Workspace(root / "ws", pulumi_bin, env=toolchain_env())
+    return {
+        language: gen_sdk(gen, native_plugin, language, root / "sdk")
+        for language in ("python", "nodejs", "go")
+    }
+
+
+@pytest.fixture(scope="module")
+def python_site(sdks: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated Python SDK, pip-installed into a directory of its own."""
+    return pip_install_target(sdks["python"], tmp_path_factory.mktemp("python-sdk") / "site")
+
+
+def introspect_python_sdk(site: Path) -> dict[str, Any]:
+    """Import the SDK in the test virtualenv (a process of its own) and list its names."""
+    code = """
+import inspect, json
+import pulumi_pingback_native as sdk
+init = inspect.signature(sdk.Channel._internal_init).parameters
+outputs = [n for n, v in vars(sdk.Channel).items() if isinstance(v, property)]
+print(json.dumps({
+    "enum": {m.name: m.value for m in sdk.ChannelType},
+    "exports": sorted(n for n in dir(sdk) if not n.startswith("_")),
+    "inputs": [n for n in init if n not in ("__self__", "resource_name", "opts", "__props__")],
+    "outputs": outputs,
+    "args": [n for n in inspect.signature(sdk.ChannelArgs).parameters],
+    "str_enum": issubclass(sdk.ChannelType, str),
+}))
+"""
+    done = run([sys.executable, "-c", code], site, env={"PYTHONPATH": str(site)})
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+# 1. What gen-sdk writes: the names the README's snippets use.
+
+
+def test_the_python_sdk_is_pulumi_pingback_native_with_channel_and_channel_type(
+    sdks: dict[str, Path], python_site: Path
+) -> None:
+    sdk = sdks["python"]
+    assert re.search(
+        r'^\s*name = "pulumi_pingback_native"$', (sdk / "pyproject.toml").read_text(), re.M
+    )
+    package = sdk / PYTHON_PACKAGE
+    for name in ("__init__.py", "channel.py", "provider.py", "_enums.py", "py.typed"):
+        assert (package / name).is_file(), name
+
+    names = introspect_python_sdk(python_site)
+    assert names["enum"] == {member[0]: value for value, member in ENUM.items()}
+    assert names["str_enum"] is True  # ChannelType.TELEGRAM == "telegram"
+    assert set(names["enum"].values()) == set(KINDS)  # every channel type, nothing more
+    assert {"Channel", "ChannelArgs", "ChannelType", "Provider", "ProviderArgs", "config"} <= set(
+        names["exports"]
+    )
+    assert names["inputs"] == ["adopt_id", "config", "is_active", "type"]
+    assert names["args"] == ["type", "adopt_id", "config", "is_active"]
+    assert sorted(names["outputs"]) == sorted(
+        [
+            "business_id",
+            "config",
+            "created_at",
+            "identity",
+            "is_active",
+            "meta_callback_url",
+            "meta_verify_token",
+            "type",
+        ]
+    )
+    channel = (package / "channel.py").read_text()
+    assert "'pingback:index:Channel'" in channel
+
+
+def test_the_nodejs_sdk_is_pulumi_pingback_slash_pingback_with_channel_and_channel_type(
+    sdks: dict[str, Path],
+) -> None:
+    sdk = sdks["nodejs"]
+    package = json.loads((sdk / "package.json").read_text())
+    assert package["name"] == NODE_PACKAGE
+    assert package["pulumi"] == {"resource": True, "name": "pingback"}
+    assert package["dependencies"]["@pulumi/pulumi"].startswith("^3.")
+
+    enums = (sdk / "types" / "enums" / "index.ts").read_text()
+    members = dict(re.findall(r'^\s+(\w+): "(\w+)",$', enums, re.M))
+    assert members == {member[1]: value for value, member in ENUM.items()}
+    assert "export type ChannelType = (typeof ChannelType)[keyof typeof ChannelType];" in enums
+
+    channel = (sdk / "channel.ts").read_text()
+    assert "export class Channel extends pulumi.CustomResource {" in channel
+    assert "public static readonly __pulumiType = 'pingback:index:Channel';" in channel
+    args = channel[channel.index("export interface ChannelArgs {") :]
+    assert re.findall(r"^\s+(\w+\??): pulumi.Input", args, re.M) == [
+        "adoptId?",
+        "config?",
+        "isActive?",
+        "type",
+    ]
+    outputs = re.findall(r"readonly (\w+): pulumi.Output<([^>]+>?)>;", channel)
+    assert dict(outputs) == {
+        "businessId": "string | undefined",
+        "config": "{[key: string]: any}",
+        "createdAt": "string | undefined",
+        "identity": "string | undefined",
+        "isActive": "boolean",
+        "metaCallbackUrl": "string | undefined",
+        "metaVerifyToken": "string | undefined",
+        "type": "enums.ChannelType",
+    }
+    index = (sdk / "index.ts").read_text()
+    for export in (
+        "export { ChannelArgs }",
+        "export const Channel:",
+        'export * from "./types/enums";',
+    ):
+        assert export in index, export
+
+
+def test_the_go_sdk_is_imported_from_its_import_base_path_with_new_channel(
+    sdks: dict[str, Path],
+) -> None:
+    package = sdks["go"] / "pingback"
+    files = sorted(p.name for p in package.glob("*.go"))
+    assert {"channel.go", "provider.go", "pulumiEnums.go", "init.go"} <= set(files)
+    for file in files:
+        assert "\npackage pingback\n" in (package / file).read_text(), file
+    channel = (package / "channel.go").read_text()
+    # The SDK imports itself by the schema's importBasePath: the path programs import.
+    assert f'"{GO_IMPORT}/internal"' in channel
+    assert "func NewChannel(ctx *pulumi.Context,\n\tname string, args *ChannelArgs," in channel
+
+    enums = (package / "pulumiEnums.go").read_text()
+    constants = dict(re.findall(r'^\t(\w+) += ChannelType\("(\w+)"\)$', enums, re.M))
+    assert constants == {member[2]: value for value, member in ENUM.items()}
+
+    args = channel[channel.index("type ChannelArgs struct {") :]
+    args = args[: args.index("\n}\n")]
+    assert re.findall(r"^\t(\w+) +(\S+)$", args, re.M) == [
+        ("AdoptId", "pulumi.StringPtrInput"),
+        ("Config", "pulumi.MapInput"),
+        ("IsActive", "pulumi.BoolPtrInput"),
+        ("Type", "ChannelTypeInput"),
+    ]
+    state = channel[channel.index("type Channel struct {") :]
+    state = state[: state.index("\n}\n")]
+    assert dict(re.findall(r"^\t(\w+) +(\S+) `pulumi", state, re.M)) == {
+        "BusinessId": "pulumi.StringPtrOutput",
+        "Config": "pulumi.MapOutput",
+        "CreatedAt": "pulumi.StringPtrOutput",
+        "Identity": "pulumi.StringPtrOutput",
+        "IsActive": "pulumi.BoolOutput",
+        "MetaCallbackUrl": "pulumi.StringPtrOutput",
+        "MetaVerifyToken": "pulumi.StringPtrOutput",
+        "Type": "ChannelTypeOutput",
+    }
+
+
+# 2. The generated SDKs compile, the programs type-check and the mistakes do not.
+
+
+def test_the_typescript_sdk_compiles_with_tsc_and_types_the_program(
+    sdks: dict[str, Path], tmp_path: Path
+) -> None:
+    generated = json.loads((sdks["nodejs"] / "package.json").read_text())
+    wanted = generated["dependencies"]["@pulumi/pulumi"]
+    assert wanted.startswith("^3.") and int(wanted.split(".")[1]) <= int(PULUMI_NPM.split(".")[1])
+    project = tmp_path / "tsc"
+    project.mkdir()
+    write_json(
+        project / "package.json",
+        {
+            "name": "pingback-sdk-check",
+            "private": True,
+            # the generated package's own dependencies, @pulumi/pulumi pinned in its range
+            "dependencies": {**generated["dependencies"], "@pulumi/pulumi": PULUMI_NPM},
+            "devDependencies": generated["devDependencies"],
+        },
+    )
+    npm_install(project)
+    sdk = copy_tree(sdks["nodejs"], project / "sdk")
+
+    tsc(project, "-p", "sdk")  # the SDK's own tsconfig: strict, declarations
+    for built in ("index.js", "index.d.ts", "channel.js", "channel.d.ts", "types/enums/index.js"):
+        assert (sdk / "bin" / built).is_file(), built
+
+    check = project / "check"
+    check.mkdir()
+    (check / "index.ts").write_text(TYPESCRIPT_PROGRAM)
+    (check / "mistakes.ts").write_text(TYPESCRIPT_MISTAKES)
+    options = {
+        **TSCONFIG_OPTIONS,
+        "noEmit": True,
+        "baseUrl": ".",
+        "paths": {NODE_PACKAGE: ["../sdk/bin/index"]},  # the compiled SDK, as installed
+    }
+    write_json(check / "tsconfig.json", {"compilerOptions": options, "files": ["index.ts"]})
+    write_json(check / "mistakes.json", {"compilerOptions": options, "files": ["mistakes.ts"]})
+    tsc(project, "-p", "check/tsconfig.json")
+
+    refused = tsc(project, "-p", "check/mistakes.json", check=False)
+    assert refused.returncode != 0
+    errors = diagnostics(refused.stdout, "mistakes.ts")
+    assert set(errors) == marked_lines(TYPESCRIPT_MISTAKES, MISTAKE), refused.stdout
+    assert "Property 'TELEGRAM' does not exist" in errors[3]
+    assert "'is_active' does not exist in type 'ChannelArgs'" in errors[5]
+
+
+def write_go_sdk_module(sdk: Path) -> None:
+    """gen-sdk writes no go.mod for a schema without `supportPack`: the module its
+    importBasePath implies, as `pulumi package add` writes it."""
+    if not (sdk / "go.mod").exists():
+        (sdk / "go.mod").write_text(
+            f"module {GO_MODULE}\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 v3.274.1\n"
+        )
+
+
+def test_the_go_sdk_builds_and_vets_and_types_the_program(
+    sdks: dict[str, Path], tmp_path: Path
+) -> None:
+    sdk = copy_tree(sdks["go"], tmp_path / "sdk")
+    write_go_sdk_module(sdk)
+    program = go_project(tmp_path / "program", GO_PROGRAM, name="pingback-sdk-check")
+    run(
+        ["go", "mod", "edit", f"-require={GO_MODULE}@v0.0.0", f"-replace={GO_MODULE}=../sdk"],
+        program,
+    )
+    run(["go", "mod", "tidy"], program, timeout=900)
+    run(["go", "build", "-o", tmp_path / "program.bin", "."], program, timeout=900)
+    run(["go", "vet", "./...", f"{GO_MODULE}/..."], program, timeout=900)
+    gofmt = run(["gofmt", "-l", "."], sdk)
+    assert gofmt.stdout == ""  # the generated code is gofmt'd
+
+    (program / "mistakes").mkdir()
+    (program / "mistakes" / "main.go").write_text(GO_MISTAKES)
+    # the compiler, not vet: vet stops at the first type error, the compiler lists them all
+    refused = run(
+        ["go", "build", "-o", tmp_path / "mistakes.bin", "./mistakes"], program, check=False
+    )
+    assert refused.returncode != 0
+    errors = diagnostics(refused.stderr, "main.go")
+    assert set(errors) == marked_lines(GO_MISTAKES, MISTAKE), refused.stderr
+    assert "undefined: pingback.ChannelTypeTELEGRAM" in errors[11]
+
+
+def test_the_python_sdk_imports_and_mypy_types_the_program(
+    python_site: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "program.py").write_text(PYTHON_PROGRAM)
+    (tmp_path / "mistakes.py").write_text(PYTHON_MISTAKES)
+    # The program strict; the generated code is Pulumi's (not strict-clean), read as typed.
+    (tmp_path / "mypy.ini").write_text(
+        f"[mypy]\nstrict = True\nmypy_path = {python_site}\n"
+        f"cache_dir = {tmp_path / '.mypy_cache'}\n\n"
+        f"[mypy-{PYTHON_PACKAGE}.*]\nignore_errors = True\n"
+    )
+    mypy = [sys.executable, "-m", "mypy", "--config-file", "mypy.ini"]
+    assert "Success: no issues found" in run([*mypy, "program.py"], tmp_path, timeout=900).stdout
+
+    refused = run([*mypy, "mistakes.py"], tmp_path, check=False, timeout=900)
+    assert refused.returncode == 1
+    errors = diagnostics(refused.stdout, "mistakes.py")
+    assert set(errors) == marked_lines(PYTHON_MISTAKES, MISTAKE), refused.stdout
+    assert '"type[ChannelType]" has no attribute "Telegram"' in errors[3]
+
+
+# 3. Programs up, preview with no changes, destroy, through the plugin.
+
+
+def lifecycle(st: Stack, sim: SimulatorProcess) -> None:
+    """The program of any language: two channels up, a preview that changes nothing, the
+    state holding no credential in the clear, then destroy."""
+    st.init()
+    st.set("pingback:apiUrl", sim.url)
+    st.set("pingback:token", TOKEN, secret=True)
+    for key, value in SECRETS.items():
+        st.set(key, value, secret=True)
+
+    up = st.up()
+    printed = squash(up.stdout)
+    assert "+ pingback:index:Channel support-bot created" in printed, up.stdout
+    assert "+ pingback:index:Channel support-whatsapp created" in printed, up.stdout
+    assert "+ 3 created" in printed  # the stack and the two channels
+    assert not [c for c in CANARIES if c in up.output]
+    assert st.outputs() == {
+        "identity": "telegram:bot/7123456789",
+        "metaCallbackUrl": f"{sim.url}/api/v1/webhooks/whatsapp",
+    }
+    writes = [r for r in sim.requests() if r["method"] != "GET"]
+    assert (
+        sorted((r["method"], r["path"], r["status"]) for r in writes)
+        == [("POST", "/api/v1/channels/", 201)] * 2
+    )
+    assert all(r["user_agent"] == f"pulumi-pingback/{__version__}" for r in writes)
+    assert sorted((r["body"] for r in writes), key=lambda b: str(b["type"])) == [
+        {"type": "telegram", "config": {"bot_token": BOT_TOKEN}, "is_active": True},
+        {
+            "type": "whatsapp",
+            "config": {
+                "phone_number_id": "109876543210",
+                "access_token": SECRETS["whatsappAccessToken"],
+                "verify_token": SECRETS["whatsappVerifyToken"],
+            },
+            "is_active": False,
+        },
+    ]
+    channels = {c["type"]: c for c in sim.state()["channels"]}
+    assert sorted(channels) == ["telegram", "whatsapp"]
+    assert channels["whatsapp"]["is_active"] is False
+    assert sim.state()["webhooks"] == {"7123456789": channels["telegram"]["id"]}
+
+    # A preview of the same program changes nothing and writes nothing.
+    sim.clear_log()
+    preview = st.preview("--expect-no-changes")
+    assert "3 unchanged" in preview.stdout
+    assert [r for r in sim.requests() if r["method"] != "GET"] == []
+
+    # The state: ids, readable identities, every credential inside a secret envelope.
+    state = st.export()
+    assert secrets_outside_envelopes(state, CANARIES) == []
+    for backend_file in st.ws.backend.rglob("*.json"):
+        text = backend_file.read_text()
+        assert not [c for c in CANARIES if c in text], backend_file
+    resources = {r["urn"].rsplit("::", 1)[1]: r for r in st.resources()}
+    assert {name: r["outputs"]["identity"] for name, r in resources.items()} == {
+        "support-bot": "telegram:bot/7123456789",
+        "support-whatsapp": "whatsapp:phone/109876543210",
+    }
+    assert {name: r["id"] for name, r in resources.items()} == {
+        "support-bot": channels["telegram"]["id"],
+        "support-whatsapp": channels["whatsapp"]["id"],
+    }
+    for r in resources.values():
+        assert r["type"] == "pingback:index:Channel"
+        assert "ciphertext" in r["outputs"]["config"]
+    assert "ciphertext" in resources["support-whatsapp"]["outputs"]["metaVerifyToken"]
+    assert resources["support-whatsapp"]["outputs"]["isActive"] is False
+    providers = [
+        r for r in state["deployment"]["resources"] if r["type"] == "pulumi:providers:pingback"
+    ]
+    assert len(providers) == 1
+    assert providers[0]["inputs"]["apiUrl"] == sim.url
+
+    sim.clear_log()
+    done = st.destroy()
+    assert "- 3 deleted" in done.stdout
+    deletes = sorted((r["method"], r["path"]) for r in sim.requests() if r["method"] != "GET")
+    assert deletes == sorted(("DELETE", f"/api/v1/channels/{c['id']}") for c in channels.values())
+    assert sim.state()["channels"] == []
+    assert st.resources() == []
+
+
+def test_a_typescript_program_with_the_sdk_package_add_links_goes_up_and_down(
+    ws: Workspace, sim: SimulatorProcess, native_plugin: Path, tmp_path: Path
+) -> None:
+    project = nodejs_project(tmp_path / "ts", TYPESCRIPT_PROGRAM, name="pingback-ts")
+    added = ws.run("package", "add", str(native_plugin), cwd=project, timeout=900)
+    assert f'import * as pingback from "{NODE_PACKAGE}";' in added.stdout
+    assert yaml.safe_load((project / "Pulumi.yaml").read_text())["packages"] == {
+        "pingback": str(native_plugin)
+    }
+    dependencies = json.loads((project / "package.json").read_text())["dependencies"]
+    assert dependencies[NODE_PACKAGE] == "file:sdks/pingback"
+    linked = json.loads((project / "sdks" / "pingback" / "package.json").read_text())
+    assert linked["name"] == NODE_PACKAGE and linked["version"] == __version__
+    # npm ran the SDK's postinstall (tsc): the package is compiled where node finds it
+    assert (project / "node_modules" / NODE_PACKAGE / "bin" / "index.js").is_file()
+    tsc(project, "--noEmit")  # the program, strict, with Pulumi's template tsconfig
+
+    lifecycle(Stack(ws, project, "dev"), sim)
+
+
+def test_a_go_program_with_the_sdk_package_add_links_goes_up_and_down(
+    ws: Workspace, sim: SimulatorProcess, native_plugin: Path, tmp_path: Path
+) -> None:
+    project = go_project(tmp_path / "go", GO_PROGRAM, name="pingback-go")
+    added = ws.run("package", "add", str(native_plugin), cwd=project, timeout=900)
+    assert f'import "{GO_IMPORT}"' in added.stdout
+    assert yaml.safe_load((project / "Pulumi.yaml").read_text())["packages"] == {
+        "pingback": str(native_plugin)
+    }
+    gomod = run(["go", "mod", "edit", "-json"], project)
+    module = json.loads(gomod.stdout)
+    assert {"Path": GO_MODULE, "Version": "v0.0.0"} in module["Require"]
+    assert module["Replace"] == [{"Old": {"Path": GO_MODULE}, "New": {"Path": "./sdks/pingback"}}]
+    sdk_mod = (project / "sdks" / "pingback" / "go.mod").read_text()
+    assert sdk_mod.startswith(f"module {GO_MODULE}\n")
+    # `package add` left a module that builds: the host tidied it (go.sum has the SDK's needs)
+    assert (project / "go.sum").is_file()
+    run(["go", "vet", "./..."], project, timeout=900)
+
+    lifecycle(Stack(ws, project, "dev"), sim)
+
+
+def test_a_python_program_with_the_generated_sdk_goes_up_and_down(
+    ws: Workspace, sim: SimulatorProcess, native_plugin: Path, python_site: Path, tmp_path: Path
+) -> None:
+    # `pulumi package add` would pip-install the SDK into the project's virtualenv, here
+    # the test virtualenv: the SDK is read from its own directory instead.
+    project = python_project(tmp_path / "py", PYTHON_PROGRAM, name="pingback-py")
+    with (project / "Pulumi.yaml").open("a") as f:
+        f.write(f"packages:\n  pingback: {native_plugin}\n")
+    ws.env["PYTHONPATH"] = str(python_site)
+
+    lifecycle(Stack(ws, project, "dev"), sim)
+
+
+def test_the_readme_names_the_generated_packages() -> None:
+    """The README's snippets import what the SDKs are: checked here so that a rename in
+    the schema (or a snippet edited by hand) fails."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## The native provider `pingback`") :]
+    section = section[: section.index("\n## ", 1)]
+    assert f'from "{NODE_PACKAGE}"' in section
+    assert f"import {PYTHON_PACKAGE} as pingback" in section
+    assert "pingback.ChannelType.Telegram" in section  # TypeScript
+    assert "pingback.ChannelTypeTelegram" in section  # Go
+    assert "pingback.ChannelType.TELEGRAM" in section  # Python

@@ -1,0 +1,208 @@
+"""The create journal (pulumi_pingback._journal): a create whose answer never reached its
+caller — a Pulumi CLI killed mid-flight — is found by the next process, not made again.
+
+Each "earlier run" is a real child process creating through the client with a journal,
+its caller a real listening socket the test closes (the engine dying) or the process
+itself killed; the "next run" is this process. The simulator holds the POSTs as told.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from pulumi_pingback import AmbiguousCreateError, DesiredChannel, PingBackClient
+from pulumi_pingback._journal import Journal
+from pulumi_pingback.simulator import Simulator
+
+from .conftest import TG, TOKEN, quick
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from pulumi_pingback import DesiredChannel, PingBackClient
+    from pulumi_pingback._journal import Journal
+    url, directory, caller, body = sys.argv[1:5]
+    spec = json.loads(body)
+    journal = Journal({token!r}, url, directory=Path(directory), caller=caller or None)
+    client = PingBackClient({token!r}, base_url=url, timeout=10, journal=journal)
+    print("sending", flush=True)
+    channel = client.create(DesiredChannel(spec["type"], spec["config"]))
+    print(channel.id, flush=True)
+    """
+).format(token=TOKEN)
+
+
+class Caller:
+    """A listening socket standing for the engine that waits for the answer."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def die(self) -> None:
+        self.sock.close()
+
+
+def earlier_run(
+    sim: Simulator, journal_dir: Path, spec: Mapping[str, object], caller: str = ""
+) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, sim.url, str(journal_dir), caller, json.dumps(spec)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "sending"
+    return proc
+
+
+def wait_for_posts(sim: Simulator, n: int) -> None:
+    deadline = time.monotonic() + 20
+    while sum(r["method"] == "POST" for r in sim.requests()) < n:
+        assert time.monotonic() < deadline, "the earlier run's POST never arrived"
+        time.sleep(0.02)
+
+
+def next_run(sim: Simulator, journal_dir: Path) -> PingBackClient:
+    return quick(sim, journal=Journal(TOKEN, sim.url, directory=journal_dir))
+
+
+BOT: Mapping[str, object] = {"type": "telegram", "config": {"bot_token": TG}}
+WIDGET: Mapping[str, object] = {"type": "widget", "config": {"widget_id": "site-1"}}
+
+
+def posts(sim: Simulator) -> int:
+    return sum(r["method"] == "POST" for r in sim.requests())
+
+
+def test_a_create_answered_after_its_caller_died_is_taken_not_made_again(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    caller = Caller()
+    sim.inject("latency", method="POST", delay=1.0)
+    run = earlier_run(sim, tmp_path, BOT, caller.address)
+    wait_for_posts(sim, 1)
+    caller.die()  # the CLI is killed while the POST is in flight
+    made, _ = run.communicate(timeout=30)
+    made_id = made.strip()
+    assert [c["id"] for c in sim.channels()] == [made_id]
+
+    channel = next_run(sim, tmp_path).create(DesiredChannel("telegram", {"bot_token": TG}))
+    assert channel.id == made_id
+    assert posts(sim) == 1  # the next run sent none
+    entries = [json.loads(line) for line in (tmp_path / next(tmp_path.glob("*.jsonl"))).open()]
+    assert [e["op"] for e in entries] == ["sent", "orphaned", "taken"]
+
+
+def test_a_create_whose_process_was_killed_mid_flight_is_found_by_listing(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    sim.inject("latency", method="POST", delay=1.0)  # the write lands after the wait
+    run = earlier_run(sim, tmp_path, WIDGET)
+    wait_for_posts(sim, 1)
+    run.send_signal(signal.SIGKILL)  # provider and caller gone at once
+    run.wait(10)
+    time.sleep(1.2)
+    (landed,) = sim.channels()
+
+    channel = next_run(sim, tmp_path).create(DesiredChannel("widget", {"widget_id": "site-1"}))
+    assert channel.id == landed["id"]
+    assert posts(sim) == 1
+
+
+def test_a_killed_create_that_never_landed_is_sent_again(sim: Simulator, tmp_path: Path) -> None:
+    sim.inject("hang", method="POST", delay=30)
+    run = earlier_run(sim, tmp_path, WIDGET)
+    wait_for_posts(sim, 1)
+    sim.clear_faults()
+    sim.reset()  # PingBack never stored it
+    run.send_signal(signal.SIGKILL)
+    run.wait(10)
+
+    channel = next_run(sim, tmp_path).create(DesiredChannel("widget", {"widget_id": "site-1"}))
+    assert [c["id"] for c in sim.channels()] == [channel.id]
+    assert posts(sim) == 1  # its own
+
+
+def test_a_live_create_elsewhere_is_never_taken(sim: Simulator, tmp_path: Path) -> None:
+    # Another deployment on this machine creates the same widget right now: both get
+    # their own channel.
+    caller = Caller()
+    sim.inject("latency", method="POST", delay=1.0, times=1)
+    run = earlier_run(sim, tmp_path, WIDGET, caller.address)
+    wait_for_posts(sim, 1)
+    mine = next_run(sim, tmp_path).create(DesiredChannel("widget", {"widget_id": "site-1"}))
+    theirs, _ = run.communicate(timeout=30)
+    assert mine.id != theirs.strip()
+    assert sorted(c["id"] for c in sim.channels()) == sorted([mine.id, theirs.strip()])
+    caller.die()
+
+
+def test_more_new_matches_than_lost_creates_is_an_error_listing_them(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    caller = Caller()
+    sim.inject("latency", method="POST", delay=1.0)
+    run = earlier_run(sim, tmp_path, WIDGET, caller.address)
+    wait_for_posts(sim, 1)
+    caller.die()
+    run.communicate(timeout=30)
+    other = PingBackClient(TOKEN, base_url=sim.url).create(
+        DesiredChannel("widget", {"widget_id": "site-1"})
+    )  # someone else's, made after the lost create was sent
+    with pytest.raises(AmbiguousCreateError) as caught:
+        next_run(sim, tmp_path).create(DesiredChannel("widget", {"widget_id": "site-1"}))
+    assert other.id in str(caught.value) and "cut short by an earlier run" in str(caught.value)
+
+
+def test_the_journal_holds_no_secret_and_only_its_owner_reads_it(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    client = next_run(sim, tmp_path / "journal")
+    client.create(DesiredChannel("telegram", {"bot_token": TG}))
+    (path,) = (tmp_path / "journal").glob("*.jsonl")
+    text = path.read_text()
+    assert TOKEN not in text and TG not in text and TG.split(":")[1] not in text
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "journal").stat().st_mode) == 0o700
+
+
+def test_a_journal_that_cannot_be_written_never_fails_a_create(
+    sim: Simulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # a file where the directory should be
+    client = next_run(sim, blocked / "journal")
+    created = client.create(DesiredChannel("widget", {"widget_id": "a"}))
+    client.create(DesiredChannel("widget", {"widget_id": "b"}))
+    assert len(sim.channels()) == 2 and created.id
+    warnings = [r for r in caplog.records if "create journal" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_the_default_directory_follows_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pulumi_pingback._journal import default_directory
+
+    monkeypatch.delenv("PINGBACK_STATE_DIR", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert default_directory() == tmp_path / "pulumi-pingback"
+    monkeypatch.setenv("PINGBACK_STATE_DIR", str(tmp_path / "here"))
+    assert default_directory() == tmp_path / "here"
+    assert os.environ["PINGBACK_STATE_DIR"].endswith("here")
