@@ -23,7 +23,7 @@ Problem = tuple[str, str]
 
 INPUT_KEYS = ("type", "config", "is_active", "adopt_id")
 # Resource options PingBackChannel passes as inputs (the dynamic server cannot see them).
-OPTION_KEYS = ("replace_on_changes",)
+OPTION_KEYS = ("replace_on_changes", "ignore_changes")
 # Keys the resource class registers as outputs (None at registration) or that a refresh
 # writes back as inputs; accepted and recomputed, never required.
 OUTPUT_KEYS = ("identity", "business_id", "created_at", "meta_callback_url", "meta_verify_token")
@@ -72,15 +72,27 @@ def _check_key(kind: Kind | None, key: str, value: object) -> list[Problem]:
     return []
 
 
-def check_config(channel_type: str | None, config: Mapping[Any, Any]) -> list[Problem]:
+def check_config(
+    channel_type: str | None,
+    config: Mapping[Any, Any],
+    stored: Mapping[Any, Any] | None = None,
+) -> list[Problem]:
     """Reserved, unknown, malformed and missing keys of a config, in that order.
 
     ``channel_type`` None: the type is unknown (preview), so only what holds for every
-    type is judged.
+    type is judged. ``stored``: the config PingBack already holds for this channel (the
+    old inputs of the same type: an import, a refresh, an adopted or imported channel's
+    next update). A key declared with the very value PingBack stores — one added in the
+    dashboard, an empty value PingBack accepted — is not judged, and a required key it
+    lacks too is not asked for: what exists imports, checks and diffs clean, while every
+    key a program sets or changes is checked.
     """
     kind = kind_of(channel_type)
     problems: list[Problem] = []
+    held = stored if stored is not None else {}
     for key, value in config.items():
+        if key in held and held[key] == value and not contains_unknown(value):
+            continue
         name = _safe_key(key)
         if not isinstance(key, str) or not key:
             problems.append(("config", "config keys must be non-empty strings"))
@@ -106,28 +118,29 @@ def check_config(channel_type: str | None, config: Mapping[Any, Any]) -> list[Pr
         problems.extend(
             (f"config.{key}", f"missing: {a_channel(kind.type)} needs config.{key}")
             for key in kind.keys
-            if key not in config
+            if key not in config and (stored is None or key in stored)
         )
     return problems
 
 
-def _check_paths(paths: Any) -> list[Problem]:
-    """``replace_on_changes``: property paths of a channel's inputs."""
+def _check_paths(option: str, paths: Any, names: Mapping[str, str]) -> list[Problem]:
+    """``replace_on_changes`` / ``ignore_changes``: property paths of a channel's inputs."""
     from ._diff import path_segments
 
     example = "e.g. ['config.bot_token']"
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-        return [("replace_on_changes", f"must be a list of property paths, {example}")]
+        return [(option, f"must be a list of property paths, {example}")]
     problems: list[Problem] = []
     for path in paths:
         segments = path_segments(path)
         if not segments or segments[0] not in PATH_ROOTS:
             hint = _did_you_mean(segments[0] if segments else "", PATH_ROOTS)
+            roots = f"{names['type']}, {names['config']} or {names['is_active']}"
             problems.append(
                 (
-                    "replace_on_changes",
+                    option,
                     f"'{path[:40]}' names no input of a channel; {hint}paths start with "
-                    f"type, config or is_active ({example}); identity changes always replace",
+                    f"{roots} ({example}); identity changes always replace",
                 )
             )
     return problems
@@ -150,22 +163,35 @@ def _check_type(channel_type: Any) -> list[Problem]:
     return []
 
 
-def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+PYTHON_NAMES: Mapping[str, str] = {k: k for k in (*INPUT_KEYS, *OPTION_KEYS, *OUTPUT_KEYS)}
+"""How a Python program names each property (the default audience)."""
+
+
+def check_inputs(
+    news: Mapping[str, Any],
+    olds: Mapping[str, Any] | None = None,
+    *,
+    names: Mapping[str, str] = PYTHON_NAMES,
+) -> tuple[dict[str, Any], list[Problem]]:
     """Validate and normalise a channel's declared inputs.
 
     Returns the checked inputs (``type``, ``config``, ``is_active``, ``identity`` when the
     channel has one, ``adopt_id`` and ``replace_on_changes`` when given) — unknowns kept
-    as the wire sentinel — and every problem found.
+    as the wire sentinel — and every problem found. ``olds``: the channel's previous
+    inputs, whose config PingBack holds (see :func:`check_config`). ``names``: how the
+    program's language names each property, for the messages (config keys are quoted as
+    the user wrote them, always).
     """
     problems: list[Problem] = []
+    allowed = [names.get(k, k) for k in INPUT_KEYS]
     for key in news:
         if key.startswith("__") or key in INPUT_KEYS + OPTION_KEYS + OUTPUT_KEYS:
             continue
         problems.append(
             (
                 _safe_key(key),
-                f"unknown property; {_did_you_mean(str(key), INPUT_KEYS)}allowed: "
-                f"{', '.join(INPUT_KEYS)}",
+                f"unknown property; {_did_you_mean(str(key), allowed)}allowed: "
+                f"{', '.join(allowed)}",
             )
         )
 
@@ -188,17 +214,24 @@ def check_inputs(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]
                 problems.append(
                     ("adopt_id", "must be the UUID of an existing channel (copy it from PingBack)")
                 )
-    replace_on = news.get("replace_on_changes")
-    if replace_on is not None and not is_unknown(replace_on):
-        inputs["replace_on_changes"] = replace_on
-        problems.extend(_check_paths(replace_on))
+    for option in OPTION_KEYS:
+        paths = news.get(option)
+        if paths is not None and not is_unknown(paths):
+            inputs[option] = paths
+            problems.extend(_check_paths(option, paths, names))
 
     problems.extend(_check_type(channel_type))
     known_type = channel_type if isinstance(channel_type, str) and channel_type in KINDS else None
     if isinstance(config, Mapping):
         judged_type = None if is_unknown(channel_type) else known_type
+        old_config = (olds or {}).get("config")
+        stored = (
+            old_config
+            if isinstance(old_config, Mapping) and (olds or {}).get("type") == channel_type
+            else None
+        )
         if judged_type is not None or is_unknown(channel_type):
-            problems.extend(check_config(judged_type, config))
+            problems.extend(check_config(judged_type, config, stored))
     elif not is_unknown(config):
         problems.append(("config", "must be an object (a dict of config keys)"))
     if not is_unknown(is_active) and not isinstance(is_active, bool):

@@ -37,6 +37,7 @@ from ._exceptions import (
     NotFoundError,
     OutcomeUnknownError,
     PingBackError,
+    RateLimitError,
 )
 from ._journal import Journal
 from ._kinds import a_channel, describe_identity
@@ -156,11 +157,26 @@ class PingBackClient:
         def before_sleep(state: tenacity.RetryCallState) -> None:
             self._count("retries")
             exc = state.outcome.exception() if state.outcome else None
-            log.info(
-                "retrying %s after %s (attempt %d)",
+            pause = state.next_action.sleep if state.next_action else 0.0
+            attempts = self.policy.max_retries + 1
+            if isinstance(exc, RateLimitError):
+                # A user must see why the run stands still (the engine's log: _enginelog).
+                log.warning(
+                    "PingBack is rate limiting requests (429 on %s): waiting %.0f s, as it "
+                    "asks, before attempt %d of %d",
+                    method,
+                    pause,
+                    state.attempt_number + 1,
+                    attempts,
+                )
+                return
+            (log.warning if pause >= 5 else log.info)(
+                "retrying %s after %s in %.1f s (attempt %d of %d)",
                 method,
                 type(exc).__name__,
-                state.attempt_number,
+                pause,
+                state.attempt_number + 1,
+                attempts,
             )
 
         try:
@@ -302,10 +318,11 @@ class PingBackClient:
     def _create(self, desired: DesiredChannel) -> Channel:
         body, secrets = desired.body(), desired.secrets()
         first_ambiguous: list[datetime] = []
+        last_ambiguous: list[PingBackError] = []
 
         def attempt(ambiguous: bool) -> Channel:
             if ambiguous:
-                found = self._settle_create(desired, first_ambiguous[0])
+                found = self._settle_create(desired, first_ambiguous[0], last_ambiguous[-1])
                 if found is not None:
                     return found
             sent_at = datetime.now(timezone.utc)
@@ -313,8 +330,10 @@ class PingBackClient:
                 answer = self._send("POST", CHANNELS_PATH, body, secrets)
                 return _created(answer, desired)
             except PingBackError as exc:
-                if outcome_unknown("POST", exc) and not first_ambiguous:
-                    first_ambiguous.append(sent_at)
+                if outcome_unknown("POST", exc):
+                    last_ambiguous.append(exc)
+                    if not first_ambiguous:
+                        first_ambiguous.append(sent_at)
                 raise
             finally:
                 self.reads.wrote()
@@ -347,6 +366,14 @@ class PingBackClient:
         sent = since.strftime("%Y-%m-%dT%H:%M:%SZ")
         end = time.monotonic() + self.settle_window
         pause = 0.25
+        log.warning(
+            "a create of %s sent at %s got no usable answer (%s): listing the channels for "
+            "up to %g s to find the one it may have made, before anything is sent again",
+            a_channel(desired.type),
+            sent,
+            type(last).__name__ if last is not None else "OutcomeUnknownError",
+            self.settle_window,
+        )
         while True:
             self._count("settle_lists")
             try:

@@ -35,7 +35,7 @@ from ._kinds import channel_identity
 from ._models import split_config
 from ._unknown import contains_unknown, is_unknown
 
-__all__ = ["DiffDecision", "decide", "path_segments"]
+__all__ = ["DiffDecision", "decide", "ignoring", "path_segments"]
 
 _SEGMENT = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|([^.\[\]]+)')
 
@@ -50,6 +50,37 @@ def _covers(pattern: list[str], path: list[str]) -> bool:
     return len(pattern) <= len(path) and all(
         p in ("*", q) for p, q in zip(pattern, path, strict=False)
     )
+
+
+def ignoring(
+    news: Mapping[str, Any], olds: Mapping[str, Any], paths: Iterable[str]
+) -> dict[str, Any]:
+    """``news`` with every ``ignore_changes`` path holding the value ``olds`` hold (or
+    absent where they hold none), as the resource option means: a change there is no
+    change. Paths as Pulumi writes them (``is_active``, ``config.bot_token``,
+    ``config["a.b"]``, ``config``, ``*`` for a segment)."""
+    out: dict[str, Any] = dict(news)
+    for raw in paths:
+        segments = path_segments(raw)
+        if segments:
+            _restore(out, olds, segments)
+    return out
+
+
+def _restore(target: dict[str, Any], source: Mapping[str, Any], segments: list[str]) -> None:
+    head, rest = segments[0], segments[1:]
+    keys = set(target) | set(source) if head == "*" else {head}
+    for key in keys:
+        if not rest:
+            if key in source:
+                target[key] = source[key]
+            else:
+                target.pop(key, None)
+            continue
+        inner, old = target.get(key), source.get(key)
+        if isinstance(inner, Mapping) and isinstance(old, Mapping):
+            target[key] = dict(inner)
+            _restore(target[key], old, rest)
 
 
 @dataclass(frozen=True)
@@ -105,7 +136,16 @@ def _forced(patterns: Iterable[str], changed: list[list[str]]) -> list[str]:
 
 
 def decide(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffDecision:
-    """Decide update-in-place vs replace for one channel. Total: never raises."""
+    """Decide update-in-place vs replace for one channel. Total: never raises.
+
+    ``news["ignore_changes"]`` (the resource option, passed by ``PingBackChannel`` as an
+    input like ``replace_on_changes``) is applied first: the dynamic-provider server
+    never hands the provider the engine's list, and a refresh's Diff (olds: what was
+    read; news: the old inputs) would otherwise show a dashboard change of an ignored
+    path as drift."""
+    ignored = news.get("ignore_changes")
+    if isinstance(ignored, list | tuple):
+        news = ignoring(news, olds, [p for p in ignored if isinstance(p, str)])
     replaces: list[str] = []
     changed: list[str] = []
     paths: list[list[str]] = []

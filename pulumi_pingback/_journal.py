@@ -15,6 +15,13 @@ entry to a journal file, and after it the outcome:
 - ``failed``: nothing was made (every attempt was answered without creating).
 - ``taken``: a later create took the orphan.
 
+It also records, per deployment (its ``caller``), the channels its resources declare
+with ``adopt_id`` (``declared``, at Check) and adopt (``adopted``). A replacement can run
+its create and the old resource's delete in two provider processes (a new provider
+version, an explicit provider beside the default one): the delete then asks the journal
+whether another process of the same deployment declared or adopted that very channel,
+and keeps it if so, as one process keeps it for itself (:mod:`._ownership`).
+
 A later create of the same channel (same type, config and ``is_active``) first looks at
 the entries nobody can still resolve — their writer is dead, or their caller is and the
 writer has stopped — and takes the channel such a create made: the one it recorded
@@ -53,6 +60,8 @@ log = logging.getLogger("pulumi_pingback")
 
 KEEP_SECONDS = 7 * 24 * 3600
 FINAL = ("answered", "failed", "taken")
+CLAIMS = ("declared", "adopted")
+DEPLOYMENT_SECONDS = 6 * 3600  # a deployment's claims count for this long
 
 
 def default_directory() -> Path:
@@ -176,6 +185,35 @@ class Journal:
         for entry in entries:
             self._append({"e": entry, "op": "taken", "id": channel_id})
 
+    def claim(self, op: str, channel_id: str) -> None:
+        """This deployment's resources declare (``declared``) or adopted (``adopted``)
+        ``channel_id``; nothing is recorded without a caller (no deployment to name)."""
+        if self.caller:
+            self._append(
+                {
+                    "e": uuid.uuid4().hex,
+                    "op": op,
+                    "id": channel_id,
+                    "caller": self.caller,
+                    "pid": self._pid,
+                    "t": time.time(),
+                }
+            )
+
+    def claimed_elsewhere(self, channel_id: str) -> bool:
+        """Whether another process of this deployment declared or adopted ``channel_id``."""
+        if not self.caller:
+            return False
+        since = time.time() - DEPLOYMENT_SECONDS
+        return any(
+            r.get("op") in CLAIMS
+            and r.get("id") == channel_id
+            and r.get("caller") == self.caller
+            and r.get("pid") != self._pid
+            and float(r.get("t", 0)) >= since
+            for r in self._records()
+        )
+
     # ---- reads --------------------------------------------------------------------------
 
     def lost(self, fp: str, *, wait: float = 0.0) -> Lost | None:
@@ -183,6 +221,7 @@ class Journal:
         first. One whose caller is gone while its writer still runs (its POST may be in
         flight) is waited for up to ``wait`` seconds, then counted as lost too."""
         deadline = time.monotonic() + wait
+        warned = False
         while True:
             open_ = sorted(
                 (
@@ -195,6 +234,14 @@ class Journal:
             running = [e for e in open_ if e.state == "sent" and _alive(e.pid, e.started)]
             busy = [e for e in running if _listening(e.caller)]  # another live deployment's
             if len(running) > len(busy) and time.monotonic() < deadline:
+                if not warned:
+                    warned = True
+                    log.warning(
+                        "an earlier run's create of this channel (process %d, whose CLI has "
+                        "stopped) may still land: waiting up to %.0f s for its answer",
+                        next(e.pid for e in running if e not in busy),
+                        wait,
+                    )
                 time.sleep(0.1)
                 continue
             lost = [e for e in open_ if e not in busy]
@@ -249,9 +296,9 @@ class Journal:
             exc.strerror or type(exc).__name__,
         )
 
-    def _entries(self) -> dict[str, _Entry]:
+    def _records(self) -> list[dict[str, Any]]:
         if self._broken:
-            return {}
+            return []
         try:
             with self._locked(exclusive=not self._pruned):
                 records = self._read()
@@ -260,7 +307,11 @@ class Journal:
                     self._pruned = True
         except OSError as exc:
             self._disable(exc)
-            return {}
+            return []
+        return records
+
+    def _entries(self) -> dict[str, _Entry]:
+        records = self._records()
         entries: dict[str, _Entry] = {}
         for r in records:
             if r.get("op") == "sent":
@@ -295,7 +346,11 @@ class Journal:
     def _prune(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Drop entries sent more than 7 days ago (caller holds the exclusive lock)."""
         cutoff = time.time() - KEEP_SECONDS
-        old = {r["e"] for r in records if r.get("op") == "sent" and float(r.get("t", 0)) < cutoff}
+        old = {
+            r["e"]
+            for r in records
+            if r.get("op") in ("sent", *CLAIMS) and float(r.get("t", 0)) < cutoff
+        }
         if not old:
             return records
         kept = [r for r in records if r["e"] not in old]

@@ -70,6 +70,11 @@ class Kind:
     meta_setup: bool = False
     """PingBack adds ``_meta_setup_instructions`` (a callback URL and verify token)."""
     summary: str = ""
+    config_name: str = ""
+    """The name of the type's typed config (the Python class, the native schema's object
+    type); empty for the undocumented types, whose config is free."""
+    key_docs: Mapping[str, str] = field(default_factory=dict)
+    """What each documented key is, as PingBack's documentation says (descriptions)."""
 
     @property
     def sealed_whole(self) -> bool:
@@ -96,6 +101,12 @@ class Kind:
 
 
 _META = ("phone_number_id", "access_token", "verify_token")
+_META_DOCS = {
+    "phone_number_id": "The phone number ID from your Meta app: the channel's identity "
+    "(readable in previews).",
+    "access_token": "Your Meta permanent or long-lived access token.",
+    "verify_token": "A token you choose, with which Meta verifies the webhook.",
+}
 _X = ("api_key", "api_secret", "access_token", "access_token_secret", "bearer_token")
 
 KINDS: dict[str, Kind] = {
@@ -119,6 +130,11 @@ KINDS: dict[str, Kind] = {
                 )
             },
             summary="A Telegram bot (PingBack registers its webhook).",
+            config_name="TelegramConfig",
+            key_docs={
+                "bot_token": "The bot's token from @BotFather, `<bot id>:<secret>`; PingBack "
+                "registers the bot's webhook with it. The bot id is the channel's identity."
+            },
         ),
         Kind(
             ChannelType.WHATSAPP.value,
@@ -130,6 +146,8 @@ KINDS: dict[str, Kind] = {
             one_channel_per_identity="Meta delivers a number's messages to one callback",
             meta_setup=True,
             summary="A WhatsApp Business number (Meta Cloud API).",
+            config_name="WhatsAppConfig",
+            key_docs=_META_DOCS,
         ),
         Kind(
             ChannelType.INSTAGRAM.value,
@@ -141,6 +159,8 @@ KINDS: dict[str, Kind] = {
             one_channel_per_identity="Meta delivers a number's messages to one callback",
             meta_setup=True,
             summary="An Instagram account (Meta; the same config as WhatsApp).",
+            config_name="InstagramConfig",
+            key_docs=_META_DOCS,
         ),
         Kind(
             ChannelType.X.value,
@@ -152,12 +172,26 @@ KINDS: dict[str, Kind] = {
             identity_words="X account",
             one_channel_per_identity="X delivers an account's events to one webhook",
             summary="An X (Twitter) account (OAuth 1.0a keys and a bearer token).",
+            config_name="XConfig",
+            key_docs={
+                "api_key": "X (Twitter) API key.",
+                "api_secret": "X API secret.",
+                "access_token": "The OAuth 1.0a access token of the account, `<account id>-…`; "
+                "the account id is the channel's identity.",
+                "access_token_secret": "The access token's secret.",
+                "bearer_token": "Bearer token for read-only API access.",
+            },
         ),
         Kind(
             ChannelType.WIDGET.value,
             keys=("widget_id",),
             open=True,
             summary="The web widget (made with POST /api/v1/widget/create); more keys allowed.",
+            config_name="WidgetConfig",
+            key_docs={
+                "widget_id": "The widget's id, from `POST /api/v1/widget/create` (one widget "
+                "per domain)."
+            },
         ),
         Kind(
             ChannelType.WEBCHAT.value, open=True, summary="Web chat (configured in the dashboard)."

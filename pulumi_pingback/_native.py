@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import contextvars
 import functools
+import logging
 import os
 import re
 import sys
@@ -57,8 +59,26 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from ._diagnostics import native_words
-from ._exceptions import ChannelValidationError, ConfigurationError, PingBackError
+from ._diff import ignoring
+from ._enginelog import current_urn, watch_engine
+from ._enginelog import install as install_engine_log
+from ._exceptions import (
+    AdoptionError,
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ChannelNotFoundError,
+    ChannelValidationError,
+    ConfigurationError,
+    IdentityConflictError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    PingBackError,
+    PlanLimitError,
+    RateLimitError,
+)
 from ._kinds import kind_of
 from ._operations import (
     SECRET_OUTPUTS,
@@ -66,6 +86,7 @@ from ._operations import (
     channel_outputs,
     declared_inputs,
     enable_logging,
+    is_refresh,
     sealed_config_keys,
 )
 from ._schema import CHANNEL_PROPERTIES, CHANNEL_TOKEN, PACKAGE, PROVIDER_PROPERTIES, schema_json
@@ -177,6 +198,15 @@ def _config_path(key: str) -> str:
     return f'config["{escaped}"]'
 
 
+def _core_path(path: str) -> str:
+    """A property path in the schema's names (``isActive``) in the core's (``is_active``)."""
+    head, sep, rest = path.partition(".")
+    bracket = head.find("[")
+    if bracket > 0:
+        head, rest, sep = head[:bracket], head[bracket:] + sep + rest, ""
+    return _TO_CORE.get(head, head) + sep + rest
+
+
 def _kind(old: bool, new: bool, replace: bool) -> PropertyDiffKind:
     if not old:
         return PropertyDiffKind.ADD_REPLACE if replace else PropertyDiffKind.ADD
@@ -225,9 +255,10 @@ def detailed_diff(
 
 
 def _channel_type(urn: str) -> str:
-    """The resource's type token; under a component the URN's type is ``parent$child``."""
-    parts = urn.split("::")
-    return parts[-2].rsplit("$", 1)[-1] if len(parts) > 2 else ""
+    """The type token of ``urn:pulumi:<stack>::<project>::<type>::<name>``: the name may
+    hold ``::`` itself; under a component the type is ``parent$child``."""
+    parts = urn.split("::", 3)
+    return parts[2].rsplit("$", 1)[-1] if len(parts) == 4 else ""
 
 
 def _failures(problems: Iterable[tuple[str, str]]) -> list[CheckFailure]:
@@ -238,11 +269,10 @@ def _failures(problems: Iterable[tuple[str, str]]) -> list[CheckFailure]:
     for prop, reason in problems:
         head, dot, rest = prop.partition(".")
         wire = _TO_WIRE.get(head, head) + dot + rest
-        text = native_words(reason)
         if wire in _PRINTABLE or (head == "config" and rest):
-            failures.append(CheckFailure(wire, text))
+            failures.append(CheckFailure(wire, reason))
         else:
-            failures.append(CheckFailure("", f"{wire}: {text}" if wire else text))
+            failures.append(CheckFailure("", f"{wire}: {reason}" if wire else reason))
     return failures
 
 
@@ -255,15 +285,28 @@ class PingBackProvider(Provider):
         self._ops: Channels | None = None
         self._engine = engine
 
+    @property
+    def engine(self) -> str | None:
+        """The engine's address: given at launch, or by ``Attach``."""
+        return self._engine
+
+    def attach(self, address: str) -> None:
+        self._engine = address or None
+        install_engine_log(self._engine, os.environ.get("PINGBACK_LOG_LEVEL"))
+        watch_engine(self._engine)
+
     def ops(self) -> Channels:
         if self._ops is None:  # configure() was not called: the environment's settings
             self._ops = Channels(native=True, caller=self._engine)
         return self._ops
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        """A blocking call of the core, on the pool (the event loop keeps serving)."""
+    async def _run(self, urn: str, fn: Callable[..., T], *args: Any) -> T:
+        """A blocking call of the core about resource ``urn``, on the pool (the event loop
+        keeps serving); what it logs goes to the engine under that resource."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(fn, *args))
+        context = contextvars.copy_context()
+        context.run(current_urn.set, urn)
+        return await loop.run_in_executor(self._pool, functools.partial(context.run, fn, *args))
 
     @staticmethod
     def _resource(urn: str) -> None:
@@ -313,6 +356,7 @@ class PingBackProvider(Provider):
         ``variables`` (``pingback:config:<key>``), then PINGBACK_*. Secrets are accepted:
         the provider marks its own (the engine stops copying them from inputs)."""
         enable_logging(os.environ.get("PINGBACK_LOG_LEVEL"))
+        install_engine_log(self._engine, os.environ.get("PINGBACK_LOG_LEVEL"))
         args, _ = _unwire(request.args)
         config, keys = self._settings_from(args)
         for name, core in _SETTINGS.items():
@@ -329,17 +373,23 @@ class PingBackProvider(Provider):
         self._resource(request.urn)
         try:
             news, carried = _unwire(request.new_inputs)
+            olds, _ = _unwire(request.old_inputs)
         except ChannelValidationError as exc:
             return CheckResponse(inputs=request.new_inputs, failures=_failures(exc.problems))
-        inputs, problems = self.ops().check(news)
+        inputs, problems = self.ops().check(news, olds, _TO_WIRE)
         if problems:
             return CheckResponse(inputs=request.new_inputs, failures=_failures(problems))
         return CheckResponse(inputs=_wire(inputs, _sealed_inputs(inputs, carried)), failures=[])
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
+        """The engine sends ``ignoreChanges`` with every Diff, and applies it to nothing
+        itself here: on a refresh, news are the old inputs and olds what was read, so a
+        dashboard change of an ignored path would show as drift unless ignored here."""
         self._resource(request.urn)
         olds, _ = _unwire(request.old_state)
         news, _ = _unwire(request.new_inputs)
+        if request.ignore_changes:
+            news = ignoring(news, olds, [_core_path(p) for p in request.ignore_changes])
         decision = self.ops().diff(request.resource_id, olds, news)
         return DiffResponse(
             changes=decision.changes,
@@ -354,7 +404,7 @@ class PingBackProvider(Provider):
         if request.preview:  # what PingBack will say is not known yet
             outs = _planned(props, {})
             return CreateResponse(None, _wire(outs, _sealed_outputs(outs, carried)))
-        channel = await self._run(self.ops().create, props)
+        channel = await self._run(request.urn, self.ops().create, props)
         outs = channel_outputs(channel)
         return CreateResponse(channel.id, _wire(outs, _sealed_outputs(outs, carried)))
 
@@ -365,29 +415,30 @@ class PingBackProvider(Provider):
         if request.preview:
             outs = _planned(news, olds)
             return UpdateResponse(_wire(outs, _sealed_outputs(outs, carried)))
-        channel = await self._run(self.ops().update, request.resource_id, olds, news)
+        channel = await self._run(request.urn, self.ops().update, request.resource_id, olds, news)
         outs = channel_outputs(channel)
         return UpdateResponse(_wire(outs, _sealed_outputs(outs, carried | old_secrets)))
 
     async def delete(self, request: DeleteRequest) -> None:
         self._resource(request.urn)
         props, _ = _unwire(request.properties)
-        await self._run(self.ops().delete, request.resource_id, props)
+        await self._run(request.urn, self.ops().delete, request.resource_id, props)
 
     async def read(self, request: ReadRequest) -> ReadResponse:
-        """Refresh (old outputs given): the channel, or an empty id when it is gone.
-        Import and lookups (no outputs): the channel, or an error naming the id."""
+        """Refresh (the outputs a create wrote): the channel, or an empty id when it is
+        gone. Import and lookups (nothing, or a state given as both inputs and outputs):
+        the channel, or an error naming the id."""
         self._resource(request.urn)
         olds, old_secrets = _unwire(request.properties)
         old_inputs, input_secrets = _unwire(request.inputs)
-        if isinstance(olds.get("type"), str):
-            found = await self._run(self.ops().read, request.resource_id, olds)
+        if is_refresh(olds):
+            found = await self._run(request.urn, self.ops().read, request.resource_id, olds)
             if found is None:
                 return ReadResponse(None, {}, {})  # gone: refresh drops it from the stack
             channel = found
         else:
             op = "get" if old_inputs else "import"
-            channel = await self._run(self.ops().lookup, request.resource_id, op)
+            channel = await self._run(request.urn, self.ops().lookup, request.resource_id, op)
         outs = channel_outputs(channel)
         inputs = declared_inputs(outs)
         return ReadResponse(
@@ -418,6 +469,39 @@ def _planned(news: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[str, Any]
 # ---- the gRPC server -------------------------------------------------------------------------
 
 
+# The engine reads UNKNOWN, INTERNAL and DATA_LOSS as "the resource's state is unknown"
+# (provider_plugin.go, resourceStateAndError) and says the stack may be out of step; any
+# other code means the call changed nothing it did not report. So UNKNOWN only when a
+# write may have landed.
+_CODES: tuple[tuple[type[PingBackError], grpc.StatusCode], ...] = (
+    (ChannelValidationError, grpc.StatusCode.INVALID_ARGUMENT),
+    (ConfigurationError, grpc.StatusCode.INVALID_ARGUMENT),
+    (BadRequestError, grpc.StatusCode.INVALID_ARGUMENT),
+    (AuthenticationError, grpc.StatusCode.UNAUTHENTICATED),
+    (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
+    (PlanLimitError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (RateLimitError, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (ChannelNotFoundError, grpc.StatusCode.NOT_FOUND),
+    (NotFoundError, grpc.StatusCode.NOT_FOUND),
+    (IdentityConflictError, grpc.StatusCode.FAILED_PRECONDITION),
+    (AdoptionError, grpc.StatusCode.FAILED_PRECONDITION),
+    (APITimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
+    (APIConnectionError, grpc.StatusCode.UNAVAILABLE),
+)
+
+
+def grpc_code(exc: PingBackError) -> grpc.StatusCode:
+    """The status a failed call goes back with: UNKNOWN when its outcome is unknown (a
+    create or write that may have landed), else the class's code (FAILED_PRECONDITION
+    for what has none: a redirect, an unreadable answer, a server error)."""
+    if exc.maybe_applied or isinstance(exc, OutcomeUnknownError):
+        return grpc.StatusCode.UNKNOWN
+    for cls, code in _CODES:
+        if isinstance(exc, cls):
+            return code
+    return grpc.StatusCode.FAILED_PRECONDITION
+
+
 def _plain_errors(name: str) -> Callable[..., Any]:
     """The servicer's ``name``, an error of ours sent as its own message: no
     ``Unexpected <class 'Exception'>`` and no traceback in the CLI's output."""
@@ -429,7 +513,7 @@ def _plain_errors(name: str) -> Callable[..., Any]:
         except Exception as exc:
             ours = exc if isinstance(exc, PingBackError) else exc.__context__
             if isinstance(ours, PingBackError):
-                await context.abort(grpc.StatusCode.UNKNOWN, str(ours))
+                await context.abort(grpc_code(ours), str(ours))
             raise
 
     handler.__name__ = name
@@ -437,18 +521,33 @@ def _plain_errors(name: str) -> Callable[..., Any]:
 
 
 class _Servicer(ProviderServicer):
-    """The SDK's servicer, with our errors sent as plain messages."""
+    """The SDK's servicer, with our errors sent as plain messages, ``Attach`` (the CLI's
+    ``PULUMI_DEBUG_PROVIDERS=pingback:<port>``, to a plugin started by hand) and an
+    honest UNIMPLEMENTED for ``Parameterize``."""
+
+    def __init__(self, args: list[str], version: str, provider: PingBackProvider) -> None:
+        super().__init__(args, version, provider, engine_address=provider.engine or "")
+        self.pingback = provider
+
+    async def Attach(self, request: Any, context: Any) -> Any:
+        from google.protobuf import empty_pb2
+
+        self.pingback.attach(request.address)
+        return empty_pb2.Empty()
+
+    async def Parameterize(self, request: Any, context: Any) -> Any:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED, f"the {PACKAGE} provider takes no parameters"
+        )
 
 
 for _name in ("CheckConfig", "Configure", "Check", "Diff", "Create", "Update", "Delete", "Read"):
     setattr(_Servicer, _name, _plain_errors(_name))
 
 
-async def _serve(args: Sequence[str], engine: str) -> None:
+async def _serve(args: Sequence[str], engine: str | None) -> None:
     server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
-    servicer = _Servicer(
-        list(args), __version__, PingBackProvider(engine=engine), engine_address=engine
-    )
+    servicer = _Servicer(list(args), __version__, PingBackProvider(engine=engine))
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
@@ -458,28 +557,41 @@ async def _serve(args: Sequence[str], engine: str) -> None:
 
 
 def _check_sdk() -> None:
+    """A warning the CLI prints (through the engine's log) when the plugin runs with a
+    Pulumi SDK it was not tested with."""
     from importlib.metadata import version
 
     installed = version("pulumi")
     if not installed.startswith(f"{TESTED_SDK}."):
-        sys.stderr.write(
-            f"pulumi-resource-{PACKAGE}: tested with the Pulumi Python SDK {TESTED_SDK}.x; "
-            f"this environment has {installed}. `pip install 'pulumi-pingback[native]'` "
-            "installs the tested one.\n"
+        logging.getLogger("pulumi_pingback").warning(
+            "pulumi-resource-%s: tested with the Pulumi Python SDK %s.x; this environment "
+            "has %s. `pip install 'pulumi-pingback[native]'` installs the tested one.",
+            PACKAGE,
+            TESTED_SDK,
+            installed,
         )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``pulumi-resource-pingback <engine address>``: serve until the CLI stops it."""
+    """``pulumi-resource-pingback [flags] <engine address>``: serve until the CLI stops it.
+    Without an address (started by hand, for ``PULUMI_DEBUG_PROVIDERS``), the CLI gives
+    it in ``Attach``."""
     args = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(
         prog=f"pulumi-resource-{PACKAGE}",
         description="The PingBack native Pulumi provider: a gRPC server the Pulumi CLI "
         "starts (it prints its port, then serves until stopped).",
     )
-    parser.add_argument("engine", help="the Pulumi engine's address (given by the CLI)")
+    parser.add_argument(
+        "engine", nargs="?", help="the Pulumi engine's address (the CLI gives it, last)"
+    )
+    parser.add_argument("--tracing", help="a tracing endpoint (accepted, unused)")
     parser.add_argument("--version", action="version", version=__version__)
-    known, _ = parser.parse_known_args(args)  # the CLI may add --logtostderr, -v=N…
+    # The CLI may add --logtostderr, --logflow, -v=N before the address.
+    known, _ = parser.parse_known_args(args)
+    if known.engine:
+        install_engine_log(known.engine, os.environ.get("PINGBACK_LOG_LEVEL"))
+        watch_engine(known.engine)
     _check_sdk()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args, known.engine))

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ._client import PingBackClient
     from ._diagnostics import Context
     from ._diff import DiffDecision
+    from ._journal import Journal
     from ._models import Channel, DesiredChannel
     from ._ownership import Ownership
     from ._settings import Settings
@@ -38,6 +39,7 @@ __all__ = [
     "channel_outputs",
     "declared_inputs",
     "enable_logging",
+    "is_refresh",
     "sealed_config_keys",
 ]
 
@@ -103,6 +105,19 @@ def channel_outputs(channel: Channel) -> dict[str, Any]:
     return outs
 
 
+REFRESH_MARKS = ("business_id", "created_at")
+"""Outputs PingBack gives every channel and no program declares: a Read carrying them is a
+refresh of what a create (or an earlier read) wrote."""
+
+
+def is_refresh(props: Mapping[str, Any]) -> bool:
+    """Whether a Read refreshes a resource of the stack, from what it carries: a refresh
+    carries the outputs a create wrote; a lookup (``get``, ``pulumi import``, the
+    ``import`` option) carries nothing, or the state the program gave as both inputs and
+    outputs. A refresh of a channel that is gone drops it; a lookup of one is an error."""
+    return any(isinstance(props.get(k), str) for k in REFRESH_MARKS)
+
+
 def declared_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs a program declaring this channel has (for refresh and import)."""
     return {k: outs[k] for k in ("type", "config", "is_active", "identity") if k in outs}
@@ -150,6 +165,7 @@ class Channels:
         self.ownership: Ownership = Ownership()  # a fresh deployment: nothing recorded
         self.native = native
         self.caller = caller
+        self._journal: Journal | None = None
 
     @property
     def settings(self) -> Settings:
@@ -168,14 +184,11 @@ class Channels:
         if current is not None:
             return current
         from ._client import PingBackClient
-        from ._journal import Journal
 
         settings = self.settings
+        journal = self.journal()
         with self._lock:
             if self._client is None:
-                journal = None
-                if settings.token:
-                    journal = Journal(settings.token, settings.api_url, caller=self.caller)
                 self._client = PingBackClient(
                     settings.token,
                     base_url=settings.api_url,
@@ -226,14 +239,37 @@ class Channels:
 
     # ---- check / diff ---------------------------------------------------------------------
 
-    def check(self, news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        """Checked inputs (plain; unknowns as the sentinel) and every problem found."""
-        from ._check import check_inputs
+    def check(
+        self,
+        news: Mapping[str, Any],
+        olds: Mapping[str, Any] | None = None,
+        names: Mapping[str, str] | None = None,
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """Checked inputs (plain; unknowns as the sentinel) and every problem found;
+        ``olds``, the previous inputs (what PingBack stores is accepted as it is);
+        ``names``, the properties as the program's language names them."""
+        from ._check import PYTHON_NAMES, check_inputs
 
-        inputs, problems = check_inputs(news)
+        inputs, problems = check_inputs(news, olds, names=names or PYTHON_NAMES)
         if not problems:
             self.ownership.checked(inputs)
+            adopt_id = inputs.get("adopt_id")
+            journal = self.journal()
+            if isinstance(adopt_id, str) and journal is not None:
+                journal.claim("declared", adopt_id)
         return inputs, problems
+
+    def journal(self) -> Journal | None:
+        """The create journal of this token and API URL (None without a token)."""
+        from ._journal import Journal
+
+        settings = self._settings
+        if settings is None or not settings.token:
+            return None
+        with self._lock:
+            if self._journal is None:
+                self._journal = Journal(settings.token, settings.api_url, caller=self.caller)
+            return self._journal
 
     def diff(
         self, channel_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]
@@ -258,6 +294,8 @@ class Channels:
                 self.ownership.before_adopt(str(adopt_id))
                 channel = client.adopt(str(adopt_id), wanted)
                 self.ownership.adopted(channel.id)
+                if client.journal is not None:
+                    client.journal.claim("adopted", channel.id)
             else:
                 channel = client.create(wanted)
         except PingBackError as exc:
@@ -282,6 +320,14 @@ class Channels:
         try:
             if self.ownership.keep_on_delete(channel_id, props):
                 log.info("channel %s is kept: a resource of this deployment manages it", channel_id)
+                return
+            journal = self.journal()
+            if journal is not None and journal.claimed_elsewhere(channel_id):
+                log.info(
+                    "channel %s is kept: a resource of this deployment adopts it (through "
+                    "another provider process)",
+                    channel_id,
+                )
                 return
             self._api(props).delete(channel_id)
         except PingBackError as exc:

@@ -85,6 +85,15 @@ def _engine_address() -> str | None:
     return given if re.fullmatch(r"[\w.\-]+:\d+", given) else None
 
 
+def _kept(props: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with the ``ignore_changes`` of ``props``: kept among the outputs, so that
+    a refresh (which reads from the outputs) writes it back among the inputs, where the
+    next refresh's Diff finds it."""
+    if "ignore_changes" in props:
+        values["ignore_changes"] = props["ignore_changes"]
+    return values
+
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -95,8 +104,11 @@ def _boundary(method: _F) -> _F:
 
     @functools.wraps(method)
     def boundary(*args: Any) -> Any:
+        from ._enginelog import busy
+
         try:
-            return method(*args)
+            with busy():
+                return method(*args)
         except PingBackError as exc:
             raise exc.with_traceback(None) from None
 
@@ -106,7 +118,7 @@ def _boundary(method: _F) -> _F:
 # Check failures: the engine prints `property P value <inputs[P]>` with the program's value
 # of a top-level P, secrets in plain text. Only these top-level properties never hold a
 # credential; a failure about anything else goes to a nested path or to the resource ("").
-_PRINTABLE_PROPERTIES = ("type", "is_active", "adopt_id", "replace_on_changes")
+_PRINTABLE_PROPERTIES = ("type", "is_active", "adopt_id", "replace_on_changes", "ignore_changes")
 
 
 def _failure(prop: str, reason: str) -> CheckFailure:
@@ -145,10 +157,13 @@ class PingBackChannelProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         """Check the settings, once per provider process, on its first call (at preview:
         the first Check). A bad setting fails that call, before anything is sent."""
+        from ._enginelog import install, watch_engine
         from ._operations import enable_logging
         from ._settings import SETTINGS, load_settings
 
         enable_logging(os.environ.get("PINGBACK_LOG_LEVEL"))
+        install(_engine_address(), os.environ.get("PINGBACK_LOG_LEVEL"))
+        watch_engine(_engine_address())
         config = {key: req.config.get(key) for key in SETTINGS}
         every_key = getattr(req.config, "_props", {})  # the whole stack config
         project = getattr(req.config, "_project_name", None)
@@ -178,7 +193,7 @@ class PingBackChannelProvider(ResourceProvider):
 
     @_boundary
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, problems = self._ops().check(news)
+        inputs, problems = self._ops().check(news, _olds)
         return CheckResult(
             _sealed_inputs(inputs), [_failure(prop, reason) for prop, reason in problems]
         )
@@ -193,11 +208,11 @@ class PingBackChannelProvider(ResourceProvider):
     @_boundary
     def create(self, props: dict[str, Any]) -> CreateResult:
         channel = self._ops().create(props)
-        return CreateResult(channel.id, sealed_outputs(channel))
+        return CreateResult(channel.id, _kept(props, sealed_outputs(channel)))
 
     @_boundary
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(sealed_outputs(self._ops().update(_id, _olds, _news)))
+        return UpdateResult(_kept(_news, sealed_outputs(self._ops().update(_id, _olds, _news))))
 
     @_boundary
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
@@ -205,10 +220,10 @@ class PingBackChannelProvider(ResourceProvider):
 
     @_boundary
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from ._operations import channel_outputs, declared_inputs
+        from ._operations import channel_outputs, declared_inputs, is_refresh
 
         ops = self._ops()
-        if not isinstance(props.get("type"), str):
+        if not is_refresh(props):
             # A lookup (PingBackChannel.get): an empty answer would give the program a
             # resource with no outputs, so a missing id is an error.
             channel = ops.lookup(id_)
@@ -217,5 +232,5 @@ class PingBackChannelProvider(ResourceProvider):
             if found is None:
                 return ReadResult(None, {})  # gone: refresh drops it from the stack
             channel = found
-        inputs = _sealed_inputs(declared_inputs(channel_outputs(channel)))
-        return ReadResult(id_, sealed_outputs(channel), inputs)
+        inputs = _kept(props, _sealed_inputs(declared_inputs(channel_outputs(channel))))
+        return ReadResult(id_, _kept(props, sealed_outputs(channel)), inputs)

@@ -224,6 +224,10 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
             # The engine applies replace_on_changes to a detailed diff, which the dynamic
             # server never sends: the provider's diff policy applies it instead.
             props["replace_on_changes"] = list(opts.replace_on_changes)
+        if opts is not None and opts.ignore_changes:
+            # The engine applies it before Check, but not to a refresh's Diff, and the
+            # dynamic server never hands it to the provider: the diff policy applies it.
+            props["ignore_changes"] = list(opts.ignore_changes)
         super().__init__(_PROVIDER, resource_name, props, _with_secret_outputs(opts))
         if opts is not None and "identity" in (opts.ignore_changes or []):
             pulumi.log.warn(

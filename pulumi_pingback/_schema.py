@@ -26,6 +26,7 @@ __all__ = [
     "PACKAGE",
     "PROVIDER_PROPERTIES",
     "Property",
+    "config_types",
     "package_schema",
     "schema_json",
 ]
@@ -50,20 +51,71 @@ class Property:
     required_output: bool = False
     secret: bool = False
     env: str | None = None  # provider settings: the environment variable fallback
+    input_spec: dict[str, Any] | None = None  # as an input, when it differs from the output
+    input_secret: bool | None = None  # as an input, when it differs from the output
 
-    def schema(self) -> dict[str, Any]:
-        spec: dict[str, Any] = {**self.spec, "description": self.description}
-        if self.secret:
+    def schema(self, *, as_input: bool = False) -> dict[str, Any]:
+        spec: dict[str, Any] = {
+            **(self.input_spec if as_input and self.input_spec else self.spec),
+            "description": self.description,
+        }
+        secret = self.secret if not as_input or self.input_secret is None else self.input_secret
+        if secret:
             spec["secret"] = True
         if self.env:
             spec["defaultInfo"] = {"environment": [self.env]}
         return spec
 
 
+def _config_token(name: str) -> str:
+    return f"{PACKAGE}:index:{name}"
+
+
+def config_types() -> dict[str, dict[str, Any]]:
+    """One object type per documented channel type (``TelegramConfig``…), from its row:
+    its keys, described, each credential secret, so that every generated SDK types and
+    documents the config of the type it declares."""
+    types: dict[str, dict[str, Any]] = {}
+    for kind in KINDS.values():
+        if not kind.config_name:
+            continue
+        more = " More keys may be given as a plain map." if kind.open else ""
+        types[_config_token(kind.config_name)] = {
+            "description": f"The config of {kind.type} channels: {kind.summary}{more}",
+            "type": "object",
+            "properties": {
+                key: {
+                    "type": "string",
+                    "description": kind.key_docs[key]
+                    + (
+                        " A credential: stored and shown as a secret."
+                        if kind.credential(key)
+                        else ""
+                    ),
+                    **({"secret": True} if kind.credential(key) else {}),
+                }
+                for key in kind.keys
+            },
+            "required": list(kind.keys),
+        }
+    return types
+
+
+def _config_input() -> dict[str, Any]:
+    """``config`` as an input: one of the typed configs, or a plain map (the undocumented
+    types, a widget's extra keys). Not secret as a whole: each credential is, and readable
+    keys (``phone_number_id``) stay readable in every language's previews."""
+    return {
+        "oneOf": [{"$ref": f"#/types/{token}"} for token in config_types()]
+        + [{"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}]
+    }
+
+
 def _config_description() -> str:
     lines = [
-        "The channel's settings, as PingBack's API takes them. Kept secret in the state, "
-        "whatever the program gives. The keys each type takes:",
+        "The channel's settings, as PingBack's API takes them: the typed config of its "
+        "type, or a map. Credentials are kept secret in the state whatever the program "
+        "gives; the output is secret as a whole. The keys each type takes:",
         "",
     ]
     for kind in KINDS.values():
@@ -99,6 +151,8 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         _config_description(),
         required_output=True,
         secret=True,
+        input_spec=_config_input(),
+        input_secret=False,
     ),
     Property(
         "isActive",
@@ -197,7 +251,7 @@ def _resource(props: tuple[Property, ...], description: str) -> dict[str, Any]:
         "description": description,
         "properties": {p.name: p.schema() for p in props if p.output},
         "required": [p.name for p in props if p.required_output],
-        "inputProperties": {p.name: p.schema() for p in props if p.input},
+        "inputProperties": {p.name: p.schema(as_input=True) for p in props if p.input},
         "requiredInputs": [p.name for p in props if p.required_input],
     }
 
@@ -235,6 +289,7 @@ def package_schema() -> dict[str, Any]:
             )
         },
         "types": {
+            **config_types(),
             CHANNEL_TYPE_TOKEN: {
                 "description": "A PingBack channel type.",
                 "type": "string",
@@ -246,14 +301,21 @@ def package_schema() -> dict[str, Any]:
                     }
                     for kind in KINDS.values()
                 ],
-            }
+            },
         },
+        # respectSchemaVersion: an SDK from `pulumi package gen-sdk` carries this version
+        # (without it, its package.json says "${VERSION}" and the engine refuses it).
         "language": {
-            "python": {"packageName": "pulumi_pingback_native", "pyproject": {"enabled": True}},
-            "nodejs": {"packageName": "@pulumi-pingback/pingback"},
+            "python": {
+                "packageName": "pulumi_pingback_native",
+                "pyproject": {"enabled": True},
+                "respectSchemaVersion": True,
+            },
+            "nodejs": {"packageName": "@pulumi-pingback/pingback", "respectSchemaVersion": True},
             "go": {
                 "importBasePath": "github.com/pulumi-pingback/pulumi-pingback/sdk/go/pingback",
                 "generateResourceContainerTypes": True,
+                "respectSchemaVersion": True,
             },
             "csharp": {"rootNamespace": "PulumiPingback"},
         },

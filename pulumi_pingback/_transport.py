@@ -116,7 +116,12 @@ _POOL: httpx.Client | None = None
 
 
 def _shared_http() -> httpx.Client:
-    """The process-wide connection pool (thread-safe; created once, lazily)."""
+    """The process-wide connection pool (thread-safe; created once, lazily).
+
+    It honours the environment as every Pulumi provider does: ``HTTPS_PROXY``,
+    ``HTTP_PROXY``, ``ALL_PROXY`` and ``NO_PROXY`` choose a proxy per host, and
+    ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` a private CA. Redirects are still never followed,
+    so the token goes nowhere but ``base_url`` (through the proxy, when one is set)."""
     global _POOL
     if _POOL is None:
         with _POOL_LOCK:
@@ -124,15 +129,37 @@ def _shared_http() -> httpx.Client:
                 # As many connections as the native plugin has threads (the dynamic
                 # server uses 4): a write never waits for a connection.
                 size = parallel_writes()
-                transport = httpx.HTTPTransport(
+                client = httpx.Client(
                     limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-                    trust_env=False,
+                    trust_env=True,
+                    follow_redirects=False,
                 )
-                pool = transport._pool
-                assert hasattr(pool, "_network_backend"), "httpcore changed: see _transport.py"
-                pool._network_backend = _DeadlineBackend()
-                _POOL = httpx.Client(transport=transport, follow_redirects=False, trust_env=False)
+                transports = [client._transport, *client._mounts.values()]
+                for transport in transports:
+                    if transport is None:  # NO_PROXY: the default transport serves it
+                        continue
+                    pool = getattr(transport, "_pool", None)
+                    assert hasattr(pool, "_network_backend"), "httpcore changed: see _transport.py"
+                    pool._network_backend = _DeadlineBackend()  # type: ignore[union-attr]
+                _POOL = client
     return _POOL
+
+
+def _why_not_connected(exc: BaseException) -> str:
+    """The exception's class, and what TLS said when it refused the server's certificate
+    (the cause a user can act on: a private CA goes in SSL_CERT_FILE)."""
+    import ssl
+
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            reason = cause.verify_message or cause.reason or "verification failed"
+            return (
+                f"{type(exc).__name__}: its TLS certificate is not trusted: {reason}; a "
+                "company's own CA goes in SSL_CERT_FILE (a PEM bundle) or SSL_CERT_DIR"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -257,7 +284,7 @@ class Transport:
             cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
             raise cls(
                 f"could not connect to PingBack at {self.base_url} for {method} {path} "
-                f"({type(exc).__name__})",
+                f"({_why_not_connected(exc)})",
                 method=method,
                 path=path,
                 sent=False,

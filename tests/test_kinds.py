@@ -33,6 +33,9 @@ def test_every_type_is_one_row_and_one_name_everywhere() -> None:
 @pytest.mark.parametrize("name", sorted(KINDS))
 def test_the_typed_config_class_matches_its_row(name: str) -> None:
     kind, cls = KINDS[name], CONFIG_CLASSES[name]
+    assert kind.config_name in ("", cls.__name__)  # the native schema's object type too
+    assert set(kind.key_docs) == set(kind.keys)  # every documented key described
+    assert bool(kind.config_name) == bool(kind.keys)
     if kind.open:
         assert issubclass(cls, _Open)
         required = [

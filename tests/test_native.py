@@ -78,6 +78,17 @@ LAUNCH_FORMS = {
     # An installed package's command, as the CLI runs a plugin binary (with its flags).
     "console-script": [str(BIN / "pulumi-resource-pingback"), ENGINE_ADDRESS, "--logtostderr"],
     "module": [sys.executable, "-m", "pulumi_pingback._native", ENGINE_ADDRESS, "-v=9"],
+    # With tracing on, the CLI passes `--tracing <endpoint>` before the address.
+    "tracing": [
+        sys.executable,
+        str(ROOT),
+        "--logtostderr",
+        "--tracing",
+        "http://127.0.0.1:9",
+        ENGINE_ADDRESS,
+    ],
+    # Started by hand for PULUMI_DEBUG_PROVIDERS: no address; the CLI sends Attach.
+    "by-hand": [sys.executable, str(ROOT)],
 }
 
 
@@ -114,6 +125,13 @@ def test_the_plugin_starts_in_each_launch_form_and_serves_its_schema(started: An
     with pytest.raises(grpc.RpcError) as info:
         started.Handshake(proto.ProviderHandshakeRequest(engine_address=ENGINE_ADDRESS))
     assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    # Attach (PULUMI_DEBUG_PROVIDERS) is served; Parameterize says it is not.
+    started.Attach(proto.PluginAttach(address=ENGINE_ADDRESS), timeout=30)
+    with pytest.raises(grpc.RpcError) as info:
+        started.Parameterize(
+            proto.ParameterizeRequest(args=proto.ParameterizeRequest.ParametersArgs(args=["x"]))
+        )
+    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
 def test_the_source_plugin_is_what_the_cli_needs() -> None:
@@ -147,6 +165,22 @@ def _properties(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
                 yield f"{token}.{section}.{name}", spec
 
 
+def _type_spec(schema: dict[str, Any], where: str, spec: dict[str, Any]) -> None:
+    """A type reference: a primitive, array or map ``type``, a ``$ref`` to Any or to a
+    type of the schema, or a union (``oneOf`` of two or more such references)."""
+    kinds = [k for k in ("type", "$ref", "oneOf") if k in spec]
+    assert len(kinds) == 1, where
+    if "type" in spec:
+        assert spec["type"] in TYPES, where
+    elif "$ref" in spec:
+        ref = spec["$ref"]
+        assert ref == "pulumi.json#/Any" or ref.removeprefix("#/types/") in schema["types"], where
+    else:
+        assert len(spec["oneOf"]) >= 2, where
+        for i, member in enumerate(spec["oneOf"]):
+            _type_spec(schema, f"{where}.oneOf[{i}]", member)
+
+
 def test_the_schema_keeps_the_metaschema_rules_and_describes_everything() -> None:
     """The rules of Pulumi's package metaschema (pkg/codegen/schema/pulumi.json) that this
     schema touches; the whole schema was validated against it with jsonschema (see the
@@ -175,15 +209,11 @@ def test_the_schema_keeps_the_metaschema_rules_and_describes_everything() -> Non
         assert TOKEN_RE.match(token), token
     for where, spec in _properties(schema):
         assert spec.get("description"), f"{where} has no description"
-        assert ("type" in spec) != ("$ref" in spec), where
-        if "type" in spec:
-            assert spec["type"] in TYPES, where
-        else:
-            ref = spec["$ref"]
-            assert ref == "pulumi.json#/Any" or ref.removeprefix("#/types/") in schema["types"]
+        _type_spec(schema, where, spec)
         assert set(spec) <= {
             "type",
             "$ref",
+            "oneOf",
             "description",
             "secret",
             "default",
@@ -209,9 +239,22 @@ def test_credentials_are_secret_in_the_schema() -> None:
         "config.token",
         "provider.token",
         f"{CHANNEL_TOKEN}.properties.config",
-        f"{CHANNEL_TOKEN}.inputProperties.config",
         f"{CHANNEL_TOKEN}.properties.metaVerifyToken",
     }
+    # The input `config` is not secret as a whole (a generated SDK would then send it as
+    # one secret, and phone_number_id would print as [secret]): it is one of the typed
+    # configs, whose credentials are secret key by key, or a plain map.
+    union = channel_["inputProperties"]["config"]["oneOf"]
+    assert union[-1] == {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}
+    typed = {m["$ref"].removeprefix("#/types/pingback:index:") for m in union[:-1]}
+    assert typed == {k.config_name for k in KINDS.values() if k.config_name}
+    for kind in KINDS.values():
+        if not kind.config_name:
+            continue
+        spec = schema["types"][f"pingback:index:{kind.config_name}"]
+        assert spec["required"] == list(kind.keys)
+        for key, prop in spec["properties"].items():
+            assert prop["description"] and prop.get("secret", False) is kind.credential(key)
     assert channel_["requiredInputs"] == ["type"]
     assert schema["config"]["variables"]["token"]["defaultInfo"] == {
         "environment": ["PINGBACK_TOKEN"]
@@ -361,6 +404,24 @@ def test_the_import_option_adopts_then_diffs_against_the_program(
     assert sim.channels() == []
 
 
+def test_the_import_option_blocks_a_replace_and_a_new_id_replaces_the_old_channel(
+    sim: Simulator, native: Engine
+) -> None:
+    """What the engine does with an `import` id left in the program (SG), as
+    tests/cli/test_native_plugin.py shows under the real CLI: a change that needs a
+    replace is refused; another id import-replaces, deleting the old channel."""
+    first = api(sim, "POST", "/channels/", json={"type": "telegram", "config": {"bot_token": TG}})
+    native.up([bot(import_id=first["id"])])
+    with pytest.raises(EngineError, match="previously-imported resources that still specify"):
+        native.up([bot(TG_OTHER_BOT, import_id=first["id"])])
+    assert [c["id"] for c in sim.channels()] == [first["id"]]  # nothing was replaced
+
+    second = api(sim, "POST", "/channels/", json={"type": "sms", "config": {"n": "1"}})
+    native.up([channel("bot", "sms", {"n": "1"}, import_id=second["id"])])
+    assert native.state["bot"].id == second["id"]
+    assert [c["id"] for c in sim.channels()] == [second["id"]]  # the first one deleted
+
+
 def test_a_dynamic_stack_moves_to_the_plugin_without_a_create_or_a_delete(
     sim: Simulator, make_engine: Callable[..., Engine]
 ) -> None:
@@ -463,13 +524,6 @@ def test_a_value_the_program_marked_secret_stays_secret(sim: Simulator, native: 
     assert ("config", "phone_number_id") in native.state["wa"].input_secrets
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="production: under the real engine (a YAML program or any generated SDK) the "
-    "schema's secret `config` input reaches Check as one secret and the plugin keeps it so; "
-    "`pulumi preview --diff` prints config.phone_number_id as [secret] "
-    "(docs/engine-fidelity.md, what the comparison showed about the provider)",
-)
 def test_preview_diff_lines_show_secrets_as_secret(sim: Simulator, native: Engine) -> None:
     native.up([channel("wa", "whatsapp", wa_config())])
     native.preview([channel("wa", "whatsapp", wa_config(phone="2", access="EAAG-2"))])

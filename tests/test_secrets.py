@@ -155,7 +155,11 @@ def test_canaries_stay_secret_through_every_step_and_failure(
     # ... and nowhere else.
     for e in errors:
         assert MARK not in e.details, e.details
-    output = "".join(engine.process_output + wrong.process_output)
+    # What the provider printed, and what it sent the engine's log (what the CLI shows).
+    logged = [
+        f"pulumi-pingback {sev} {msg}" for sev, _, msg in engine.engine_log + wrong.engine_log
+    ]
+    output = "".join(engine.process_output + wrong.process_output) + "\n".join(logged)
     assert "pulumi-pingback DEBUG" in output  # logging was on
     assert "pulumi-pingback INFO retrying" in output
     assert MARK not in output

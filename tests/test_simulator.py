@@ -181,6 +181,7 @@ def test_types_are_strict_as_the_api_documents(
         ("/_sim/config", {"plan": "gold"}),
         ("/_sim/config", {"limit": -1}),
         ("/_sim/config", {"token": ""}),
+        ("/_sim/faults", {"kind": "status", "status": 302, "location": ["x"]}),
     ],
 )
 def test_the_control_surface_refuses_what_it_cannot_serve(

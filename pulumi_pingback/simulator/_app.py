@@ -116,6 +116,11 @@ class FaultRule:
         for name in ("method", "path"):
             if not isinstance(getattr(self, name), str):
                 raise ValueError(f"{name} must be a string")
+        if isinstance(self.retry_after, int | float) and not isinstance(self.retry_after, bool):
+            self.retry_after = f"{self.retry_after:g}"  # a header is text: "1", "0.5"
+        for name in ("retry_after", "location"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be a string (a header's value), or a number")
 
 
 @dataclass

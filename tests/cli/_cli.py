@@ -21,8 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-throwaway-passphrase"
+TOKEN = "sim-owner-token-e2e-0001"  # the simulator's owner token in the e2e suite
+CHANNEL = "pingback:index:Channel"  # the native plugin's resource type
 
 
 def cli_bin() -> Path | None:
@@ -306,3 +311,65 @@ def secrets_outside_envelopes(value: Any, canaries: Sequence[str], path: str = "
 def squash(text: str) -> str:
     """The CLI's output with runs of spaces made one (it aligns columns per block)."""
     return "\n".join(re.sub(" +", " ", line) for line in text.splitlines())
+
+
+# ---- PingBack and projects, as the e2e tests use them ------------------------------------
+
+
+def api(sim: Any, token: str = TOKEN) -> httpx.Client:
+    """PingBack's API as the dashboard (or a colleague) uses it: outside Pulumi."""
+    return httpx.Client(base_url=f"{sim.url}/api/v1", headers={"Authorization": f"Bearer {token}"})
+
+
+def plant(sim: Any, type_: str, config: dict[str, Any], active: bool = True) -> str:
+    """A channel made outside Pulumi (the dashboard); its id."""
+    with api(sim) as client:
+        made = client.post(
+            "/channels/", json={"type": type_, "config": config, "is_active": active}
+        )
+    made.raise_for_status()
+    return str(made.json()["id"])
+
+
+def writes(sim: Any) -> list[tuple[str, str]]:
+    """What changed PingBack since the log was cleared: every request but the lists."""
+    return [(r["method"], r["path"]) for r in sim.requests() if r["method"] != "GET"]
+
+
+def ids(st: Stack, type_: str = CHANNEL) -> dict[str, str]:
+    """Resource name -> channel id, of the live (not pending-delete) resources of a type."""
+    return {
+        r["urn"].rsplit("::", 1)[1]: r["id"]
+        for r in st.export()["deployment"].get("resources", [])
+        if r["type"] == type_ and not r.get("delete")
+    }
+
+
+def yaml_project(where: Path, plugin: Path, resources: Mapping[str, Any], **more: Any) -> Path:
+    """A YAML project using the plugin as `pulumi package add` records it (a local path
+    under `packages:`), declaring ``resources``; every config key in ``more['config']``
+    is a secret string."""
+    where.mkdir(parents=True, exist_ok=True)
+    project: dict[str, Any] = {
+        "name": more.pop("name", where.name),
+        "runtime": "yaml",
+        "packages": {"pingback": str(plugin)},
+    }
+    secrets = more.pop("config", ())
+    if secrets:
+        project["config"] = {k: {"type": "string", "secret": True} for k in secrets}
+    project["resources"] = dict(resources)
+    project.update(more)
+    (where / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
+    return where
+
+
+def stack_on(ws: Workspace, project: Path, sim: Any, name: str = "dev", **secrets: str) -> Stack:
+    """A stack of ``project``: apiUrl pointed at the simulator, the token and ``secrets``
+    set with --secret."""
+    st = Stack(ws, project, name).init()
+    st.set("pingback:apiUrl", sim.url)
+    st.set("pingback:token", TOKEN, secret=True)
+    for key, value in secrets.items():
+        st.set(key, value, secret=True)
+    return st

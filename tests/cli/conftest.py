@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from ..engine._processes import SimulatorProcess
-from ._cli import Workspace, cli_bin, plugin_copy
+from ._cli import TOKEN, Workspace, cli_bin, plugin_copy
 
-TOKEN = "sim-owner-token-e2e-0001"
 BUILD = "scripts/pulumi-cli/build"
 
 

@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from ..engine._processes import SimulatorProcess
-from ._cli import Stack, Workspace, lines_with, python_project, squash
-from .conftest import TOKEN
+from ._cli import TOKEN, Stack, Workspace, lines_with, python_project, squash
 
 CHANNEL = "pulumi-python:dynamic/pingback:Channel"
 BOT = "7123456789:AAH" + "x" * 32

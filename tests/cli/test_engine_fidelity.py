@@ -30,9 +30,8 @@ from ..conftest import TG, TG_OTHER_BOT
 from ..engine import NATIVE, ROOT, CheckFailed, Declared, Engine, Secret
 from ..engine._processes import SimulatorProcess
 from ..program import run_program
-from ._cli import Stack, Workspace, python_project
+from ._cli import TOKEN, Stack, Workspace, python_project
 from ._grpclog import Call, cli_calls, explain, harness_calls, methods, normalise
-from .conftest import TOKEN
 
 TG_THIRD = "7000000002:AAH" + "w" * 32
 DOC = ROOT / "docs" / "engine-fidelity.md"
@@ -109,12 +108,12 @@ def yaml_program(spec: Spec, plugin: Path) -> str:
 
 
 def declared(r: dict[str, Any]) -> Declared:
-    """A spec entry as the YAML program registers it: ``isActive`` only when written;
-    ``config`` as the schema has it, one secret — which the harness's native target adds,
-    as an SDK does (YAML folds the ``fn::secret`` inside it into that one secret)."""
+    """A spec entry as the YAML program registers it: ``isActive`` only when written; a
+    ``fn::secret`` value as a secret (the schema's ``config`` is not secret as a whole)."""
     if "get" in r:
         return Declared(r["name"], {}, read_id=r["get"])
-    inputs: dict[str, Any] = {"type": r["type"], "config": dict(r["config"])}
+    config = {k: Secret(v) if k in r.get("secret", []) else v for k, v in r["config"].items()}
+    inputs: dict[str, Any] = {"type": r["type"], "config": config}
     if "is_active" in r:
         inputs["is_active"] = r["is_active"]
     return Declared(

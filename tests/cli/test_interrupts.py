@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from ..engine._processes import SimulatorProcess
-from ._cli import Process, Stack, Workspace, python_project, wait_for
-from .conftest import TOKEN
+from ._cli import TOKEN, Process, Stack, Workspace, python_project, wait_for
 
 CHANNEL = "pulumi-python:dynamic/pingback:Channel"
 PROGRAM = """\
@@ -59,6 +58,19 @@ def start_slow_up(st: Stack, sim: SimulatorProcess, started: list[Process]) -> P
     return up
 
 
+def providers(up: Process) -> list[int]:
+    """The provider processes (the dynamic provider's server) of the CLI's session."""
+    found = []
+    for pid in up.session():
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"pulumi.dynamic" in command:
+            found.append(pid)
+    return found
+
+
 def settle(sim: SimulatorProcess) -> None:
     """Let the creates already at PingBack land (they are written after the latency)."""
     time.sleep(4)
@@ -84,6 +96,9 @@ def test_a_killed_up_leaves_no_duplicate_and_no_orphan(
     else:  # the CLI alone: its plugins finish their calls, to nobody
         up.signal(signal.SIGKILL)
     up.wait()
+    # No provider is left running: it notices that the engine is gone and exits once its
+    # calls in flight are done. (The language host checks every 5 minutes, as Pulumi's.)
+    wait_for(lambda: not providers(up), 60, "the provider to exit")
     settle(sim)
     landed = {c["id"] for c in sim.state()["channels"]}
     assert landed, "no create had reached PingBack: the test did not kill mid-flight"

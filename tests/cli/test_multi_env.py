@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
 from ..engine._processes import SimulatorProcess
 from ..test_example import SECRETS
 from ._cli import (
+    TOKEN,
     Stack,
     Workspace,
+    api,
     copy_example,
     lines_with,
     secrets_outside_envelopes,
     squash,
 )
-from .conftest import TOKEN
 
 CHANNEL = "pulumi-python:dynamic/pingback:Channel"
 
@@ -34,11 +34,6 @@ def stack(ws: Workspace, project: Path, name: str, sim: SimulatorProcess) -> Sta
     for key, value in SECRETS[name].items():
         st.set(key, value, secret=True)
     return st
-
-
-def api(sim: SimulatorProcess) -> httpx.Client:
-    """PingBack's API as the dashboard (or a colleague) uses it: outside Pulumi."""
-    return httpx.Client(base_url=f"{sim.url}/api/v1", headers={"Authorization": f"Bearer {TOKEN}"})
 
 
 def ids(st: Stack) -> dict[str, str]:

@@ -13,20 +13,30 @@ import re
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
 from ..engine._processes import SimulatorProcess
-from ._cli import Result, Stack, Workspace, secrets_outside_envelopes, squash
-from .conftest import TOKEN
+from ._cli import (
+    CHANNEL,
+    TOKEN,
+    Result,
+    Stack,
+    Workspace,
+    api,
+    ids,
+    plant,
+    secrets_outside_envelopes,
+    squash,
+    writes,
+    yaml_project,
+)
+from ._cli import stack_on as stack
 
-CHANNEL = "pingback:index:Channel"
 DYNAMIC = "pulumi-python:dynamic/pingback:Channel"
 SDK = "pulumi_pingback_native"
 MISSING = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
@@ -42,56 +52,8 @@ DASHBOARD_KEY = "dashboard-added-e2e-value"
 # ---- helpers ---------------------------------------------------------------------------------
 
 
-def api(sim: SimulatorProcess) -> httpx.Client:
-    """PingBack's API as the dashboard (or a colleague) uses it: outside Pulumi."""
-    return httpx.Client(base_url=f"{sim.url}/api/v1", headers={"Authorization": f"Bearer {TOKEN}"})
-
-
-def plant(sim: SimulatorProcess, type_: str, config: dict[str, str], active: bool = True) -> str:
-    """A channel made outside Pulumi (the dashboard); its id."""
-    with api(sim) as client:
-        made = client.post(
-            "/channels/", json={"type": type_, "config": config, "is_active": active}
-        )
-    made.raise_for_status()
-    return str(made.json()["id"])
-
-
-def writes(sim: SimulatorProcess) -> list[tuple[str, str]]:
-    """What changed PingBack since the log was cleared: every request but the lists."""
-    return [(r["method"], r["path"]) for r in sim.requests() if r["method"] != "GET"]
-
-
-def ids(st: Stack, type_: str = CHANNEL) -> dict[str, str]:
-    """Resource name -> channel id, of the live (not pending-delete) resources of a type."""
-    return {
-        r["urn"].rsplit("::", 1)[1]: r["id"]
-        for r in st.export()["deployment"].get("resources", [])
-        if r["type"] == type_ and not r.get("delete")
-    }
-
-
 def channel_ids(sim: SimulatorProcess) -> set[str]:
     return {c["id"] for c in sim.state()["channels"]}
-
-
-def yaml_project(where: Path, plugin: Path, resources: Mapping[str, Any], **more: Any) -> Path:
-    """A YAML project using the plugin as `pulumi package add` records it (a local path
-    under `packages:`), declaring ``resources``; every config key in ``more['config']``
-    is a secret string."""
-    where.mkdir(parents=True, exist_ok=True)
-    project: dict[str, Any] = {
-        "name": more.pop("name", where.name),
-        "runtime": "yaml",
-        "packages": {"pingback": str(plugin)},
-    }
-    secrets = more.pop("config", ())
-    if secrets:
-        project["config"] = {k: {"type": "string", "secret": True} for k in secrets}
-    project["resources"] = dict(resources)
-    project.update(more)
-    (where / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
-    return where
 
 
 def telegram(token_key: str = "botToken", **options: Any) -> dict[str, Any]:
@@ -118,17 +80,6 @@ def whatsapp() -> dict[str, Any]:
             },
         },
     }
-
-
-def stack(ws: Workspace, project: Path, sim: SimulatorProcess, **secrets: str) -> Stack:
-    """A `dev` stack of ``project``: apiUrl pointed at the simulator, the token and
-    ``secrets`` set with --secret."""
-    st = Stack(ws, project, "dev").init()
-    st.set("pingback:apiUrl", sim.url)
-    st.set("pingback:token", TOKEN, secret=True)
-    for key, value in secrets.items():
-        st.set(key, value, secret=True)
-    return st
 
 
 def python_native_project(where: Path, sdk: PythonSdk, plugin: Path, program: str) -> Path:

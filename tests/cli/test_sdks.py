@@ -27,7 +27,7 @@ from pulumi_pingback import __version__
 from pulumi_pingback._kinds import KINDS
 
 from ..engine._processes import SimulatorProcess
-from ._cli import Stack, Workspace, python_project, secrets_outside_envelopes, squash
+from ._cli import TOKEN, Stack, Workspace, python_project, secrets_outside_envelopes, squash
 from ._sdks import (
     PULUMI_NPM,
     TSCONFIG_OPTIONS,
@@ -44,7 +44,6 @@ from ._sdks import (
     tsc,
     write_json,
 )
-from .conftest import TOKEN
 
 pytestmark = pytest.mark.timeout(900)  # a cold npm or Go cache downloads first
 
@@ -307,8 +306,16 @@ def test_the_nodejs_sdk_is_pulumi_pingback_slash_pingback_with_channel_and_chann
     sdk = sdks["nodejs"]
     package = json.loads((sdk / "package.json").read_text())
     assert package["name"] == NODE_PACKAGE
-    assert package["pulumi"] == {"resource": True, "name": "pingback"}
+    # the schema's version, not "${VERSION}" (respectSchemaVersion): the SDK runs as made
+    assert package["version"] == __version__
+    assert package["pulumi"] == {"resource": True, "name": "pingback", "version": __version__}
     assert package["dependencies"]["@pulumi/pulumi"].startswith("^3.")
+    # each documented type's config is typed, its keys described, its credentials secret
+    inputs = (sdk / "types" / "input.ts").read_text()
+    for kind in KINDS.values():
+        if kind.config_name:
+            assert f"export interface {kind.config_name}Args {{" in inputs, kind.config_name
+    assert "bot_token: pulumi.Input<string>;" in inputs
 
     enums = (sdk / "types" / "enums" / "index.ts").read_text()
     members = dict(re.findall(r'^\s+(\w+): "(\w+)",$', enums, re.M))
@@ -366,10 +373,18 @@ def test_the_go_sdk_is_imported_from_its_import_base_path_with_new_channel(
     args = args[: args.index("\n}\n")]
     assert re.findall(r"^\t(\w+) +(\S+)$", args, re.M) == [
         ("AdoptId", "pulumi.StringPtrInput"),
-        ("Config", "pulumi.MapInput"),
+        # a union (a typed config, or a map): any Input, e.g. TelegramConfigArgs{…} or
+        # pulumi.Map{…}
+        ("Config", "pulumi.Input"),
         ("IsActive", "pulumi.BoolPtrInput"),
         ("Type", "ChannelTypeInput"),
     ]
+    types = (package / "pulumiTypes.go").read_text()
+    for kind in KINDS.values():
+        if kind.config_name:
+            assert f"type {kind.config_name}Args struct {{" in types, kind.config_name
+    # the API's key names are the wire names, and Go titles them as they are (Bot_token)
+    assert 'Bot_token pulumi.StringInput `pulumi:"bot_token"`' in types
     state = channel[channel.index("type Channel struct {") :]
     state = state[: state.index("\n}\n")]
     assert dict(re.findall(r"^\t(\w+) +(\S+) `pulumi", state, re.M)) == {

@@ -40,6 +40,7 @@ from ._engine import (
 from ._processes import (
     DYNAMIC_SERVER,
     ENGINE_ADDRESS,
+    ENGINE_LOG,
     NATIVE_PLUGIN,
     ROOT,
     ProviderProcess,
@@ -64,6 +65,7 @@ __all__ = [
     "DYNAMIC",
     "DYNAMIC_SERVER",
     "ENGINE_ADDRESS",
+    "ENGINE_LOG",
     "NATIVE",
     "NATIVE_PLUGIN",
     "ROOT",

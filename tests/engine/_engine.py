@@ -82,7 +82,7 @@ from pulumi_pingback import PingBackChannelProvider
 from pulumi_pingback._resource import SECRET_OUTPUTS
 from pulumi_pingback._version import __version__ as SDK_VERSION
 
-from ._processes import ProviderProcess
+from ._processes import EngineServer, ProviderProcess
 from ._render import changed_inputs, render_error, render_failure
 from ._targets import DYNAMIC, Target
 from ._wire import (
@@ -698,6 +698,10 @@ class Engine:
         self.parallel = parallel
         self.target = target
         self.command = tuple(command if command is not None else target.command)
+        # The engine of the current CLI command: each command (up, preview, refresh,
+        # destroy, import) has its own, at its own address, as each `pulumi` run has.
+        self._engine = EngineServer()
+        self._engine_logs = [self._engine.log]
         self.record = record
         self.provider_version = provider_version
         # The default provider's inputs saved by the last `up` (native: checked, with
@@ -743,6 +747,7 @@ class Engine:
             command=self.command,
             plugin_dir=self.target.plugin_dir,
             record=functools.partial(self._record, index) if self.record else None,
+            engine_address=self._engine.address,
         )
         try:
             yield process
@@ -916,6 +921,19 @@ class Engine:
             self.saved_provider = None
             self.provider_id = None
 
+    def _next_command(self) -> None:
+        """A new CLI command: a new engine at a new address (outside a session)."""
+        if self._session is None:
+            self._engine.stop()
+            self._engine = EngineServer()
+            self._engine_logs.append(self._engine.log)
+
+    @property
+    def engine_log(self) -> list[tuple[str, str, str]]:
+        """What providers sent the engine's log service, every command's, in order:
+        (severity, urn, message) — what the CLI prints."""
+        return [m for log in self._engine_logs for m in log.since()]
+
     @contextmanager
     def session(self) -> Iterator[Driver]:
         """Several operations in one provider process (faster; not what the CLI does:
@@ -974,11 +992,13 @@ class Engine:
         """
         names = [d.name for d in program]
         assert len(set(names)) == len(names), "duplicate resource names"
+        self._next_command()
         with self.deployment(target_replace=target_replace, refresh=refresh) as deploy:
             self._run_parallel([functools.partial(deploy.register, d) for d in program])
         return deploy.result
 
     def preview(self, program: list[Declared], *, refresh: bool = False) -> dict[str, str]:
+        self._next_command()
         """Like `pulumi preview --diff`: returns {name: create|update|replace:<keys>|same|
         delete}; ``self.diff_lines`` gets the changed inputs as the CLI prints them."""
         self.diff_lines = []
@@ -1047,6 +1067,7 @@ class Engine:
         """Like `pulumi refresh --skip-preview`: {name: same|changed|deleted} (changed:
         drift shown). ``preview``: the preview a plain `pulumi refresh` runs first — the
         same calls, nothing kept."""
+        self._next_command()
         with (
             self._kept(preview),
             self.driver(config=self._saved(run_program), saved=not run_program) as drv,
@@ -1057,6 +1078,7 @@ class Engine:
         """Like `pulumi destroy --skip-preview`, with the config the last `up` saved.
         ``preview``: the preview a plain `pulumi destroy` runs first — the provider is
         configured and nothing else is sent (a protected resource stops it)."""
+        self._next_command()
         with self.driver(config=self._saved(False), saved=True) as drv:
             if preview:
                 for r in self.state.values():
@@ -1075,6 +1097,7 @@ class Engine:
         state when there is one (else checked from the stack config), the import step's
         Read, then Check of the read inputs against themselves — no Diff. The resource is
         protected unless ``protect=False`` (`--protect=false`), as the CLI does."""
+        self._next_command()
         from_state = self._saved_inputs() is not None
         if self.provider_id is None:
             self.provider_id = str(uuid.uuid4())
@@ -1207,12 +1230,18 @@ class Deployment:
         news, news_secrets = drv.news(d)
         with engine.lock:
             old = engine.state.get(d.name)
-        if old is None and d.import_id is not None:
+        if d.import_id is not None and (old is None or old.id != d.import_id):
             # The import step, then Check and Diff of the program against what it read.
+            # A resource of the stack whose import id changed is import-replaced (SG,
+            # ImportReplacement): the new id is read and taken, and the old channel is
+            # deleted at the end of the run.
+            replaced = old
             old = drv.import_(d, d.import_id)
             if not self.preview:
                 with engine.lock:
                     engine.state[d.name] = old
+                    if replaced is not None:
+                        engine.pending_deletes.append(replaced)
         if old is None:
             checked, secrets = drv.check(d, {}, news)
             if self.preview:
@@ -1258,6 +1287,15 @@ class Deployment:
                 return self._planned(d, "update", old, checked, secrets)
             drv.update(d, old, checked, secrets)
             return self._done(d, "update", old)
+        if d.import_id is not None:
+            # SG: "previously-imported resources that still specify an ID may not be
+            # replaced" — whether imported in this run or an earlier one.
+            raise EngineError(
+                "Replace",
+                d.name,
+                "previously-imported resources that still specify an ID may not be replaced; "
+                "please remove the `import` declaration from your program",
+            )
         if d.protect and old.protect:
             raise EngineError(
                 "Replace",

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent import futures
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import grpc
 import httpx
 from google.protobuf import empty_pb2
 from pulumi.runtime import proto, rpc
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
 
 from ._wire import to_struct
 
@@ -26,24 +27,51 @@ DYNAMIC_SERVER = ("-u", "-m", "pulumi.dynamic")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _listening_address() -> str:
-    """A loopback address that accepts (and drops) connections, for as long as the tests
-    run: the engine's, as a provider sees it. The plugin serves Construct/Call through it
-    and its create journal probes it to tell whether its caller is still there."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+class EngineLog(engine_pb2_grpc.EngineServicer):
+    """The engine's log service, as a provider reaches it at the address the CLI gives
+    (what ``pulumi.log`` uses, and what the CLI prints): every message is kept in
+    :data:`ENGINE_LOG` as (severity name, urn, message)."""
 
-    def serve() -> None:
-        while True:
-            conn, _ = sock.accept()
-            conn.close()
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str, str]] = []
+        self.lock = threading.Lock()
 
-    threading.Thread(target=serve, name="engine-address", daemon=True).start()
-    return f"127.0.0.1:{sock.getsockname()[1]}"
+    def Log(self, request: Any, context: Any) -> Any:
+        severity = engine_pb2.LogSeverity.Name(request.severity)
+        with self.lock:
+            self.messages.append((severity, request.urn, request.message))
+        return empty_pb2.Empty()
+
+    def since(self, mark: int = 0) -> list[tuple[str, str, str]]:
+        with self.lock:
+            return list(self.messages[mark:])
 
 
-ENGINE_ADDRESS = _listening_address()
+class EngineServer:
+    """A loopback gRPC server standing for one CLI command's engine, as a provider sees
+    it: its log service. The plugin serves Construct/Call through it, logs to it, and its
+    create journal probes it (and names a deployment by it)."""
+
+    def __init__(self) -> None:
+        self.log = EngineLog()
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        engine_pb2_grpc.add_EngineServicer_to_server(self.log, self._server)
+        port = self._server.add_insecure_port("127.0.0.1:0")
+        self._server.start()
+        self.address = f"127.0.0.1:{port}"
+
+    def stop(self) -> None:
+        self._server.stop(None)
+
+
+def _engine_server() -> tuple[str, EngineLog]:
+    server = EngineServer()
+    _KEEP.append(server)
+    return server.address, server.log
+
+
+_KEEP: list[EngineServer] = []
+ENGINE_ADDRESS, ENGINE_LOG = _engine_server()
 NATIVE_PLUGIN = (str(ROOT), ENGINE_ADDRESS)
 """What the CLI runs for the plugin in this repository (PulumiPlugin.yaml, runtime
 python): ``python <plugin directory> <engine address>``, i.e. the root ``__main__.py``."""
@@ -110,9 +138,11 @@ class ProviderProcess:
         command: Sequence[str] = DYNAMIC_SERVER,
         plugin_dir: Path | None = None,
         record: Recorder | None = None,
+        engine_address: str = "",
     ) -> None:
+        self.engine_address = engine_address or ENGINE_ADDRESS
         self.proc = subprocess.Popen(
-            [sys.executable, *command],
+            [sys.executable, *(self.engine_address if a == ENGINE_ADDRESS else a for a in command)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=cwd,
@@ -163,16 +193,16 @@ class ProviderProcess:
         try:
             handshake = self.stub.Handshake(
                 provider_pb2.ProviderHandshakeRequest(
-                    engine_address=ENGINE_ADDRESS,
+                    engine_address=self.engine_address,
                     root_directory=str(plugin_dir),
                     program_directory=str(plugin_dir),
                     configure_with_urn=True,
                     supports_views=True,
                     supports_refresh_before_update=True,
                     invoke_with_preview=True,
-                    mapper_target=ENGINE_ADDRESS,
-                    loader_target=ENGINE_ADDRESS,
-                    resolver_target=ENGINE_ADDRESS,
+                    mapper_target=self.engine_address,
+                    loader_target=self.engine_address,
+                    resolver_target=self.engine_address,
                     accepts_byte_string=True,
                     sends_old_outputs_to_check=True,
                     accepts_outputs_in_invoke=True,

@@ -1,0 +1,150 @@
+"""What a provider must tell the user, through the Pulumi engine's log service.
+
+A plugin's stderr reaches the CLI's output only with ``--debug``; the engine's ``Log``
+RPC is what ``pulumi.log`` uses, and what the CLI prints under the resource (warnings
+also in the *Diagnostics* at the end). So the ``pulumi_pingback`` logger gets a handler
+that sends each record there: warnings always (why an ``up`` pauses: a create whose
+outcome is unknown being settled, a rate limit honoured; an SDK the plugin was not
+tested with), and info or debug lines when ``PINGBACK_LOG_LEVEL`` asks for them. The
+native plugin names the resource a record is about (its URN, from :data:`current_urn`);
+the dynamic provider cannot know it, so its records show under the stack.
+
+Log lines carry methods, paths, statuses, ids and waits, never a token or a body. When
+the engine cannot be reached, a record goes to stderr instead.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+import threading
+from typing import Any
+
+__all__ = ["EngineLogHandler", "busy", "current_urn", "install", "watch_engine"]
+
+current_urn: contextvars.ContextVar[str] = contextvars.ContextVar("pingback_urn", default="")
+"""The URN of the resource the current call is about (set by the native front)."""
+
+_SEVERITY = {  # logging level -> pulumirpc.LogSeverity name
+    logging.DEBUG: "DEBUG",
+    logging.INFO: "INFO",
+    logging.WARNING: "WARNING",
+    logging.ERROR: "ERROR",
+}
+
+
+class EngineLogHandler(logging.Handler):
+    """A logging handler that sends records to the engine at ``address``."""
+
+    def __init__(self, address: str, level: int = logging.WARNING) -> None:
+        super().__init__(level)
+        self.address = address
+        self._stub: Any = None
+        self._lock = threading.Lock()
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def _engine(self) -> Any:
+        with self._lock:
+            if self._stub is None:
+                import grpc
+                from pulumi.runtime.proto import engine_pb2_grpc
+
+                channel = grpc.insecure_channel(self.address)
+                self._stub = engine_pb2_grpc.EngineStub(channel)
+            return self._stub
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            from pulumi.runtime.proto import engine_pb2
+
+            name = _SEVERITY.get(record.levelno, "ERROR" if record.levelno > 40 else "INFO")
+            request = engine_pb2.LogRequest(
+                severity=engine_pb2.LogSeverity.Value(name),
+                message=self.format(record),
+                urn=current_urn.get(),
+            )
+            self._engine().Log(request, timeout=5)
+        except Exception:  # the engine is gone or refuses: say it where one can read it
+            sys.stderr.write(f"pulumi-pingback {record.levelname}: {record.getMessage()}\n")
+
+
+def install(address: str | None, level_name: str | None) -> None:
+    """Send the ``pulumi_pingback`` logger's records to the engine at ``address``:
+    warnings and above, or down to ``PINGBACK_LOG_LEVEL`` (``level_name``) when lower.
+    Without an address (a provider started by hand), nothing changes."""
+    if not address:
+        return
+    logger = logging.getLogger("pulumi_pingback")
+    level = logging.WARNING
+    asked = logging.getLevelName(level_name.upper()) if level_name else None
+    if isinstance(asked, int):
+        level = min(level, asked)
+    for handler in list(logger.handlers):
+        if isinstance(handler, EngineLogHandler) or getattr(handler, "_pingback", False):
+            logger.removeHandler(handler)  # the engine's handler replaces stderr's
+    logger.addHandler(EngineLogHandler(address, level))
+    logger.setLevel(min(level, logger.level or level))
+    logger.propagate = False
+
+
+# ---- a provider whose engine is gone -----------------------------------------------------
+
+_active = 0
+_active_lock = threading.Lock()
+
+
+class busy:
+    """Marks a provider call in flight, so that :func:`watch_engine` never exits under it."""
+
+    def __enter__(self) -> None:
+        global _active
+        with _active_lock:
+            _active += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _active
+        with _active_lock:
+            _active -= 1
+
+
+def _reachable(address: str) -> bool:
+    import socket
+
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=2):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+_watching: set[str] = set()
+
+
+def watch_engine(address: str | None, *, every: float = 2.0, misses: int = 3) -> None:
+    """End this provider process once the engine at ``address`` has stopped answering
+    (``misses`` probes in a row, ``every`` seconds apart) and no call is in flight, as
+    Pulumi's own plugins do: a CLI killed outright leaves no provider running (nor its
+    create journal's entries open). Calls still in flight finish first, so the journal
+    records what they made."""
+    if not address or address in _watching:
+        return
+    _watching.add(address)
+
+    def watch() -> None:
+        import os
+        import time
+
+        missed = 0
+        while True:
+            time.sleep(every)
+            missed = 0 if _reachable(address) else missed + 1
+            if missed >= misses:
+                with _active_lock:
+                    idle = _active == 0
+                if idle:
+                    sys.stderr.flush()
+                    os._exit(0)
+
+    threading.Thread(target=watch, name="pingback-engine-watch", daemon=True).start()
