@@ -21,7 +21,7 @@ __all__ = ["INPUT_KEYS", "Problem", "check_config", "check_inputs"]
 Problem = tuple[str, str]
 """(property path, reason) — the shape of a Pulumi CheckFailure."""
 
-INPUT_KEYS = ("type", "config", "is_active", "adopt_id")
+INPUT_KEYS = ("type", "config", "is_active", "adopt_id", "adopt_overwrite")
 # Resource options PingBackChannel passes as inputs (the dynamic server cannot see them).
 OPTION_KEYS = ("replace_on_changes", "ignore_changes")
 # Keys the resource class registers as outputs (None at registration) or that a refresh
@@ -214,6 +214,15 @@ def check_inputs(
                 problems.append(
                     ("adopt_id", "must be the UUID of an existing channel (copy it from PingBack)")
                 )
+    overwrite = news.get("adopt_overwrite")
+    if overwrite is not None and not is_unknown(overwrite):
+        inputs["adopt_overwrite"] = overwrite
+        if not isinstance(overwrite, bool):
+            problems.append(("adopt_overwrite", "must be true or false (a boolean)"))
+        elif overwrite and adopt_id is None:
+            problems.append(
+                ("adopt_overwrite", f"takes effect only with {names.get('adopt_id', 'adopt_id')}")
+            )
     for option in OPTION_KEYS:
         paths = news.get(option)
         if paths is not None and not is_unknown(paths):

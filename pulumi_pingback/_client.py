@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from ._exceptions import (
     AdoptionError,
     AmbiguousCreateError,
+    APIConnectionError,
     ConfigurationError,
     NotFoundError,
     OutcomeUnknownError,
@@ -149,6 +150,8 @@ class PingBackClient:
         if not self.transport.has_token:
             raise ConfigurationError("no PingBack API token was given")
         ambiguous = False
+        started = time.monotonic()
+        tries = [0]
 
         def wait(state: tenacity.RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -188,6 +191,7 @@ class PingBackClient:
                 reraise=True,
             ):
                 with trial:
+                    tries[0] += 1
                     try:
                         return attempt(ambiguous)
                     except PingBackError as exc:
@@ -195,6 +199,11 @@ class PingBackClient:
                         raise
         except PingBackError as exc:
             exc.maybe_applied = exc.maybe_applied or ambiguous
+            if tries[0] > 1 and isinstance(exc, APIConnectionError):
+                # Say how long it really waited: each attempt's own timeout, retries and
+                # the backoff between them add up.
+                exc.message += f"; {tries[0]} attempts over {time.monotonic() - started:.0f} s"
+                exc.args = (exc.message,)
             raise
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -410,8 +419,13 @@ class PingBackClient:
 
     # ---- adopt, update, delete ----------------------------------------------------------------
 
-    def adopt(self, channel_id: str, desired: DesiredChannel) -> Channel:
-        """Take an existing channel: check it is the declared kind of thing, then PATCH it."""
+    def adopt(
+        self, channel_id: str, desired: DesiredChannel, *, overwrite: bool = False
+    ) -> Channel:
+        """Take an existing channel: check it is the declared kind of thing and holds the
+        declared state. When it holds exactly that, nothing is sent; when it differs, the
+        adoption is refused naming the keys (``overwrite``: PATCH it to the declared
+        state) — a live channel is never changed by an adoption nobody saw."""
         existing = self.get(channel_id)
         if existing is None:
             raise AdoptionError(
@@ -439,6 +453,19 @@ class PingBackClient:
                 f"{describe_identity(want)} declared",
                 channel_id=channel_id,
                 reason="mismatch",
+            )
+        if desired.matches(existing):
+            self.ledger.claim(channel_id)
+            return existing
+        if not overwrite:
+            differ = differing_keys(existing, desired)
+            raise AdoptionError(
+                f"channel {channel_id} holds {_listing_of(differ)} that PingBack keeps "
+                "otherwise than declared (values not shown); adopting it would overwrite "
+                f"{'it' if len(differ) == 1 else 'them'} in PingBack",
+                channel_id=channel_id,
+                reason="differs",
+                keys=differ,
             )
         with self.ledger.binding(want, exclude=[channel_id]):
             self.remember(strings_in(existing.config))  # the stored config, quoted back?
@@ -525,6 +552,24 @@ class PingBackClient:
             raise exc
         self._count("reconciled")
         return listing.channels.get(channel_id)
+
+
+def differing_keys(existing: Channel, desired: DesiredChannel) -> list[str]:
+    """The config keys (and ``is_active``) whose values PingBack holds otherwise than
+    declared, present on one side only included; compared, never shown."""
+    have, want = existing.user_config, dict(desired.config)
+    keys = sorted(k for k in set(have) | set(want) if have.get(k, _ABSENT) != want.get(k, _ABSENT))
+    if existing.is_active != desired.is_active:
+        keys.append("is_active")
+    return keys
+
+
+_ABSENT = object()
+
+
+def _listing_of(keys: list[str]) -> str:
+    named = ", ".join(("" if k == "is_active" else "config.") + k for k in keys)
+    return f"{'a value' if len(keys) == 1 else 'values'} ({named})"
 
 
 def _created(answer: Answer, desired: DesiredChannel) -> Channel:

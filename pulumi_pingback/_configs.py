@@ -9,13 +9,14 @@ checks that these classes match the rows of :mod:`._kinds`.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Literal, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
 import pulumi
 
 from ._types import ChannelType
 
 __all__ = [
+    "AnyTypeConfig",
     "ChannelConfig",
     "ChannelTypeName",
     "EmailConfig",
@@ -38,14 +39,36 @@ ChannelTypeName = Literal[
 """The channel types, as strings (``ChannelType`` members are accepted too)."""
 
 
-class _Fields:
+class ChannelConfig:
+    """The base of every typed config (``TelegramConfig``, ``WidgetConfig``, …).
+
+    A value typed ``ChannelConfig`` is *some* channel's config, which one not known
+    statically (a helper's parameter, say): ``PingBackChannel`` takes it with any
+    ``type``, and the provider checks the pair at preview. A ``TelegramConfig`` is known
+    to be Telegram's, and only ``type="telegram"`` takes it.
+    """
+
+    if TYPE_CHECKING:
+        # What pairs a config with its type for a type checker (no runtime existence):
+        # each typed config narrows the parameter to its own type's literal.
+        def _for_channel_type(self, channel_type: Any, /) -> None: ...
+
+
+class AnyTypeConfig(Protocol):
+    """A config any channel type takes, as far as a type checker knows: a value typed
+    ``ChannelConfig`` (not a ``TelegramConfig`` & co., each for its own type)."""
+
+    def _for_channel_type(self, channel_type: str, /) -> None: ...
+
+
+class _Fields(ChannelConfig):
     """A config with fixed fields (a dataclass)."""
 
     def to_dict(self) -> dict[str, pulumi.Input[Any]]:
         return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
 
 
-class _Open:
+class _Open(ChannelConfig):
     """A config that takes any keys (the type's config is not documented)."""
 
     def __init__(self, **keys: pulumi.Input[Any]) -> None:
@@ -65,6 +88,10 @@ class TelegramConfig(_Fields):
     bot_token: pulumi.Input[str]
     """The token from @BotFather, ``<bot id>:<secret>`` (stored as a secret)."""
 
+    if TYPE_CHECKING:
+
+        def _for_channel_type(self, channel_type: Literal["telegram"], /) -> None: ...
+
 
 @dataclass(frozen=True, kw_only=True, repr=False)
 class _MetaFields(_Fields):
@@ -80,10 +107,18 @@ class _MetaFields(_Fields):
 class WhatsAppConfig(_MetaFields):
     """Config of a ``whatsapp`` channel."""
 
+    if TYPE_CHECKING:
+
+        def _for_channel_type(self, channel_type: Literal["whatsapp"], /) -> None: ...
+
 
 @dataclass(frozen=True, kw_only=True, repr=False)
 class InstagramConfig(_MetaFields):
     """Config of an ``instagram`` channel (the same keys as WhatsApp)."""
+
+    if TYPE_CHECKING:
+
+        def _for_channel_type(self, channel_type: Literal["instagram"], /) -> None: ...
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)
@@ -101,6 +136,10 @@ class XConfig(_Fields):
     bearer_token: pulumi.Input[str]
     """Bearer token for read-only API access."""
 
+    if TYPE_CHECKING:
+
+        def _for_channel_type(self, channel_type: Literal["x"], /) -> None: ...
+
 
 class WidgetConfig(_Open):
     """Config of a ``widget`` channel: its ``widget_id``, and any other keys."""
@@ -108,17 +147,33 @@ class WidgetConfig(_Open):
     def __init__(self, *, widget_id: pulumi.Input[str], **extra: pulumi.Input[Any]) -> None:
         super().__init__(widget_id=widget_id, **extra)
 
+    if TYPE_CHECKING:
+
+        def _for_channel_type(self, channel_type: Literal["widget"], /) -> None: ...
+
 
 class WebchatConfig(_Open):
     """Config of a ``webchat`` channel (undocumented: any keys, usually none)."""
+
+    if TYPE_CHECKING:
+
+        def _for_channel_type(self, channel_type: Literal["webchat"], /) -> None: ...
 
 
 class EmailConfig(_Open):
     """Config of an ``email`` channel (undocumented: any keys)."""
 
+    if TYPE_CHECKING:
+
+        def _for_channel_type(self, channel_type: Literal["email"], /) -> None: ...
+
 
 class SmsConfig(_Open):
     """Config of an ``sms`` channel (undocumented: any keys)."""
+
+    if TYPE_CHECKING:
+
+        def _for_channel_type(self, channel_type: Literal["sms"], /) -> None: ...
 
 
 class TelegramConfigDict(TypedDict):
@@ -152,18 +207,6 @@ class XConfigDict(TypedDict):
     access_token_secret: pulumi.Input[str]
     bearer_token: pulumi.Input[str]
 
-
-ChannelConfig = Union[  # noqa: UP007 - a runtime alias users may isinstance-check
-    TelegramConfig,
-    WhatsAppConfig,
-    InstagramConfig,
-    XConfig,
-    WidgetConfig,
-    WebchatConfig,
-    EmailConfig,
-    SmsConfig,
-]
-"""Any typed channel config."""
 
 CONFIG_CLASSES: dict[str, type[_Fields] | type[_Open]] = {
     ChannelType.TELEGRAM.value: TelegramConfig,

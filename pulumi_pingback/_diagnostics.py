@@ -9,6 +9,7 @@ so the CLI shows a few lines with the advice in them.
 from __future__ import annotations
 
 import dataclasses
+import re
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,6 +93,7 @@ NATIVE_WORDS = (
         "its `deleteBeforeReplace` resource option (`delete_before_replace=True` in Python)",
     ),
     ("replacement_trigger, replace_on_changes", "replacementTrigger, replaceOnChanges"),
+    ("adopt_overwrite=True", "adoptOverwrite: true"),
     ("adopt_id=", "adoptId: "),
     ("adopt_id", "adoptId"),
     ("is_active", "isActive"),
@@ -127,6 +129,12 @@ def explain(
 
 def _say(ctx: Context, text: str) -> str:
     """``text`` with the setting names of where the error is shown (provider or CLI)."""
+    if ctx.cli:  # "{apiUrl} (<url>)": the URL, then where it came from (one pair of parentheses)
+        text = re.sub(
+            r"\{apiUrl\} \(([^()\s]+)\)",
+            lambda m: f"the API URL {m.group(1)} (--api-url or PINGBACK_API_URL)",
+            text,
+        )
     for key, name in _NAMES[ctx.cli].items():
         text = text.replace("{" + key + "}", name)
     return text
@@ -152,7 +160,7 @@ def _advice_in(exc: PingBackError, ctx: Context) -> str:
     if isinstance(exc, AuthenticationError):
         if ctx.cli:
             return f"To fix: {CLI_AUTH_HELP}."
-        tail = f" Note: {SAVED_CONFIG_HELP}." if ctx.op in ("read", "delete") else ""
+        tail = f" Note: {SAVED_CONFIG_HELP}." if ctx.op in ("read", "delete", "configure") else ""
         return f"To fix: {AUTH_HELP}.{tail}"
     if isinstance(exc, PermissionDeniedError):
         return "To fix: use an API token of the business owner as {token} (agents and admins cannot manage channels)."
@@ -246,6 +254,13 @@ def _adoption_advice(exc: AdoptionError) -> str:
         )
     if exc.reason == "taken":
         return "To fix: keep adopt_id on one resource only; one channel, one resource."
+    if exc.reason == "differs":
+        return (
+            "To fix: declare what PingBack holds (`pingback export` writes it, with each "
+            "credential read from secret config: set those to the live values), or, to "
+            "replace the live values with the declared ones on purpose, add "
+            "adopt_overwrite=True to this resource. Nothing was changed."
+        )
     if exc.reason == "replace":
         return (
             "To fix: declare the channel as it is, or remove adopt_id: the resource is then "

@@ -100,12 +100,16 @@ class AdoptionError(PingBackError):
 
     ``reason``: ``missing`` (no such channel), ``mismatch`` (another type or identity),
     ``taken`` (another resource manages it), ``replace`` (a replacement would need another
-    channel).
+    channel), ``differs`` (it holds another config or ``is_active`` than declared:
+    ``keys``).
     """
 
-    def __init__(self, message: str, *, channel_id: str, reason: str) -> None:
+    def __init__(
+        self, message: str, *, channel_id: str, reason: str, keys: Sequence[str] = ()
+    ) -> None:
         self.channel_id = channel_id
         self.reason = reason
+        self.keys = list(keys)
         super().__init__(message)
 
 

@@ -39,6 +39,8 @@ class Listing:
     identities: Mapping[str, str] = field(default_factory=dict)
     """id -> identity (``telegram:bot/…``), for every item whose type and config allow one,
     readable or not."""
+    without_id: int = 0
+    """How many items had no string ``id`` (not a channel anything can name: skipped)."""
 
     @property
     def ids(self) -> frozenset[str]:
@@ -53,9 +55,11 @@ class Listing:
         channels: dict[str, Channel] = {}
         malformed: dict[str, str] = {}
         identities: dict[str, str] = {}
+        without_id = 0
         for index, item in enumerate(data):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                 log.debug("channel list item %d has no id; skipped", index)
+                without_id += 1
                 continue
             cid = item["id"]
             ctype, config = item.get("type"), item.get("config")
@@ -68,7 +72,7 @@ class Listing:
             except ValidationError as exc:
                 malformed[cid] = unreadable_fields(exc)
                 log.debug("channel %s skipped: cannot read %s", cid, malformed[cid])
-        return cls(channels, malformed, identities)
+        return cls(channels, malformed, identities, without_id)
 
     def holders(self, identity: str) -> list[str]:
         return sorted(cid for cid, ident in self.identities.items() if ident == identity)

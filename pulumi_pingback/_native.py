@@ -365,6 +365,7 @@ class PingBackProvider(Provider):
                 config[core] = variable
         settings = load_settings(config, keys=keys)
         self._ops = Channels(settings, native=True, caller=self._engine)
+        await self._run("", self._ops.verify)  # a wrong token fails the preview, here
         return ConfigureResponse(accept_secrets=True, supports_preview=True)
 
     # ---- resources ----------------------------------------------------------------------------

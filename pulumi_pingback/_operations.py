@@ -292,7 +292,9 @@ class Channels:
             client = self._api(props)
             if adopt_id:
                 self.ownership.before_adopt(str(adopt_id))
-                channel = client.adopt(str(adopt_id), wanted)
+                channel = client.adopt(
+                    str(adopt_id), wanted, overwrite=props.get("adopt_overwrite") is True
+                )
                 self.ownership.adopted(channel.id)
                 if client.journal is not None:
                     client.journal.claim("adopted", channel.id)
@@ -341,6 +343,38 @@ class Channels:
         except PingBackError as exc:
             ctx = self.context("read", props, channel_id)
             raise self.explained(exc, ctx, props) from None
+
+    def verify(self) -> None:
+        """The settings work: one list of the business, when the provider starts (as the
+        AWS provider checks its credentials at configure). A wrong token or an
+        unreachable ``pingback:apiUrl`` then fails the preview, before any step, with its
+        advice; the list is the one the first reads and creates use (nothing extra)."""
+        from ._exceptions import (
+            APIConnectionError,
+            AuthenticationError,
+            InvalidResponseError,
+            NotFoundError,
+            PermissionDeniedError,
+            RedirectError,
+        )
+
+        try:
+            self._api().listing()
+        except (
+            AuthenticationError,
+            PermissionDeniedError,
+            APIConnectionError,
+            NotFoundError,
+            RedirectError,
+            InvalidResponseError,
+        ) as exc:
+            # What is wrong with the settings (token, apiUrl, the network): said now.
+            raise self.explained(exc, self.context("configure", {})) from None
+        except PingBackError:
+            # Anything else (a 5xx, a rate limit) is PingBack's, not the settings': the
+            # step that needs the list asks again, knowing the configs to redact from
+            # whatever the server answers then.
+            log.info("the provider's first list failed; the first step lists again")
 
     def lookup(self, channel_id: str, op: str = "get") -> Channel:
         """A channel that must exist (a static get, an import): not found is an error,

@@ -26,7 +26,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from ._exceptions import ConfigurationError, PingBackError
+from ._exceptions import PingBackError
 
 if TYPE_CHECKING:
     from ._models import Channel
@@ -118,7 +118,14 @@ def _boundary(method: _F) -> _F:
 # Check failures: the engine prints `property P value <inputs[P]>` with the program's value
 # of a top-level P, secrets in plain text. Only these top-level properties never hold a
 # credential; a failure about anything else goes to a nested path or to the resource ("").
-_PRINTABLE_PROPERTIES = ("type", "is_active", "adopt_id", "replace_on_changes", "ignore_changes")
+_PRINTABLE_PROPERTIES = (
+    "type",
+    "is_active",
+    "adopt_id",
+    "adopt_overwrite",
+    "replace_on_changes",
+    "ignore_changes",
+)
 
 
 def _failure(prop: str, reason: str) -> CheckFailure:
@@ -156,7 +163,8 @@ class PingBackChannelProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         """Check the settings, once per provider process, on its first call (at preview:
-        the first Check). A bad setting fails that call, before anything is sent."""
+        the first Check): a malformed one fails that call before anything is sent, and a
+        token PingBack refuses or an API it cannot reach fails it after one list."""
         from ._enginelog import install, watch_engine
         from ._operations import enable_logging
         from ._settings import SETTINGS, load_settings
@@ -169,9 +177,10 @@ class PingBackChannelProvider(ResourceProvider):
         project = getattr(req.config, "_project_name", None)
         try:
             settings = load_settings(config, keys=list(every_key), project=project)
-        except ConfigurationError as exc:
+            self._install(settings)
+            self._ops().verify()
+        except PingBackError as exc:
             raise exc.with_traceback(None) from None
-        self._install(settings)
 
     def _install(self, settings: Settings) -> None:
         from ._operations import Channels

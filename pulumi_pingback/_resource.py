@@ -2,7 +2,9 @@
 
 Overloads pair each channel type with its config, so a misspelt type, a misspelt key
 in a dict literal, or one type's config given to another type is an editor (and mypy)
-error, before any preview.
+error, before any preview. What is known only when the program runs (a ``str`` type
+from stack config, a value typed ``ChannelConfig``, an Output) is accepted: the
+provider checks it at preview.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pulumi
 from pulumi.dynamic import Resource
 
 from ._configs import (
+    AnyTypeConfig,
     ChannelConfig,
     EmailConfig,
     InstagramConfig,
@@ -78,6 +81,27 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
     rotation included, updates it in place.
     """
 
+    # A type or config known only when the program runs. It takes no TelegramConfig &
+    # co. (see AnyTypeConfig) and no dict: mypy cannot tell type="telegramm" or a dict
+    # literal from a str or dict variable, so taking those would let the mistakes the
+    # literal overloads below catch through. First: when no overload matches, pyright
+    # names the last one that got furthest, so a literal type's own overload.
+    @overload
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        type: str,
+        config: AnyTypeConfig | pulumi.Output[Mapping[str, Any]],
+        is_active: pulumi.Input[bool] = True,
+        adopt_id: pulumi.Input[str] | None = None,
+        adopt_overwrite: pulumi.Input[bool] = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """Any ``str`` type (from stack config, a ``ChannelTypeName`` or ``ChannelType``
+        variable) with a config whose type is not known statically either (a value typed
+        ``ChannelConfig``, an Output): the provider checks the pair at preview."""
+
     @overload
     def __init__(
         self,
@@ -87,6 +111,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         config: TelegramConfig | TelegramConfigDict | pulumi.Output[TelegramConfigDict],
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
+        adopt_overwrite: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -98,6 +123,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         config: WhatsAppConfig | WhatsAppConfigDict | pulumi.Output[WhatsAppConfigDict],
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
+        adopt_overwrite: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -109,6 +135,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         config: InstagramConfig | InstagramConfigDict | pulumi.Output[InstagramConfigDict],
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
+        adopt_overwrite: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -120,6 +147,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         config: XConfig | XConfigDict | pulumi.Output[XConfigDict],
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
+        adopt_overwrite: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -131,6 +159,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         config: WidgetConfig | pulumi.Input[_Free],
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
+        adopt_overwrite: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -142,6 +171,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         config: WebchatConfig | pulumi.Input[_Free] = ...,
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
+        adopt_overwrite: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -153,6 +183,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         config: EmailConfig | pulumi.Input[_Free] = ...,
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
+        adopt_overwrite: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -164,6 +195,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         config: SmsConfig | pulumi.Input[_Free] = ...,
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
+        adopt_overwrite: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None: ...
     @overload
@@ -175,6 +207,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         config: ChannelConfig | pulumi.Input[_Free],
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
+        adopt_overwrite: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """A type known only when the program runs (an Output): checked at preview."""
@@ -187,6 +220,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         config: Any = None,
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
+        adopt_overwrite: pulumi.Input[bool] = False,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
@@ -197,6 +231,9 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         :param is_active: Whether the channel is active (default True).
         :param adopt_id: The id of an existing channel to take under management instead
             of creating one (``import_`` cannot work for dynamic providers).
+        :param adopt_overwrite: Let the adopting ``up`` replace a config (or ``is_active``)
+            PingBack holds that differs from the declared one. Without it such an
+            adoption is refused, naming the keys that differ: nothing is changed unseen.
         :param opts: Resource options; ``additional_secret_outputs`` always includes
             ``config`` and ``meta_verify_token``. ``replace_on_changes`` is honoured (the
             provider applies it); ``import_`` is refused: use ``adopt_id``.
@@ -220,6 +257,8 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
             "adopt_id": adopt_id,
             **_OUTPUTS,
         }
+        if adopt_overwrite is not False:
+            props["adopt_overwrite"] = adopt_overwrite
         if opts is not None and opts.replace_on_changes:
             # The engine applies replace_on_changes to a detailed diff, which the dynamic
             # server never sends: the provider's diff policy applies it instead.

@@ -166,8 +166,17 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         "adopt_id",
         {"type": "string"},
         "The id of a channel that already exists in PingBack, for the resource to manage it "
-        "instead of creating one (it is updated to the declared type and config). "
-        "`pulumi import` does the same without this input.",
+        "instead of creating one. It must hold the declared type and config (else the "
+        "adoption is refused, naming the keys that differ), unless `adoptOverwrite` is set. "
+        "`pulumi import` does the same without this input, and shows the difference.",
+        output=False,
+    ),
+    Property(
+        "adoptOverwrite",
+        "adopt_overwrite",
+        {"type": "boolean", "default": False},
+        "With `adoptId`: replace a config (or `isActive`) PingBack holds that differs from "
+        "the declared one, instead of refusing the adoption.",
         output=False,
     ),
     Property(

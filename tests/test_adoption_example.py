@@ -13,11 +13,16 @@ from pulumi_pingback.cli import main
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TOKEN
-from .engine import Engine
+from .engine import STARTUP_LIST, Engine, asked
 from .program import run_program
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "adopt-existing"
 SAMPLE: list[dict[str, Any]] = json.loads((EXAMPLE / "sample-business.json").read_text())
+DEV_SECRETS = dict(  # the `pulumi config set --secret KEY VALUE` lines Pulumi.dev.yaml shows
+    line.split()[-2:]
+    for line in (EXAMPLE / "Pulumi.dev.yaml").read_text().splitlines()
+    if line.startswith("#   pulumi config set --secret ")
+)
 
 
 @pytest.fixture
@@ -29,25 +34,40 @@ def sample(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
     return sim
 
 
-def test_export_of_the_sample_business_is_the_committed_example(sample: Simulator) -> None:
+def test_export_of_the_sample_business_is_the_committed_example(
+    sample: Simulator, tmp_path: Path
+) -> None:
+    """The folder is what `pingback export DIR --stack dev` writes against the simulator
+    of Pulumi.dev.yaml (port 8787) serving sample-business.json, but for the date and
+    requirements.txt (this checkout, not the release)."""
+    written = tmp_path / EXAMPLE.name
     out, err = io.StringIO(), io.StringIO()
-    assert main(["export"], out=out, err=err) == 0
-    dated = [line for line in out.getvalue().splitlines() if line.startswith("Made by")]
-    committed = (EXAMPLE / "__main__.py").read_text().splitlines()
-    assert [line for line in out.getvalue().splitlines() if line not in dated] == [
-        line for line in committed if not line.startswith("Made by")
-    ]
+    assert main(["export", str(written), "--stack", "dev"], out=out, err=err) == 0
+
+    def undated(text: str) -> list[str]:
+        text = text.replace(sample.url, "http://127.0.0.1:8787")
+        return [line for line in text.splitlines() if not line.startswith("Made by")]
+
+    for name in ("Pulumi.yaml", "__main__.py", "STACK-CONFIG.md"):
+        assert undated((written / name).read_text()) == undated((EXAMPLE / name).read_text())
+    assert "pingback:apiUrl: http://127.0.0.1:8787" in (EXAMPLE / "Pulumi.dev.yaml").read_text()
 
 
 def test_the_example_adopts_every_channel_then_changes_nothing(
     sample: Simulator, tmp_path: Path
 ) -> None:
-    secrets = {  # what the user sets, following `pingback export`'s stderr
-        "telegramBot7000000042BotToken": SAMPLE[0]["config"]["bot_token"],
-        "whatsappPhone109876543210AccessToken": SAMPLE[1]["config"]["access_token"],
-        "whatsappPhone109876543210VerifyToken": SAMPLE[1]["config"]["verify_token"],
+    assert set(DEV_SECRETS) == {  # the commands STACK-CONFIG.md lists, the sample's values
+        "pingback:token",
+        "telegramBot7000000042BotToken",
+        "whatsappPhone109876543210AccessToken",
+        "whatsappPhone109876543210VerifyToken",
     }
-    project = "pingback-adopt-existing"
+    assert DEV_SECRETS["telegramBot7000000042BotToken"] == SAMPLE[0]["config"]["bot_token"]
+    assert (
+        DEV_SECRETS["whatsappPhone109876543210VerifyToken"] == (SAMPLE[1]["config"]["verify_token"])
+    )
+    secrets = {k: v for k, v in DEV_SECRETS.items() if k != "pingback:token"}
+    project = "adopt-existing"
     config = {"pingback:token": TOKEN, "pingback:apiUrl": sample.url}
     config |= {f"{project}:{k}": v for k, v in secrets.items()}
     secret_keys = [k for k in config if k != "pingback:apiUrl"]
@@ -55,7 +75,7 @@ def test_the_example_adopts_every_channel_then_changes_nothing(
     result, _, _ = run_program(engine, EXAMPLE, config=config, secret_keys=secret_keys)
     assert set(result.values()) == {"create"} and len(result) == 3
     assert engine.ids() == {item["id"] for item in SAMPLE}
-    assert "POST" not in {r["method"] for r in sample.requests()}
+    assert {r["method"] for r in sample.requests()} == {"GET"}  # adopted with no write
     sample.clear_log()
     again, _, _ = run_program(engine, EXAMPLE, config=config, secret_keys=secret_keys)
-    assert set(again.values()) == {"same"} and sample.requests() == []
+    assert set(again.values()) == {"same"} and asked(sample) == STARTUP_LIST

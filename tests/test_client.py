@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -241,6 +242,36 @@ def test_connect_failure_is_retried_then_reported(sim: Simulator) -> None:
         c.list()
     assert info.value.sent is False
     assert c.counters["requests"] == 3
+    assert str(info.value).endswith("(ConnectError); 3 attempts over 0 s")
+
+
+def test_a_server_that_never_answers_says_how_long_it_really_waited() -> None:
+    """Each attempt's timeout, the retries and the backoff add up: the message says the
+    whole wait and the number of attempts, not one attempt's timeout alone."""
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        c = PingBackClient(
+            TOKEN,
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=0.4,
+            max_retries=2,
+            backoff_initial=0.3,
+        )
+        started = time.monotonic()
+        with pytest.raises(APITimeoutError) as info:
+            c.list()
+        waited = time.monotonic() - started
+    assert c.counters["requests"] == 3
+    said = re.fullmatch(
+        r"PingBack did not answer GET /api/v1/channels/ within 0\.4 s \(ReadTimeout\); "
+        r"3 attempts over (\d+) s",
+        str(info.value),
+    )
+    assert said, str(info.value)
+    assert abs(int(said.group(1)) - waited) <= 1  # the whole wait, not one attempt's 0.4 s
+    assert waited >= 3 * 0.4 + 0.2  # three timeouts and the backoff between them
 
 
 # ---- redirects are errors, never followed --------------------------------------------------

@@ -11,7 +11,7 @@ import yaml
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TOKEN
-from .engine import Engine, is_secret_path
+from .engine import STARTUP_LIST, Engine, asked, is_secret_path
 from .program import run_program
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "multi-env"
@@ -44,7 +44,7 @@ def stack_config(stack: str, sim: Simulator) -> tuple[dict[str, str], list[str]]
     """The stack file's config, plus what `pulumi config set --secret` would hold."""
     data: dict[str, Any] = yaml.safe_load((EXAMPLE / f"Pulumi.{stack}.yaml").read_text())
     config = {
-        k: json.dumps(v) if isinstance(v, list | dict) else str(v)
+        k: json.dumps(v) if isinstance(v, list | dict | bool) else str(v)
         for k, v in data["config"].items()
     }
     config["pingback:apiUrl"] = sim.url
@@ -98,6 +98,7 @@ def test_dev_staging_and_prod(sim: Simulator) -> None:
     assert prod_exports["x_account"] == ("x:account/4242", False)
     assert prod_exports["meta_callback_url"] == (f"{sim.url}/api/v1/webhooks/whatsapp", False)
     assert prod_exports["meta_verify_token"] == ("prod-verify", True)  # secret
+    assert prod_exports["instagram_verify_token"] == ("prod-ig-verify", True)
     assert results["staging"][1]["telegram_bot"] == ("telegram:bot/7000000001", False)
     # Each environment its own channels and secrets; credentials secret in the state.
     assert len(sim.channels()) == 1 + 3 + 5
@@ -106,9 +107,19 @@ def test_dev_staging_and_prod(sim: Simulator) -> None:
     wa = engines["prod"].state["support-whatsapp"]
     assert is_secret_path(("config", "access_token"), wa.input_secrets)
 
-    # A second `up` of prod changes nothing and calls no API.
+    # A second `up` of prod changes nothing: the provider's start-up list is all it asks.
     sim.clear_log()
     config, secrets = stack_config("prod", sim)
     result, _, _ = run_program(engines["prod"], EXAMPLE, config=config, secret_keys=secrets)
     assert set(result.values()) == {"same"}
-    assert sim.requests() == []
+    assert asked(sim) == STARTUP_LIST
+
+
+def test_a_stack_declares_only_the_channel_types_its_file_lists(sim: Simulator) -> None:
+    config, secrets = stack_config("staging", sim)
+    config["pingback-multi-env:channels"] = json.dumps(["telegram"])
+    engine = Engine(config, secret_keys=secrets, stack="staging", project=PROJECT, cwd=EXAMPLE)
+    result, exports, monitor = run_program(engine, EXAMPLE, config=config, secret_keys=secrets)
+    assert result == {"support-bot": "create"}  # no widget unless the list names it
+    assert "widget_channel_id" not in exports
+    assert [r.protect for r in monitor.registrations] == [False]  # no `protect: true`

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import pulumi_pingback
-from pulumi_pingback import ChannelType, ChannelTypeName, PingBackChannel
+from pulumi_pingback import ChannelConfig, ChannelType, ChannelTypeName, PingBackChannel
 from pulumi_pingback._configs import CONFIG_CLASSES, _Fields, _Open
 from pulumi_pingback._kinds import KINDS, channel_identity
 from pulumi_pingback._provider import seal_config
@@ -101,9 +101,37 @@ def test_sealing_follows_the_row(name: str) -> None:
         assert (sealed[key] == config[key]) is (key not in kind.credentials)
 
 
+_NO_MATCH = 'No overload variant of "PingBackChannel" matches argument types "str", '
+MYPY_SAYS = {
+    # mypy names no value: to pick the overload a failed call "meant", it compares erased
+    # types, and a literal written in the call ("telegramm", a dict literal) is erased to
+    # str or dict, never like a Literal or TypedDict parameter: so it lists the
+    # overloads. (A union-typed argument, like `kind` below, is compared and named.)
+    "the type": _NO_MATCH + '"str", "TelegramConfig"',
+    "a key": _NO_MATCH + '"str", "dict[str, Output[str]]"',
+    "x's config": _NO_MATCH + '"str", "XConfig"',
+    "telegram's config": _NO_MATCH + '"str", "TelegramConfig"',
+    "whatsapp's config": _NO_MATCH + '"str", "WhatsAppConfig"',
+    "missing": _NO_MATCH + '"str", "dict[str, str]"',
+    "no config": _NO_MATCH + '"str"  [call-overload]',
+    "an unknown field": 'Unexpected keyword argument "bot_tokn" for "TelegramConfig"; '
+    'did you mean "bot_token"?',
+    "positional": 'Too many positional arguments for "TelegramConfig"',
+    "not a bool": _NO_MATCH + '"str", "str"  [call-overload]',
+    "a key (enum)": _NO_MATCH + '"ChannelType", "dict[str, Output[str]]"',
+    "a str type, TelegramConfig": _NO_MATCH + '"str", "TelegramConfig"',
+    "kind may be another type": 'Argument "type" to "PingBackChannel" has incompatible type '
+    "\"Literal['webchat', 'widget', 'email', 'whatsapp', 'telegram', 'instagram', 'x', "
+    "'sms']\"; expected \"Literal['telegram', ChannelType.TELEGRAM]\"",
+    "a dict variable": _NO_MATCH + '"str", "dict[str, Output[str]]"',
+}
+"""What mypy says on each ``# mistake: <what>`` line of tests/typing/mistakes.py."""
+
+
 def test_the_typed_api_catches_mistakes_before_preview() -> None:
-    """mypy --strict over a file of deliberate mistakes: each one reported, on its line;
-    and a file of correct uses: nothing reported."""
+    """mypy --strict over a file of deliberate mistakes: each one reported, on its line,
+    in the words of MYPY_SAYS; and a file of correct uses (ordinary code whose type or
+    config is known only at run time included): nothing reported."""
     out = subprocess.run(
         [
             sys.executable,
@@ -121,15 +149,27 @@ def test_the_typed_api_catches_mistakes_before_preview() -> None:
         cwd=ROOT,
         check=False,
     )
-    reported = {
-        int(line.split(":")[1])
-        for line in out.stdout.splitlines()
-        if line.startswith(str(Path("tests/typing/mistakes.py"))) and ": error:" in line
-    }
-    expected = {
-        number
+    errors: dict[int, list[str]] = {}
+    for line in out.stdout.splitlines():
+        if line.startswith(str(Path("tests/typing/mistakes.py"))) and ": error: " in line:
+            errors.setdefault(int(line.split(":")[1]), []).append(line.split(": error: ", 1)[1])
+    mistakes = {
+        number: line.split("# mistake: ", 1)[1]
         for number, line in enumerate((TYPING / "mistakes.py").read_text().splitlines(), 1)
-        if "# mistake:" in line
+        if "# mistake: " in line
     }
-    assert expected and expected <= reported, out.stdout
+    assert sorted(mistakes.values()) == sorted(MYPY_SAYS), "one MYPY_SAYS entry per mistake"
+    for number, what in mistakes.items():
+        said = errors.get(number, [])
+        assert any(MYPY_SAYS[what] in error for error in said), (what, said, out.stdout)
+    assert set(errors) <= set(mistakes), out.stdout  # nothing reported elsewhere
     assert "correct.py" not in out.stdout and "adopt-existing" not in out.stdout, out.stdout
+
+
+@pytest.mark.parametrize("name", sorted(KINDS))
+def test_each_typed_config_is_tagged_with_its_type(name: str) -> None:
+    """What keeps a TelegramConfig from passing as a config of unknown type (AnyTypeConfig)
+    is its own ``_for_channel_type`` (typing only), narrowed to its type's literal."""
+    source = inspect.getsource(CONFIG_CLASSES[name])
+    assert f'def _for_channel_type(self, channel_type: Literal["{name}"], /)' in source
+    assert issubclass(CONFIG_CLASSES[name], ChannelConfig)

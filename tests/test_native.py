@@ -337,7 +337,7 @@ def test_a_preview_shows_the_provider_s_plan_with_unknowns_for_what_pingback_wil
 ) -> None:
     with native.deployment(preview=True) as deploy:
         planned = deploy.register(channel("wa", "whatsapp", wa_config()))
-    assert calls(native) == ["Check", "Create"] and sim.requests() == []
+    assert calls(native) == ["Check", "Create"] and writes(sim) == []  # the start's list
     assert planned.outputs["identity"] == "whatsapp:phone/109876543210"
     for key in ("business_id", "created_at", "meta_callback_url", "meta_verify_token"):
         assert planned.outputs[key] == UNKNOWN, key
@@ -359,7 +359,7 @@ def test_a_value_unknown_at_preview_is_planned_not_judged(sim: Simulator, native
     with native.deployment(preview=True) as deploy:
         planned = deploy.register(channel("bot", "telegram", {"bot_token": UNKNOWN}))
     assert deploy.result == {"bot": "replace:identity,config.bot_token"}
-    assert planned.outputs["identity"] == UNKNOWN and sim.requests() == []
+    assert planned.outputs["identity"] == UNKNOWN and writes(sim) == []
 
 
 # ---- 5. import ----------------------------------------------------------------------------
@@ -544,12 +544,15 @@ def test_an_error_is_its_message_and_advice_only(
     native.config["pingback:token"] = "wrong-token-0123456789"
     with pytest.raises(StepError) as info:
         native.up([bot()])
+    # At the provider's start (its Configure lists once), before any resource's step.
     assert info.value.printed == (
-        "  pingback:index:Channel (bot):\n"
+        "  pulumi:providers:pingback (default):\n"
         "    error: PingBack rejected the API token (401 on GET /api/v1/channels/): Could "
         "not validate credentials\n"
         "    To fix: set the business owner's API token with `pulumi config set --secret "
-        "pingback:token <token>` (or export PINGBACK_TOKEN)."
+        "pingback:token <token>` (or export PINGBACK_TOKEN). Note: `pulumi refresh` and "
+        "`pulumi destroy` use the pingback: settings saved by the last `pulumi up`: after "
+        "changing them, run `pulumi up` first (or `pulumi refresh --run-program`)."
     )
     assert "wrong-token" not in info.value.printed
 

@@ -45,24 +45,57 @@ def test_the_wheel_is_ready_to_publish(tmp_path: Path) -> None:
 
 
 def test_every_test_the_readme_names_exists() -> None:
-    """The README backs its promises with test names (`tests/f.py::test_x`, then
-    `…::test_y` for more in the same file); each must be a test of that file."""
-    readme = (ROOT / "README.md").read_text()
-    named: list[tuple[str, str]] = []
-    current = ""
-    for path, test in re.findall(r"`(?:(tests/[\w/]+\.py)|…)(?:::(\w+))?", readme):
-        current = path or current
-        if test:
-            assert current, f"…::{test} follows no file"
-            named.append((current, test))
+    """README.md and docs/*.md back their promises with test names (`tests/f.py::test_x`,
+    then `…::test_y` for more in the same file); each must be a test of that file. Each
+    document is read on its own: a `…` refers to the last file named in that document."""
+    documents = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    named: list[tuple[str, str, str]] = []
+    for document in documents:
+        current = ""
+        for path, test in re.findall(
+            r"`(?:(tests/[\w/]+\.py)|…)(?:::(\w+))?", document.read_text()
+        ):
+            current = path or current
+            if test:
+                assert current, f"{document.name}: …::{test} follows no file"
+                named.append((document.name, current, test))
     assert len(named) >= 40
     missing = [
-        f"{path}::{test}"
-        for path, test in named
+        f"{document}: {path}::{test}"
+        for document, path, test in named
         if not (ROOT / path).exists()
         or not re.search(rf"^def {test}\(", (ROOT / path).read_text(), re.M)
     ]
     assert missing == []
+
+
+def test_the_readme_is_short() -> None:
+    """The README is for users (what it is, install, a first program, adoption,
+    troubleshooting); the reference and the rest live in docs/."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 260, len(lines)
+
+
+SKIPPED = {".venv", "venv", "node_modules", ".git", "__pycache__", ".mypy_cache", ".ruff_cache"}
+
+
+def test_nothing_refers_to_files_outside_the_repository() -> None:
+    """What the project relies on is written in its own files (docs/pingback-api.md, …),
+    never in a folder beside the checkout."""
+    outside = ("../" + "shared", "/work/" + "shared")  # not spelt whole: this file is read too
+    found = []
+    for top in ("README.md", "docs", "examples", "tests", "pulumi_pingback", "scripts", ".ci"):
+        start = ROOT / top
+        files = [start] if start.is_file() else sorted(p for p in start.rglob("*") if p.is_file())
+        for file in files:
+            if SKIPPED & set(file.relative_to(ROOT).parts):
+                continue
+            data = file.read_bytes()
+            if b"\0" in data[:8192]:
+                continue  # a binary
+            text = data.decode("utf-8", errors="replace")
+            found += [f"{file.relative_to(ROOT)}: {word}" for word in outside if word in text]
+    assert found == []
 
 
 def test_ci_runs_the_readme_quick_start_word_for_word() -> None:

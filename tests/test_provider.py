@@ -20,7 +20,7 @@ from pulumi_pingback import (
 )
 from pulumi_pingback.simulator import Simulator
 
-from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, wa_config
+from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, wa_config, writes
 from .engine import UNKNOWN, CheckFailed, Engine, Secret, StepError, channel
 
 CANARY = "CANARYf00dfeed"
@@ -70,7 +70,7 @@ def test_create_then_a_noop_up_makes_no_api_call(sim: Simulator, engine: Engine)
         "bot": "same",
         "web": "same",
     }
-    assert api(sim) == []
+    assert api(sim) == [("GET", 200)]  # the provider's start: one list checks the token
     assert provider_calls(engine) == ["Check", "Diff", "Check", "Diff"]
 
 
@@ -79,9 +79,9 @@ def test_token_rotation_updates_in_place_with_one_patch(sim: Simulator, engine: 
     first_id = engine.state["bot"].id
     sim.clear_log()
     assert engine.up([bot(TG_ROTATED)]) == {"bot": "update"}
-    assert api(sim) == [("PATCH", 200)]
-    assert sim.requests()[0]["path"] == f"/api/v1/channels/{first_id}"
-    assert sim.requests()[0]["body"] == {
+    assert api(sim) == [("GET", 200), ("PATCH", 200)]  # the start's list, one PATCH
+    assert sim.requests()[1]["path"] == f"/api/v1/channels/{first_id}"
+    assert sim.requests()[1]["body"] == {
         "type": "telegram",
         "config": {"bot_token": TG_ROTATED},
         "is_active": True,
@@ -94,7 +94,7 @@ def test_is_active_toggle_is_an_update(sim: Simulator, engine: Engine) -> None:
     engine.up([bot()])
     sim.clear_log()
     assert engine.up([bot(is_active=False)]) == {"bot": "update"}
-    assert api(sim) == [("PATCH", 200)]
+    assert api(sim) == [("GET", 200), ("PATCH", 200)]
     assert sim.channels()[0]["is_active"] is False
 
 
@@ -120,7 +120,7 @@ def test_delete_before_replace_deletes_first(sim: Simulator, engine: Engine) -> 
     engine.calls.clear()
     assert engine.up([bot(TG_OTHER_BOT, delete_before_replace=True)]) == {"bot": "replace"}
     assert provider_calls(engine) == ["Check", "Diff", "Check", "Delete", "Create"]
-    assert [m for m, _ in api(sim)] == ["DELETE", "GET", "POST"]
+    assert [m for m, _ in api(sim)] == ["GET", "DELETE", "POST"]  # the start's list first
     assert engine.ids() == {c["id"] for c in sim.channels()}
 
 
@@ -143,7 +143,7 @@ def test_preview_with_unknowns_calls_no_api_and_reports_the_replace(
         ]
     )
     assert plan == {"bot": "replace:identity", "wa": "update", "new": "create"}
-    assert api(sim) == []
+    assert api(sim) == [("GET", 200)]  # the provider's start; nothing written
 
 
 def test_refresh_detects_drift_then_up_restores_it(sim: Simulator, engine: Engine) -> None:
@@ -151,7 +151,7 @@ def test_refresh_detects_drift_then_up_restores_it(sim: Simulator, engine: Engin
     assert engine.refresh() == {"bot": "same"}
     sim.clear_log()
     assert engine.up([bot()]) == {"bot": "same"}  # no diff noise after a refresh
-    assert api(sim) == []
+    assert api(sim) == [("GET", 200)]  # only the provider's start
 
     cid = engine.state["bot"].id
     httpx.patch(
@@ -167,7 +167,7 @@ def test_refresh_detects_drift_then_up_restores_it(sim: Simulator, engine: Engin
     assert engine.preview([bot()]) == {"bot": "update"}
     sim.clear_log()
     assert engine.up([bot()]) == {"bot": "update"}
-    assert api(sim) == [("PATCH", 200)] and sim.channels()[0]["is_active"] is True
+    assert api(sim) == [("GET", 200), ("PATCH", 200)] and sim.channels()[0]["is_active"] is True
 
 
 def test_refresh_drops_a_channel_deleted_out_of_band_and_up_recreates_it(
@@ -208,7 +208,13 @@ def test_destroy_deletes_everything_and_tolerates_already_gone(
     delete_out_of_band(sim, gone)
     sim.clear_log()
     engine.destroy()
-    assert sorted((m, s) for m, s in api(sim)) == [("DELETE", 200), ("DELETE", 404), ("GET", 200)]
+    # the start's list, the two DELETEs, the list that confirms the 404 means gone
+    assert sorted((m, s) for m, s in api(sim)) == [
+        ("DELETE", 200),
+        ("DELETE", 404),
+        ("GET", 200),
+        ("GET", 200),
+    ]
     assert sim.channels() == [] and engine.state == {}
 
 
@@ -223,12 +229,33 @@ def test_adoption_takes_an_existing_channel(
 ) -> None:
     existing = client.create(DesiredChannel("telegram", {"bot_token": TG}, False))
     sim.clear_log()
-    assert engine.up([bot(TG_ROTATED, adopt_id=existing.id)]) == {"bot": "create"}
+    # Declared otherwise than PingBack holds it: refused, naming what differs, nothing sent.
+    with pytest.raises(StepError) as info:
+        engine.up([bot(TG_ROTATED, adopt_id=existing.id)])
+    assert info.value.message.startswith(
+        f"channel {existing.id} holds values (config.bot_token, is_active) that PingBack "
+        "keeps otherwise than declared (values not shown); adopting it would overwrite them"
+    )
+    assert "adopt_overwrite=True" in info.value.message
+    assert TG not in info.value.message and TG_ROTATED not in info.value.message
+    assert [m for m, _ in api(sim)] == ["GET"] and engine.state == {}
+    # Declared as it is: taken with no write at all.
+    sim.clear_log()
+    assert engine.up([bot(TG, adopt_id=existing.id, is_active=False)]) == {"bot": "create"}
+    assert api(sim) == [("GET", 200)]
+    engine.state.clear()
+    # On purpose: adopt_overwrite=True.
+    sim.clear_log()
+    assert engine.up([bot(TG_ROTATED, adopt_id=existing.id, adopt_overwrite=True)]) == {
+        "bot": "create"
+    }
     assert engine.state["bot"].id == existing.id
     assert api(sim) == [("GET", 200), ("PATCH", 200)]
     assert sim.channels()[0]["config"] == {"bot_token": TG_ROTATED}
     assert sim.channels()[0]["is_active"] is True
-    assert engine.up([bot(TG_ROTATED, adopt_id=existing.id)]) == {"bot": "same"}
+    assert engine.up([bot(TG_ROTATED, adopt_id=existing.id, adopt_overwrite=True)]) == {
+        "bot": "same"
+    }
 
 
 def test_adoption_refuses_a_missing_or_mistyped_channel(
@@ -252,7 +279,7 @@ def test_adoption_refuses_a_missing_or_mistyped_channel(
     assert len(sim.channels()) == 1 and engine.state == {}
 
 
-def test_check_reports_every_problem_before_any_api_call(sim: Simulator, engine: Engine) -> None:
+def test_check_reports_every_problem_before_any_write(sim: Simulator, engine: Engine) -> None:
     with pytest.raises(CheckFailed) as info:
         engine.up(
             [
@@ -280,7 +307,7 @@ def test_check_reports_every_problem_before_any_api_call(sim: Simulator, engine:
         ("is_active", "must be true or false (a boolean, not a string)"),
     ]
     assert CANARY not in info.value.details
-    assert sim.requests() == []
+    assert writes(sim) == []  # only the provider's start listed
 
 
 def test_no_token_names_both_ways_to_set_it(
@@ -355,8 +382,9 @@ def test_the_pickled_provider_is_small_stable_and_holds_no_secret() -> None:
     provider = PingBackChannelProvider()
     blob = serialize_provider(provider)
     settings = {"pingback:token": CANARY, "pingback:apiUrl": "http://127.0.0.1:1"}
-    provider.configure(ConfigureRequest(Config(raw_config=settings, project_name="p")))
-    with pytest.raises(APIConnectionError):  # the client is built: nothing listens there
+    with pytest.raises(APIConnectionError):  # the start's list: nothing listens there
+        provider.configure(ConfigureRequest(Config(raw_config=settings, project_name="p")))
+    with pytest.raises(APIConnectionError):  # the client is built
         provider.delete("3fa85f64-5717-4562-b3fc-2c963f66afa6", {"type": "sms"})
     again = serialize_provider(provider)  # even once configured, with a client
     assert again == blob

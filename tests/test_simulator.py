@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +16,7 @@ import pytest
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_ROTATED, TOKEN, wa_config
-from .engine import SimulatorProcess
+from .engine import ROOT, SimulatorProcess
 
 
 @pytest.fixture
@@ -221,7 +223,10 @@ def test_the_command_line_tells_the_user_what_they_need() -> None:
     ).stdout
     for option in ("--host", "--port", "--token", "--agent-token", "--plan", "--public-url"):
         assert option in help_text
-    assert "(default: 8787)" in help_text and "(default: sim-token)" in help_text
+    # each default once, and none for a flag (argparse's "(default: None)" / "False")
+    flat = " ".join(help_text.split())
+    defaults = [d.split(")")[0] for d in flat.split("(default: ")[1:]]
+    assert defaults == ["127.0.0.1", "8787", "sim-token", "none", "pro", "http://HOST:PORT"]
     with SimulatorProcess("--token", "tok-1") as process:
         httpx.get(process.url + "/api/v1/channels/", headers={"Authorization": "Bearer tok-1"})
         httpx.get(process.url + "/api/v1/channels/")
@@ -267,3 +272,140 @@ def test_the_simulator_process_keeps_answering_after_thousands_of_log_lines() ->
         log = process.close()
     assert len(log) > 128 * 1024
     assert sum(1 for line in log.splitlines() if line.startswith("GET")) == 2000
+
+
+def simulator_command(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pulumi_pingback.simulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["--port", "99999"],
+            "pingback-simulator: error: argument --port: '99999' is not a port: give 0 to "
+            "65535 (0: any free port) (see --help)",
+        ),
+        (
+            ["--port", "-1"],
+            "pingback-simulator: error: argument --port: '-1' is not a port: give 0 to "
+            "65535 (0: any free port) (see --help)",
+        ),
+        (
+            # TEST-NET-1 (RFC 5737): an address, but never one of this machine's (no DNS)
+            ["--host", "192.0.2.1", "--port", "0"],
+            "pingback-simulator: error: --host 192.0.2.1 is not an address of this machine",
+        ),
+        (
+            ["--plan", "gold"],
+            "pingback-simulator: error: argument --plan: invalid choice: 'gold' (choose from "
+            "'free', 'mini', 'pro') (see --help)",
+        ),
+    ],
+    ids=["port-too-big", "port-negative", "host-not-here", "plan"],
+)
+def test_a_bad_option_is_one_line_naming_it(args: list[str], line: str) -> None:
+    done = simulator_command(*args)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", line + "\n")
+
+
+def test_a_host_that_does_not_resolve_is_one_line_naming_it() -> None:
+    # getaddrinfo made to fail as a resolver does for an unknown name: no DNS is asked
+    code = (
+        "import socket, sys\n"
+        "def unknown(*args, **kwargs):\n"
+        "    raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')\n"
+        "socket.getaddrinfo = unknown\n"
+        "from pulumi_pingback.simulator.__main__ import main\n"
+        "main(['--host', 'no-such-host.example', '--port', '0'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        "pingback-simulator: error: --host no-such-host.example: no such address "
+        "(Name or service not known)\n"
+    )
+
+
+def test_port_0_prints_the_port_it_got() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pulumi_pingback.simulator", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = [proc.stdout.readline() for _ in range(3)]
+        url = banner[0].split(" on ", 1)[1].split(" ", 1)[0]
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        assert host == "127.0.0.1" and 0 < int(port) <= 65535
+        assert banner[1].strip() == f"export PINGBACK_API_URL={url} PINGBACK_TOKEN=sim-token"
+        assert f"pulumi config set pingback:apiUrl {url} " in banner[2]
+        auth = {"Authorization": "Bearer sim-token"}
+        assert httpx.get(url + "/api/v1/channels/", headers=auth).json() == []
+        made = httpx.post(
+            url + "/api/v1/channels/",
+            headers=auth,
+            json={"type": "whatsapp", "config": wa_config()},
+        ).json()
+        # the callback URL is built from the real port, not from port 0
+        assert made["config"]["_meta_setup_instructions"]["callback_url"] == (
+            f"{url}/api/v1/webhooks/whatsapp"
+        )
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def test_seed_starts_it_with_a_business_and_a_bad_file_is_one_line(tmp_path: Path) -> None:
+    sample = ROOT / "examples" / "adopt-existing" / "sample-business.json"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pulumi_pingback.simulator",
+            "--port=0",
+            "--quiet",
+            f"--seed={sample}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.rstrip().endswith("; 3 channels from --seed"), first
+        url = first.split(" on ", 1)[1].split(" ", 1)[0]
+        listed = httpx.get(url + "/api/v1/channels/", headers={"Authorization": "Bearer sim-token"})
+        seeded = json.loads(sample.read_text())
+        # as stored, in order (a WhatsApp channel's listing adds the Meta instructions)
+        assert [
+            {**c, "config": {k: v for k, v in c["config"].items() if not k.startswith("_")}}
+            for c in listed.json()
+        ] == seeded
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+    (tmp_path / "odd.json").write_text('{"id": "x"}')
+    (tmp_path / "bad.json").write_text("[")
+    for name, why in [
+        ("missing.json", f"cannot read {tmp_path}/missing.json: No such file or directory"),
+        (
+            "odd.json",
+            f"{tmp_path}/odd.json must hold a JSON list of channel objects, each with a string id",
+        ),
+        (
+            "bad.json",
+            f"{tmp_path}/bad.json is not JSON (Expecting value: line 1 column 2 (char 1))",
+        ),
+    ]:
+        done = simulator_command("--seed", str(tmp_path / name))
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == (f"pingback-simulator: error: argument --seed: {why} (see --help)\n")

@@ -18,7 +18,7 @@ from pulumi_pingback import DesiredChannel
 from pulumi_pingback._diagnostics import native_words
 from pulumi_pingback.simulator import Simulator
 
-from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, bot, quick
+from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, bot, quick, writes
 from .engine import TARGETS, Engine, StepError, channel
 
 
@@ -127,7 +127,7 @@ def test_a_create_answered_with_an_unreadable_2xx_is_found(
     assert live_ids(sim) == {engine.state["bot"].id}
     sim.clear_log()
     assert engine.up([bot()]) == {"bot": "same"}  # the next up creates nothing
-    assert sim.requests() == []
+    assert writes(sim) == []  # the provider's start lists; nothing else
 
 
 # ---- 4. redirects ----------------------------------------------------------------------------
@@ -180,7 +180,9 @@ def test_a_wrong_api_url_fails_destroy_and_create_naming_pingback_api_url(
     assert len(sim.channels()) == 2 and len(wrong.state) == 2  # nothing lost or dropped
     with pytest.raises(StepError) as info:
         wrong.up([*[r.declared for r in right.state.values()], channel("n", "sms", {})])
-    assert info.value.method == "Create" and info.value.message.endswith(advice)
+    # at the provider's start, before any step (the plugin's Configure; the dynamic
+    # provider's first call)
+    assert info.value.method in ("Configure", "Check") and info.value.message.endswith(advice)
 
 
 def test_a_proxy_not_found_page_on_delete_is_not_already_deleted(
@@ -218,9 +220,18 @@ def test_a_forced_replace_of_an_adopted_channel_keeps_it(
     engine, cid = adopted
     sim.clear_log()
     engine.calls.clear()
+    # The replacement re-adopts the channel, with a rotated token: a change of a live
+    # channel, so the program says it may overwrite (adopt_overwrite).
     if how == "target_replace":
         result = engine.up(
-            [bot(TG_ROTATED, adopt_id=cid, delete_before_replace=delete_first)],
+            [
+                bot(
+                    TG_ROTATED,
+                    adopt_id=cid,
+                    adopt_overwrite=True,
+                    delete_before_replace=delete_first,
+                )
+            ],
             target_replace=["bot"],
         )
     else:
@@ -232,6 +243,7 @@ def test_a_forced_replace_of_an_adopted_channel_keeps_it(
                 bot(
                     TG_ROTATED,
                     adopt_id=cid,
+                    adopt_overwrite=True,
                     replacement_trigger="v2",
                     delete_before_replace=delete_first,
                 )
@@ -351,8 +363,9 @@ def test_an_800_mb_list_is_not_read_whole(
 ) -> None:
     engine = make_engine(config={"pingback:maxRetries": "0"})
     engine.up([bot()])
-    sim.inject("oversize", method="GET", size=800 * 2**20, times=None)
     with engine.session() as drv:
+        engine.up([bot(TG_ROTATED)])  # started (its first list done); a write: lists again
+        sim.inject("oversize", method="GET", size=800 * 2**20, times=None)
         with pytest.raises(StepError) as info:
             engine.refresh()
         pid = drv.process.pid

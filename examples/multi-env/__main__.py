@@ -21,17 +21,20 @@ from pulumi_pingback import (
 )
 
 config = pulumi.Config()
+# The channel types this stack has (its Pulumi.<stack>.yaml lists them).
 enabled = set(config.get_object("channels") or ["widget"])
-# Production channels cannot be deleted by accident (`pulumi destroy` refuses).
-guard = pulumi.ResourceOptions(protect=pulumi.get_stack() == "prod")
+# A stack's channels cannot be deleted by accident when its file says `protect: true`
+# (`pulumi destroy` refuses until `pulumi state unprotect`); prod's does.
+guard = pulumi.ResourceOptions(protect=config.get_bool("protect") or False)
 
-widget = PingBackChannel(
-    "support-widget",
-    type=ChannelType.WIDGET,
-    config=WidgetConfig(widget_id=config.require("widgetId")),
-    opts=guard,
-)
-pulumi.export("widget_channel_id", widget.id)
+if "widget" in enabled:
+    widget = PingBackChannel(
+        "support-widget",
+        type=ChannelType.WIDGET,
+        config=WidgetConfig(widget_id=config.require("widgetId")),
+        opts=guard,
+    )
+    pulumi.export("widget_channel_id", widget.id)
 
 if "telegram" in enabled:
     bot = PingBackChannel(
@@ -68,7 +71,9 @@ if "instagram" in enabled:
         ),
         opts=guard,
     )
+    # Register this URL (and the verify token) in the Meta app dashboard, as for WhatsApp.
     pulumi.export("instagram_callback_url", instagram.meta_callback_url)
+    pulumi.export("instagram_verify_token", instagram.meta_verify_token)
 
 if "x" in enabled:
     x = PingBackChannel(

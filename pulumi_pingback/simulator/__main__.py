@@ -5,31 +5,90 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import json
+import socket
 import sys
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 MISSING_EXTRA = (
     "pingback-simulator needs the simulator extra: pip install 'pulumi-pingback[simulator]'"
 )
+PROG = "pingback-simulator"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line, naming the option (argparse's usage block says nothing more)."""
+        self.exit(2, f"{PROG}: error: {message} (see --help)\n")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a port: give 0 to 65535 (0: any free port)"
+        )
+    return port
+
+
+def _seed(text: str) -> list[dict[str, Any]]:
+    """A JSON file holding a list of channel objects, as PingBack lists them."""
+    try:
+        items = json.loads(Path(text).read_text())
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {text}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text} is not JSON ({exc})") from None
+    if not isinstance(items, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("id"), str) for item in items
+    ):
+        raise argparse.ArgumentTypeError(
+            f"{text} must hold a JSON list of channel objects, each with a string id"
+        )
+    return items
 
 
 def _parser(plans: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pingback-simulator",
+    parser = _Parser(
+        prog=PROG,
         description="A local PingBack channels API (control surface under /_sim/, for tests).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on")
-    parser.add_argument("--port", type=int, default=8787, help="the port to listen on")
-    parser.add_argument("--token", default="sim-token", help="the owner's API token it accepts")
     parser.add_argument(
-        "--agent-token", default=None, help="a non-owner member's token (answered 403)"
+        "--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)"
     )
-    parser.add_argument("--plan", choices=plans, default="pro", help="the business's plan")
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=8787,
+        help="the port to listen on; 0 picks a free one, shown in the banner (default: 8787)",
+    )
+    parser.add_argument(
+        "--token", default="sim-token", help="the owner's API token it accepts (default: sim-token)"
+    )
+    parser.add_argument(
+        "--agent-token",
+        default=None,
+        help="a non-owner member's token, answered 403 (default: none)",
+    )
+    parser.add_argument(
+        "--plan", choices=plans, default="pro", help="the business's plan (default: pro)"
+    )
     parser.add_argument(
         "--public-url",
         default=None,
         help="the address clients reach it at, for Meta callback URLs (default: http://HOST:PORT)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_seed,
+        default=[],
+        metavar="FILE",
+        help="start with these channels: a JSON list of channel objects as PingBack lists "
+        "them (e.g. examples/adopt-existing/sample-business.json)",
     )
     parser.add_argument(
         "--quiet", action="store_true", help="no line per request (the banner and errors only)"
@@ -46,6 +105,21 @@ def _log_line(entry: dict[str, Any], seconds: float) -> None:
     )
 
 
+def _bind_error(host: str, port: int, exc: OSError) -> tuple[int, str]:
+    """The exit code and the one line for a listen that failed."""
+    if isinstance(exc, socket.gaierror):
+        return 2, f"{PROG}: error: --host {host}: no such address ({exc.strerror})"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return 2, f"{PROG}: error: --host {host} is not an address of this machine"
+    if exc.errno == errno.EADDRINUSE:
+        return 1, f"{PROG}: {host}:{port} is in use; pick another with --port"
+    return 1, f"{PROG}: {host}:{port} cannot be used ({exc.strerror}); pick another with --port"
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         from aiohttp import web
@@ -55,14 +129,14 @@ def main(argv: list[str] | None = None) -> None:
         print(MISSING_EXTRA, file=sys.stderr)
         sys.exit(2)
     args = _parser(sorted(PLANS)).parse_args(argv)
-    url = f"http://{args.host}:{args.port}"
     state = SimState(
         token=args.token,
         agent_token=args.agent_token,
         plan=args.plan,
-        public_url=args.public_url or url,
+        public_url=args.public_url,
         on_request=None if args.quiet else _log_line,
     )
+    state.channels.update((item["id"], item) for item in args.seed)
 
     async def serve() -> None:
         runner = web.AppRunner(create_app(state), access_log=None)
@@ -71,16 +145,16 @@ def main(argv: list[str] | None = None) -> None:
             await web.TCPSite(runner, args.host, args.port).start()
         except OSError as exc:
             await runner.cleanup()
-            why = (
-                "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
-            )
-            print(
-                f"pingback-simulator: {args.host}:{args.port} {why}; pick another with --port",
-                file=sys.stderr,
-            )
-            sys.exit(1)
+            code, line = _bind_error(args.host, args.port, exc)
+            print(line, file=sys.stderr)
+            sys.exit(code)
+        # the port it got (--port 0: the one the system picked)
+        url = _url(args.host, int(runner.addresses[0][1]))
+        state.public_url = args.public_url or url
         print(
-            f"PingBack simulator on {url} (plan {args.plan}); owner token: {args.token}\n"
+            f"PingBack simulator on {url} (plan {args.plan}); owner token: {args.token}"
+            + (f"; {len(args.seed)} channels from --seed" if args.seed else "")
+            + "\n"
             f"  export PINGBACK_API_URL={url} PINGBACK_TOKEN={args.token}\n"
             f"  pulumi config set pingback:apiUrl {url} && "
             f"pulumi config set --secret pingback:token {args.token}",

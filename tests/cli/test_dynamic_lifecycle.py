@@ -5,6 +5,7 @@ what the state keeps and which requests reached PingBack."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -234,7 +235,8 @@ def test_adopt_id_takes_a_channel_made_in_the_dashboard(
     # The dynamic provider cannot import: the engine shows a create; the provider adopts.
     assert f"+  {CHANNEL} bot created" in done
     assert bot_id(st) == made["id"]
-    assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == ["PATCH"]
+    # PingBack holds what the program declares: adopted as it is, nothing written
+    assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == []
     assert len(sim.state()["channels"]) == 1
 
 
@@ -295,10 +297,13 @@ def test_a_dead_server_is_one_message_naming_the_url(st: Stack) -> None:
     st.set("pingback:maxRetries", "1")
     failed = st.up(check=False)
     assert failed.code != 0
-    assert (
-        "pulumi_pingback.APIConnectionError: could not connect to PingBack at "
-        "http://127.0.0.1:9 for GET /api/v1/channels/ (ConnectError)\n"
-        "    Check pingback:apiUrl (http://127.0.0.1:9) and the network, then run the command "
-        "again."
-    ) in failed.stdout
+    # the provider's start-up list: the preview already fails, saying the whole wait
+    assert re.search(
+        r"pulumi_pingback\.APIConnectionError: could not connect to PingBack at "
+        r"http://127\.0\.0\.1:9 for GET /api/v1/channels/ \(ConnectError\); 2 attempts over "
+        r"[01] s\n    Check pingback:apiUrl \(http://127\.0\.0\.1:9\) and the network, then run "
+        r"the command again\.",
+        failed.stdout,
+    ), failed.stdout
+    assert "Previewing update" in failed.stdout and "Updating (" not in failed.stdout
     assert st.resources() == []

@@ -290,8 +290,8 @@ def test_a_refused_update_is_a_known_failure_and_a_lost_one_is_not(
         "/_sim/faults",
         json={"kind": "drop", "method": "PATCH", "after_commit": True, "times": 1},
     ).raise_for_status()
-    sim.control.post(
-        "/_sim/faults", json={"kind": "status", "status": 503, "method": "GET"}
+    sim.control.post(  # every list: the provider's start-up one, and the read-back
+        "/_sim/faults", json={"kind": "status", "status": 503, "method": "GET", "times": None}
     ).raise_for_status()
     lost = st.up("--skip-preview", "--json", check=False)
     assert lost.code != 0

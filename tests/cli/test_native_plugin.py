@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ..engine._processes import SimulatorProcess
+from ..engine import STARTUP_LIST, SimulatorProcess, asked
 from ._cli import (
     CHANNEL,
     TOKEN,
@@ -173,7 +173,7 @@ def test_package_add_in_a_yaml_project_records_the_plugin(
     planned = squash(st.preview().stdout)
     assert f"+ {CHANNEL} bot create" in planned
     assert "+ 2 to create" in planned
-    assert sim.requests() == []  # a preview of creates asks PingBack nothing
+    assert asked(sim) == STARTUP_LIST  # a preview of creates: the start-up check only
 
 
 def test_package_add_in_a_python_project_links_an_importable_sdk_that_ups(
@@ -560,7 +560,8 @@ def test_an_import_id_left_in_the_program_blocks_a_replace_and_a_new_one_deletes
     failed = st.up(check=False)
     assert failed.code != 0
     assert f"error: {refusal}" in failed.stdout
-    assert sim.requests() == []
+    # nothing but the start-up check of each provider the two runs started
+    assert writes(sim) == [] and set(asked(sim)) == set(STARTUP_LIST)
     assert ids(st) == {"bot": first}
     assert channel_ids(sim) == {first, second}
 

@@ -282,8 +282,8 @@ def test_the_python_sdk_is_pulumi_pingback_native_with_channel_and_channel_type(
     assert {"Channel", "ChannelArgs", "ChannelType", "Provider", "ProviderArgs", "config"} <= set(
         names["exports"]
     )
-    assert names["inputs"] == ["adopt_id", "config", "is_active", "type"]
-    assert names["args"] == ["type", "adopt_id", "config", "is_active"]
+    assert names["inputs"] == ["adopt_id", "adopt_overwrite", "config", "is_active", "type"]
+    assert names["args"] == ["type", "adopt_id", "adopt_overwrite", "config", "is_active"]
     assert sorted(names["outputs"]) == sorted(
         [
             "business_id",
@@ -328,6 +328,7 @@ def test_the_nodejs_sdk_is_pulumi_pingback_slash_pingback_with_channel_and_chann
     args = channel[channel.index("export interface ChannelArgs {") :]
     assert re.findall(r"^\s+(\w+\??): pulumi.Input", args, re.M) == [
         "adoptId?",
+        "adoptOverwrite?",
         "config?",
         "isActive?",
         "type",
@@ -373,6 +374,7 @@ def test_the_go_sdk_is_imported_from_its_import_base_path_with_new_channel(
     args = args[: args.index("\n}\n")]
     assert re.findall(r"^\t(\w+) +(\S+)$", args, re.M) == [
         ("AdoptId", "pulumi.StringPtrInput"),
+        ("AdoptOverwrite", "pulumi.BoolPtrInput"),
         # a union (a typed config, or a map): any Input, e.g. TelegramConfigArgs{…} or
         # pulumi.Map{…}
         ("Config", "pulumi.Input"),
@@ -648,12 +650,11 @@ def test_a_python_program_with_the_generated_sdk_goes_up_and_down(
     lifecycle(Stack(ws, project, "dev"), sim)
 
 
-def test_the_readme_names_the_generated_packages() -> None:
-    """The README's snippets import what the SDKs are: checked here so that a rename in
-    the schema (or a snippet edited by hand) fails."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme[readme.index("## The native provider `pingback`") :]
-    section = section[: section.index("\n## ", 1)]
+def test_the_native_guide_names_the_generated_packages() -> None:
+    """The native provider's guide (docs/native.md) imports what the SDKs are: checked
+    here so that a rename in the schema (or a snippet edited by hand) fails."""
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "native.md").read_text()
+    section = guide[: guide.index("\n## Import")]
     assert f'from "{NODE_PACKAGE}"' in section
     assert f"import {PYTHON_PACKAGE} as pingback" in section
     assert "pingback.ChannelType.Telegram" in section  # TypeScript

@@ -14,7 +14,8 @@ in docs/engine-fidelity.md. Public API:
   :class:`EngineError`.
 - :class:`Target`: which provider the engine drives — :data:`DYNAMIC` (the default) or
   :data:`NATIVE` (the plugin, as the CLI starts it from this repository).
-- :class:`ProviderProcess`, :class:`SimulatorProcess`, :func:`free_port`.
+- :class:`ProviderProcess`, :class:`SimulatorProcess`, :func:`free_port`; :func:`asked`
+  (what a simulator was asked) and :data:`STARTUP_LIST` (what a provider asks as it starts).
 - wire helpers: :func:`to_struct`, :func:`from_struct`, :func:`from_wire`,
   :func:`strip_secrets`, :func:`is_secret_path`, :func:`leaves`, ``UNKNOWN``.
 """
@@ -43,8 +44,10 @@ from ._processes import (
     ENGINE_LOG,
     NATIVE_PLUGIN,
     ROOT,
+    STARTUP_LIST,
     ProviderProcess,
     SimulatorProcess,
+    asked,
     free_port,
 )
 from ._render import TYPE_TOKEN, changed_inputs, go_value, render_error, render_failure
@@ -69,6 +72,7 @@ __all__ = [
     "NATIVE",
     "NATIVE_PLUGIN",
     "ROOT",
+    "STARTUP_LIST",
     "TARGETS",
     "TYPE_TOKEN",
     "UNKNOWN",
@@ -89,6 +93,7 @@ __all__ = [
     "SimulatorProcess",
     "StepError",
     "Target",
+    "asked",
     "changed_inputs",
     "channel",
     "error_message",

@@ -121,12 +121,15 @@ def channel(
     *,
     is_active: Any = True,
     adopt_id: str | None = None,
+    adopt_overwrite: bool | None = None,
     **options: Any,
 ) -> Declared:
     """A PingBackChannel as its class registers it (``options``: see Declared)."""
     inputs: dict[str, Any] = {"type": type, "config": config, "is_active": is_active}
     if adopt_id is not None:
         inputs["adopt_id"] = adopt_id
+    if adopt_overwrite is not None:
+        inputs["adopt_overwrite"] = adopt_overwrite
     return Declared(name, inputs, **options)
 
 

@@ -77,6 +77,17 @@ NATIVE_PLUGIN = (str(ROOT), ENGINE_ADDRESS)
 python): ``python <plugin directory> <engine address>``, i.e. the root ``__main__.py``."""
 
 
+STARTUP_LIST = [("GET", "/api/v1/channels/")]
+"""What a provider asks PingBack when it starts: one list (the token and the URL checked),
+which a refresh then reuses."""
+
+
+def asked(sim: Any) -> list[tuple[str, str]]:
+    """Every request the simulator (in-process or its own process) logged, as
+    (method, path), since its log was last cleared."""
+    return [(r["method"], r["path"]) for r in sim.requests()]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

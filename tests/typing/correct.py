@@ -3,12 +3,15 @@
 import pulumi
 
 from pulumi_pingback import (
+    ChannelConfig,
     ChannelType,
+    ChannelTypeName,
     EmailConfig,
     InstagramConfig,
     PingBackChannel,
     SmsConfig,
     TelegramConfig,
+    TelegramConfigDict,
     WebchatConfig,
     WhatsAppConfig,
     WidgetConfig,
@@ -49,3 +52,26 @@ PingBackChannel("j", type="email", config=EmailConfig(address="help@example.com"
 PingBackChannel("k", type="sms", config=SmsConfig(), is_active=False)
 PingBackChannel("l", type=ChannelType.WEBCHAT, config=WebchatConfig())
 PingBackChannel("m", type=config.require_secret("type"), config={"anything": "goes"})
+
+
+# What is known only when the program runs is accepted (the provider checks it at preview):
+def make(name: str, kind: ChannelTypeName, cfg: ChannelConfig) -> PingBackChannel:
+    return PingBackChannel(name, type=kind, config=cfg)
+
+
+def from_stack_config(cfg: ChannelConfig) -> None:
+    PingBackChannel("n", type=config.require("type"), config=cfg)
+    PingBackChannel("o", type=ChannelType(config.require("type")), config=cfg)
+    PingBackChannel("p", type="telegram", config=cfg)
+
+
+make("q", "telegram", TelegramConfig(bot_token=token))
+make("r", "widget", WidgetConfig(widget_id="w"))
+PingBackChannel("s", type=config.require("type"), config=config.require_object("channel"))
+PingBackChannel("t", type=config.require("type"), config=config.require_secret_object("c"))
+kind = ChannelType(config.require("type"))
+PingBackChannel("u", type=kind, config=pulumi.Output.from_input({"bot_token": token}))
+PingBackChannel("v", type="telegram", config=pulumi.Output.from_input({"bot_token": token}))
+# A dict built before the call: annotated, its keys are checked.
+built: TelegramConfigDict = {"bot_token": token}
+PingBackChannel("w", type="telegram", config=built)
