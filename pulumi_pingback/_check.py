@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._kinds import KINDS, Kind, a_channel, channel_identity, kind_of
+from ._schema import COMPUTED, INPUTS
 from ._types import CHANNEL_TYPES
 from ._unknown import UNKNOWN, contains_unknown, is_unknown, to_wire
 
@@ -21,12 +22,12 @@ __all__ = ["INPUT_KEYS", "Problem", "check_config", "check_inputs"]
 Problem = tuple[str, str]
 """(property path, reason) — the shape of a Pulumi CheckFailure."""
 
-INPUT_KEYS = ("type", "config", "is_active", "adopt_id", "adopt_overwrite")
+INPUT_KEYS = INPUTS
 # Resource options PingBackChannel passes as inputs (the dynamic server cannot see them).
 OPTION_KEYS = ("replace_on_changes", "ignore_changes")
 # Keys the resource class registers as outputs (None at registration) or that a refresh
 # writes back as inputs; accepted and recomputed, never required.
-OUTPUT_KEYS = ("identity", "business_id", "created_at", "meta_callback_url", "meta_verify_token")
+OUTPUT_KEYS = COMPUTED
 PATH_ROOTS = ("type", "config", "is_active", "*")
 NOT_A_STRING = "must be a string"
 EMPTY = "must not be empty; give the value or remove the key"
@@ -104,7 +105,7 @@ def check_config(
                     f"_meta_setup_instructions); remove '{name}' from config",
                 )
             )
-        elif kind is not None and not kind.open and key not in kind.keys:
+        elif kind is not None and not kind.free_keys and key not in kind.keys:
             problems.append(
                 (
                     f"config.{name}",

@@ -1,4 +1,7 @@
-"""PingBack channels API client (sync, httpx). Knows nothing of Pulumi; raises facts.
+"""PingBack channels API client (sync, httpx). Raises facts, in PingBack's terms: no
+Pulumi import, no setting or option named in a message (the audience's advice is added
+by :mod:`._diagnostics`). The create journal it may be given (:mod:`._journal`) is the one
+part that knows a CLI can be killed mid-create.
 
     client = PingBackClient(token, base_url="https://api.pingback.live")
     channel = client.create(DesiredChannel("telegram", {"bot_token": "…"}))
@@ -30,6 +33,7 @@ from typing import Any, TypeVar
 import tenacity
 from pydantic import ValidationError
 
+from . import _defaults
 from ._exceptions import (
     AdoptionError,
     AmbiguousCreateError,
@@ -47,13 +51,14 @@ from ._listing import Listing, SharedList, describe_unreadable, unreadable_field
 from ._models import Channel, DesiredChannel
 from ._redact import Redactor, strings_in
 from ._retry import RetryPolicy, outcome_unknown
+from ._settings import Settings
 from ._transport import Answer, Transport
 
 __all__ = ["CHANNELS_PATH", "DEFAULT_API_URL", "PingBackClient"]
 
-DEFAULT_API_URL = "https://api.pingback.live"
+DEFAULT_API_URL = _defaults.API_URL
 CHANNELS_PATH = "/api/v1/channels/"
-MAX_ANSWER_BYTES = 16 * 2**20
+MAX_ANSWER_BYTES = _defaults.MAX_ANSWER_BYTES
 log = logging.getLogger("pulumi_pingback")
 T = TypeVar("T")
 
@@ -70,13 +75,13 @@ class PingBackClient:
         token: str | None,
         *,
         base_url: str = DEFAULT_API_URL,
-        timeout: float = 30.0,
-        connect_timeout: float = 10.0,
-        max_retries: int = 3,
-        max_retry_after: float = 60.0,
-        backoff_initial: float = 0.5,
-        backoff_max: float = 8.0,
-        read_window: float = 30.0,
+        timeout: float = _defaults.TIMEOUT,
+        connect_timeout: float = _defaults.CONNECT_TIMEOUT,
+        max_retries: int = _defaults.MAX_RETRIES,
+        max_retry_after: float = _defaults.MAX_RETRY_AFTER,
+        backoff_initial: float = _defaults.BACKOFF_INITIAL,
+        backoff_max: float = _defaults.BACKOFF_CAP,
+        read_window: float = _defaults.READ_WINDOW,
         settle_window: float | None = None,
         deadline: float | None = None,
         max_answer_bytes: int = MAX_ANSWER_BYTES,
@@ -95,7 +100,7 @@ class PingBackClient:
             base_url=base_url,
             timeout=timeout,
             connect_timeout=connect_timeout,
-            deadline=deadline if deadline is not None else 2 * timeout,
+            deadline=deadline if deadline is not None else _defaults.DEADLINE_FACTOR * timeout,
             max_bytes=max_answer_bytes,
         )
         self.policy = RetryPolicy(max_retries, max_retry_after, backoff_initial, backoff_max)
@@ -110,6 +115,18 @@ class PingBackClient:
             "settle_lists": 0,
             "recovered": 0,
         }
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, journal: Journal | None = None) -> PingBackClient:
+        """The client of a provider or of the `pingback` command: one way from settings."""
+        return cls(
+            settings.token,
+            base_url=settings.api_url,
+            timeout=settings.timeout,
+            connect_timeout=min(_defaults.CONNECT_TIMEOUT, settings.timeout),
+            max_retries=settings.max_retries,
+            journal=journal,
+        )
 
     def __repr__(self) -> str:
         return f"PingBackClient(base_url={self.base_url!r})"
@@ -373,8 +390,6 @@ class PingBackClient:
         several did; OutcomeUnknownError when the channels cannot be listed.
         """
         sent = since.strftime("%Y-%m-%dT%H:%M:%SZ")
-        end = time.monotonic() + self.settle_window
-        pause = 0.25
         log.warning(
             "a create of %s sent at %s got no usable answer (%s): listing the channels for "
             "up to %g s to find the one it may have made, before anything is sent again",
@@ -383,7 +398,8 @@ class PingBackClient:
             type(last).__name__ if last is not None else "OutcomeUnknownError",
             self.settle_window,
         )
-        while True:
+
+        def look() -> Channel | None:
             self._count("settle_lists")
             try:
                 listing = self.listing(fresh=True)
@@ -411,11 +427,18 @@ class PingBackClient:
                     sent_at=sent,
                     candidates=ids,
                 )
-            left = end - time.monotonic()
-            if left <= 0:
-                return None
-            time.sleep(min(pause, left))
-            pause *= 2
+            return None
+
+        # Lists over the window, the pauses doubling (RetryPolicy.settle_wait); None once
+        # it has passed with nothing found.
+        end = time.monotonic() + self.settle_window
+        found: Channel | None = tenacity.Retrying(
+            stop=lambda state: time.monotonic() >= end,
+            wait=lambda state: self.policy.settle_wait(state.attempt_number, end),
+            retry=tenacity.retry_if_result(lambda channel: channel is None),
+            retry_error_callback=lambda state: None,
+        )(look)
+        return found
 
     # ---- adopt, update, delete ----------------------------------------------------------------
 

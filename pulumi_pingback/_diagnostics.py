@@ -1,24 +1,27 @@
-"""What to do next: the advice the provider adds to an error, written once, here.
+"""What to do next: the advice added to an error, written once, here, for its reader.
 
-The client's errors state facts (what was asked, what came back). At the provider
-boundary :func:`explain` adds one piece of advice per error, naming the Pulumi setting
-or option that fixes it, and the error is re-raised with a short traceback and no chain,
-so the CLI shows a few lines with the advice in them.
+The client's errors state facts (what was asked, what came back). Where an error meets
+its reader — the dynamic provider's boundary (a Python program), the native plugin's (a
+program in any language) or the `pingback` command — :func:`explain` adds one piece of
+advice, looked up by the error's class (the most specific registered one, :func:`_advises`)
+and written with that reader's :class:`Audience`: its names for the settings, properties
+and options (``pingback:token`` or ``PINGBACK_TOKEN``, ``adopt_id`` or ``adoptId``). The
+error is re-raised with a short traceback and no chain, so the CLI shows a few lines.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from . import _defaults
 from ._exceptions import (
     AdoptionError,
     AmbiguousCreateError,
     APIConnectionError,
-    APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
@@ -36,10 +39,10 @@ from ._exceptions import (
     RedirectError,
 )
 
-__all__ = ["Context", "explain", "native_words"]
+__all__ = ["CLI", "NATIVE", "PYTHON", "Audience", "Context", "audience", "explain"]
 
 from ._kinds import a_channel, kind_of_identity
-from ._settings import AUTH_HELP
+from ._settings import AUTH_HELP, CLI_AUTH_HELP
 
 SAVED_CONFIG_HELP = (
     "`pulumi refresh` and `pulumi destroy` use the pingback: settings saved by the last "
@@ -53,58 +56,79 @@ class Context:
 
     op: str  # check | create | adopt | update | delete | read | get | list
     api_url: str = ""
-    timeout: float = 30.0
+    timeout: float = _defaults.TIMEOUT
     channel_type: str | None = None
     channel_id: str | None = None
     cli: bool = False  # the `pingback` command: settings are PINGBACK_* and --api-url
     native: bool = False  # the native provider: properties and options in camelCase
 
 
-_NAMES = {
-    False: {
-        "token": "pingback:token",
-        "apiUrl": "pingback:apiUrl",
-        "timeout": "pingback:timeout",
-        "maxRetries": "pingback:maxRetries",
-        "set_url": "set pingback:apiUrl",
-        "rerun": "run the command again",
-    },
-    True: {
-        "token": "PINGBACK_TOKEN",
-        "apiUrl": "the API URL (--api-url or PINGBACK_API_URL)",
-        "timeout": "PINGBACK_TIMEOUT",
-        "maxRetries": "PINGBACK_MAX_RETRIES",
-        "set_url": "pass --api-url (or set PINGBACK_API_URL)",
-        "rerun": "run the command again",
-    },
-}
-CLI_AUTH_HELP = "export PINGBACK_TOKEN=<the business owner's API token>"
+@dataclass(frozen=True)
+class Audience:
+    """How the readers of a message name settings, properties and options: each piece of
+    advice is written with these, once, for whoever reads it."""
 
-# The messages name properties and options as a Python program writes them; through the
-# native provider, programs in every language read them as its schema names them.
-NATIVE_WORDS = (
-    (
-        "`delete_before_replace=True` in the replaced resource's ResourceOptions",
-        "the `deleteBeforeReplace` resource option on the replaced resource "
-        "(`delete_before_replace=True` in Python)",
-    ),
-    (
-        "`delete_before_replace=True` in its ResourceOptions",
-        "its `deleteBeforeReplace` resource option (`delete_before_replace=True` in Python)",
-    ),
-    ("replacement_trigger, replace_on_changes", "replacementTrigger, replaceOnChanges"),
-    ("adopt_overwrite=True", "adoptOverwrite: true"),
-    ("adopt_id=", "adoptId: "),
-    ("adopt_id", "adoptId"),
-    ("is_active", "isActive"),
+    token: str
+    timeout: str
+    max_retries: str
+    auth_fix: str
+    set_url: str
+    url_words: str  # the API URL setting and its value: "pingback:apiUrl ({url})"
+    adopt_id: str
+    adopt_words: str  # the property set to an id: "adopt_id='{id}'"
+    adopt_overwrite: str  # the option set to true, as the program writes it
+    dbr_on_replaced: str  # delete-before-replace on the replaced resource
+    dbr_its: str
+    forced: str  # the options that force a replace
+
+    def api_url(self, url: str) -> str:
+        """The API URL setting and its value, in one pair of parentheses."""
+        return self.url_words.format(url=url)
+
+    def adopt(self, channel_id: str) -> str:
+        return self.adopt_words.format(id=channel_id)
+
+
+PYTHON = Audience(
+    token="pingback:token",  # noqa: S106 - a setting's name
+    timeout="pingback:timeout",
+    max_retries="pingback:maxRetries",
+    auth_fix=AUTH_HELP,
+    set_url="set pingback:apiUrl",
+    url_words="pingback:apiUrl ({url})",
+    adopt_id="adopt_id",
+    adopt_words="adopt_id='{id}'",
+    adopt_overwrite="adopt_overwrite=True",
+    dbr_on_replaced="`delete_before_replace=True` in the replaced resource's ResourceOptions",
+    dbr_its="`delete_before_replace=True` in its ResourceOptions",
+    forced="replacement_trigger, replace_on_changes",
 )
+"""A Python program (the dynamic provider)."""
+NATIVE = dataclasses.replace(
+    PYTHON,
+    adopt_id="adoptId",
+    adopt_words="adoptId: '{id}'",
+    adopt_overwrite="adoptOverwrite: true",
+    dbr_on_replaced="the `deleteBeforeReplace` resource option on the replaced resource "
+    "(`delete_before_replace=True` in Python)",
+    dbr_its="its `deleteBeforeReplace` resource option (`delete_before_replace=True` in Python)",
+    forced="replacementTrigger, replaceOnChanges",
+)
+"""A program in any language, through the native provider's schema names."""
+CLI = dataclasses.replace(
+    PYTHON,
+    token="PINGBACK_TOKEN",  # noqa: S106 - a variable's name
+    timeout="PINGBACK_TIMEOUT",
+    max_retries="PINGBACK_MAX_RETRIES",
+    auth_fix=CLI_AUTH_HELP,
+    set_url="pass --api-url (or set PINGBACK_API_URL)",
+    url_words="the API URL {url} (--api-url or PINGBACK_API_URL)",
+)
+"""The `pingback` command: PINGBACK_* and ``--api-url``."""
 
 
-def native_words(text: str) -> str:
-    """``text`` with the native provider's names (``adoptId``, ``isActive``…)."""
-    for python_words, native in NATIVE_WORDS:
-        text = text.replace(python_words, native)
-    return text
+def audience(ctx: Context) -> Audience:
+    return CLI if ctx.cli else NATIVE if ctx.native else PYTHON
 
 
 def explain(
@@ -113,8 +137,7 @@ def explain(
     """``exc`` with its advice set and every secret of the call redacted, ready to raise
     (``raise explain(e, ctx, redact) from None``)."""
     ctx = dataclasses.replace(ctx, api_url=_without_userinfo(ctx.api_url))
-    ours = not isinstance(exc, APIStatusError)  # an API error quotes the server: as it said
-    exc.message = redact(native_words(exc.message) if ctx.native and ours else exc.message)
+    exc.message = redact(exc.message)
     exc.args = (exc.message,)
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
@@ -123,21 +146,8 @@ def explain(
         value = getattr(exc, attr, None)
         if isinstance(value, str) and value:
             setattr(exc, attr, redact(value))
-    exc.advice = redact(_advice(exc, ctx))
+    exc.advice = redact(_advice(exc, ctx, audience(ctx)))
     return exc.with_traceback(None)
-
-
-def _say(ctx: Context, text: str) -> str:
-    """``text`` with the setting names of where the error is shown (provider or CLI)."""
-    if ctx.cli:  # "{apiUrl} (<url>)": the URL, then where it came from (one pair of parentheses)
-        text = re.sub(
-            r"\{apiUrl\} \(([^()\s]+)\)",
-            lambda m: f"the API URL {m.group(1)} (--api-url or PINGBACK_API_URL)",
-            text,
-        )
-    for key, name in _NAMES[ctx.cli].items():
-        text = text.replace("{" + key + "}", name)
-    return text
 
 
 def _without_userinfo(url: str) -> str:
@@ -148,122 +158,193 @@ def _without_userinfo(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
-def _advice(exc: PingBackError, ctx: Context) -> str:
-    advice = _say(ctx, _advice_in(exc, ctx))
-    return native_words(advice) if ctx.native else advice
+Advice = Callable[[Any, "Context", Audience, str], str]
+_ADVICE: dict[type[PingBackError], Advice] = {}
 
 
-def _advice_in(exc: PingBackError, ctx: Context) -> str:
-    url = ctx.api_url or "the default"
-    if isinstance(exc, ConfigurationError):
-        return ""  # the settings layer writes these whole
-    if isinstance(exc, AuthenticationError):
-        if ctx.cli:
-            return f"To fix: {CLI_AUTH_HELP}."
-        tail = f" Note: {SAVED_CONFIG_HELP}." if ctx.op in ("read", "delete", "configure") else ""
-        return f"To fix: {AUTH_HELP}.{tail}"
-    if isinstance(exc, PermissionDeniedError):
-        return "To fix: use an API token of the business owner as {token} (agents and admins cannot manage channels)."
-    if isinstance(exc, PlanLimitError):
-        if exc.error == "feature_locked":
-            return "To fix: upgrade to the Mini or Pro plan; the Free plan allows only `widget` channels."
-        fix = "To fix: delete a channel, or upgrade the plan."
-        if ctx.op == "create":
-            fix += (
-                " A replacement creates the new channel before deleting the old one: set "
-                "`delete_before_replace=True` in the replaced resource's ResourceOptions. An old "
-                "channel a failed `pulumi up` replaced counts until a run succeeds: "
-                "`pulumi up --target <its URN>` deletes it first."
-            )
-        return fix
-    if isinstance(exc, BadRequestError):
-        return "To fix: correct the channel's inputs (the config keys each type needs are in the README)."
-    if isinstance(exc, RedirectError):
-        return (
-            f"{{apiUrl}} ({url}) is answered by a redirect; the API token is never sent "
-            "elsewhere. To fix: {set_url} to the address PingBack answers on."
-        )
-    if isinstance(exc, NotFoundError):
-        if exc.path.rstrip("/").endswith("/channels"):
-            return (
-                f"{{apiUrl}} ({url}) does not serve PingBack's channels API. To fix: set "
-                "it to the API's base URL, without a path (e.g. https://api.pingback.live)."
-            )
-        if exc.listed:
-            return (
-                f"PingBack still lists channel {ctx.channel_id}: the 404 came from the route, not "
-                f"the channel. Check {{apiUrl}} ({url}) and any proxy in front of PingBack."
-            )
-        return (
-            "The channel was deleted outside Pulumi. To fix: run `pulumi refresh` (it leaves "
-            "the stack), then `pulumi up` (it is created again)."
-        )
-    if isinstance(exc, RateLimitError):
-        return "To fix: wait, then run the command again (or raise {maxRetries})."
-    if isinstance(exc, AmbiguousCreateError):
-        first = exc.candidates[0]
-        return (
-            f"To fix: keep one of them by adding adopt_id='{first}' (or another of the ids) to "
-            "this resource, delete the others in PingBack, then run `pulumi up` again."
-        )
-    if isinstance(exc, OutcomeUnknownError):
-        return (
-            f"Before running `pulumi up` again, look in PingBack for {a_channel(exc.channel_type)} "
-            f"created at about {exc.sent_at}: adopt it with adopt_id='<its id>' on this resource, "
-            "or delete it."
-        )
-    if isinstance(exc, IdentityConflictError):
-        kind = kind_of_identity(exc.identity)
-        owner = kind.one_channel_per_identity if kind else "One bot, number or account, one channel"
-        if exc.other_id is None:
-            return f"{owner}: declare it in one resource only."
-        return (
-            f"{owner}, so a second channel would silence one of the two. If {exc.other_id} is "
-            "the channel this resource replaces (a forced replace: --target-replace, "
-            "replacement_trigger, replace_on_changes), set "
-            "`delete_before_replace=True` in its ResourceOptions; otherwise delete that channel "
-            "(or adopt it with adopt_id) or use another one."
-        )
-    if isinstance(exc, AdoptionError):
-        return _adoption_advice(exc)
-    if isinstance(exc, ChannelNotFoundError):
-        return "To fix: check the id (`pingback channels` lists the business's channels)."
-    if isinstance(exc, InvalidResponseError):
-        return (
-            f"Nothing this provider can read came back: check that {{apiUrl}} ({url}) "
-            "points at PingBack's API and not at a proxy's page."
-        )
-    if isinstance(exc, InternalServerError):
-        if ctx.op == "create" and not exc.maybe_applied:
-            return "Nothing was created. Try again later; re-running `pulumi up` is safe."
-        return "Try again later; re-running the command is safe."
-    if isinstance(exc, APITimeoutError):
-        return f"To fix: raise {{timeout}} (now {ctx.timeout:g} s) or try again later; re-running is safe."
-    if isinstance(exc, APIConnectionError):
-        if not exc.sent:
-            return f"Check {{apiUrl}} ({url}) and the network, then run the command again."
-        return "Try again; re-running the command is safe."
+def _advises(cls: type[PingBackError]) -> Callable[[Advice], Advice]:
+    """Register the advice for ``cls`` (and its subclasses that have none of their own)."""
+
+    def register(fn: Advice) -> Advice:
+        _ADVICE[cls] = fn
+        return fn
+
+    return register
+
+
+def _advice(exc: PingBackError, ctx: Context, a: Audience) -> str:
+    """The advice of the most specific class ``exc`` is an instance of; ``url``: the API
+    URL setting and its value, as ``a`` says them."""
+    url = a.api_url(ctx.api_url or "the default")
+    for cls in type(exc).__mro__:
+        advise = _ADVICE.get(cls)
+        if advise is not None:
+            return advise(exc, ctx, a, url)
     return ""
 
 
-def _adoption_advice(exc: AdoptionError) -> str:
+@_advises(ConfigurationError)
+def _configuration(exc: ConfigurationError, ctx: Context, a: Audience, url: str) -> str:
+    return ""  # the settings layer writes these whole
+
+
+@_advises(AuthenticationError)
+def _authentication(exc: AuthenticationError, ctx: Context, a: Audience, url: str) -> str:
+    if ctx.cli:
+        return f"To fix: {a.auth_fix}."
+    tail = f" Note: {SAVED_CONFIG_HELP}." if ctx.op in ("read", "delete", "configure") else ""
+    return f"To fix: {a.auth_fix}.{tail}"
+
+
+@_advises(PermissionDeniedError)
+def _permission_denied(exc: PermissionDeniedError, ctx: Context, a: Audience, url: str) -> str:
+    return f"To fix: use an API token of the business owner as {a.token} (agents and admins cannot manage channels)."
+
+
+@_advises(PlanLimitError)
+def _plan_limit(exc: PlanLimitError, ctx: Context, a: Audience, url: str) -> str:
+    if exc.error == "feature_locked":
+        return (
+            "To fix: upgrade to the Mini or Pro plan; the Free plan allows only `widget` channels."
+        )
+    fix = "To fix: delete a channel, or upgrade the plan."
+    if ctx.op == "create":
+        fix += (
+            " A replacement creates the new channel before deleting the old one: set "
+            f"{a.dbr_on_replaced}. An old "
+            "channel a failed `pulumi up` replaced counts until a run succeeds: "
+            "`pulumi up --target <its URN>` deletes it first."
+        )
+    return fix
+
+
+@_advises(BadRequestError)
+def _bad_request(exc: BadRequestError, ctx: Context, a: Audience, url: str) -> str:
+    return (
+        "To fix: correct the channel's inputs (the config keys each type needs are in the README)."
+    )
+
+
+@_advises(RedirectError)
+def _redirect(exc: RedirectError, ctx: Context, a: Audience, url: str) -> str:
+    return (
+        f"{url} is answered by a redirect; the API token is never sent "
+        f"elsewhere. To fix: {a.set_url} to the address PingBack answers on."
+    )
+
+
+@_advises(NotFoundError)
+def _not_found(exc: NotFoundError, ctx: Context, a: Audience, url: str) -> str:
+    if exc.path.rstrip("/").endswith("/channels"):
+        return (
+            f"{url} does not serve PingBack's channels API. To fix: set "
+            f"it to the API's base URL, without a path (e.g. {_defaults.API_URL})."
+        )
+    if exc.listed:
+        return (
+            f"PingBack still lists channel {ctx.channel_id}: the 404 came from the route, not "
+            f"the channel. Check {url} and any proxy in front of PingBack."
+        )
+    return (
+        "The channel was deleted outside Pulumi. To fix: run `pulumi refresh` (it leaves "
+        "the stack), then `pulumi up` (it is created again)."
+    )
+
+
+@_advises(RateLimitError)
+def _rate_limit(exc: RateLimitError, ctx: Context, a: Audience, url: str) -> str:
+    return f"To fix: wait, then run the command again (or raise {a.max_retries})."
+
+
+@_advises(AmbiguousCreateError)
+def _ambiguous_create(exc: AmbiguousCreateError, ctx: Context, a: Audience, url: str) -> str:
+    first = exc.candidates[0]
+    return (
+        f"To fix: keep one of them by adding {a.adopt(first)} (or another of the ids) to "
+        "this resource, delete the others in PingBack, then run `pulumi up` again."
+    )
+
+
+@_advises(OutcomeUnknownError)
+def _outcome_unknown(exc: OutcomeUnknownError, ctx: Context, a: Audience, url: str) -> str:
+    return (
+        f"Before running `pulumi up` again, look in PingBack for {a_channel(exc.channel_type)} "
+        f"created at about {exc.sent_at}: adopt it with {a.adopt('<its id>')} on this resource, "
+        "or delete it."
+    )
+
+
+@_advises(IdentityConflictError)
+def _identity_conflict(exc: IdentityConflictError, ctx: Context, a: Audience, url: str) -> str:
+    kind = kind_of_identity(exc.identity)
+    owner = kind.one_channel_per_identity if kind else "One bot, number or account, one channel"
+    if exc.other_id is None:
+        return f"{owner}: declare it in one resource only."
+    return (
+        f"{owner}, so a second channel would silence one of the two. If {exc.other_id} is "
+        f"the channel this resource replaces (a forced replace: --target-replace, "
+        f"{a.forced}), set {a.dbr_its}; otherwise delete that channel "
+        f"(or adopt it with {a.adopt_id}) or use another one."
+    )
+
+
+@_advises(AdoptionError)
+def _adoption(exc: AdoptionError, ctx: Context, a: Audience, url: str) -> str:
+    return _adoption_advice(exc, a)
+
+
+@_advises(ChannelNotFoundError)
+def _channel_not_found(exc: ChannelNotFoundError, ctx: Context, a: Audience, url: str) -> str:
+    return "To fix: check the id (`pingback channels` lists the business's channels)."
+
+
+@_advises(InvalidResponseError)
+def _invalid_response(exc: InvalidResponseError, ctx: Context, a: Audience, url: str) -> str:
+    return (
+        f"Nothing this provider can read came back: check that {url} "
+        "points at PingBack's API and not at a proxy's page."
+    )
+
+
+@_advises(InternalServerError)
+def _internal_server(exc: InternalServerError, ctx: Context, a: Audience, url: str) -> str:
+    if ctx.op == "create" and not exc.maybe_applied:
+        return "Nothing was created. Try again later; re-running `pulumi up` is safe."
+    return "Try again later; re-running the command is safe."
+
+
+@_advises(APITimeoutError)
+def _a_p_i_timeout(exc: APITimeoutError, ctx: Context, a: Audience, url: str) -> str:
+    return (
+        f"To fix: raise {a.timeout} (now {ctx.timeout:g} s) or try again later; re-running is safe."
+    )
+
+
+@_advises(APIConnectionError)
+def _a_p_i_connection(exc: APIConnectionError, ctx: Context, a: Audience, url: str) -> str:
+    if not exc.sent:
+        return f"Check {url} and the network, then run the command again."
+    return "Try again; re-running the command is safe."
+
+
+def _adoption_advice(exc: AdoptionError, a: Audience) -> str:
     if exc.reason == "missing":
         return (
             "To fix: copy the id from the PingBack dashboard (`pingback channels` lists them), "
-            "or remove adopt_id to create a new channel."
+            f"or remove {a.adopt_id} to create a new channel."
         )
     if exc.reason == "taken":
-        return "To fix: keep adopt_id on one resource only; one channel, one resource."
+        return f"To fix: keep {a.adopt_id} on one resource only; one channel, one resource."
     if exc.reason == "differs":
         return (
-            "To fix: declare what PingBack holds (`pingback export` writes it, with each "
+            "To fix: declare what PingBack holds (`pingback export` writes it, with each "  # noqa: S608
             "credential read from secret config: set those to the live values), or, to "
             "replace the live values with the declared ones on purpose, add "
-            "adopt_overwrite=True to this resource. Nothing was changed."
+            f"{a.adopt_overwrite} to this resource. Nothing was changed."
         )
     if exc.reason == "replace":
         return (
-            "To fix: declare the channel as it is, or remove adopt_id: the resource is then "
-            "replaced by a new channel and the adopted one is deleted."
+            f"To fix: declare the channel as it is, or remove {a.adopt_id}: the resource is "
+            "then replaced by a new channel and the adopted one is deleted."
         )
-    return "To fix: declare the channel as it is, or remove adopt_id to create a new channel."
+    return f"To fix: declare the channel as it is, or remove {a.adopt_id} to create a new channel."

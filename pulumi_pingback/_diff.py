@@ -31,18 +31,35 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._kinds import channel_identity
+from ._kinds import channel_identity, kind_of
 from ._models import split_config
 from ._unknown import contains_unknown, is_unknown
 
-__all__ = ["DiffDecision", "decide", "ignoring", "path_segments"]
+__all__ = ["DiffDecision", "PathChange", "decide", "ignoring", "path_segments", "path_string"]
 
 _SEGMENT = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[(\d+)\]|([^.\[\]]+)')
 
 
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_UNESCAPE = re.compile(r"\\(.)")
+
+
 def path_segments(path: str) -> list[str]:
     """``config["bot_token"]`` / ``config.bot_token`` -> ``["config", "bot_token"]``."""
-    return [a or b or c for a, b, c in _SEGMENT.findall(path)]
+    return [_UNESCAPE.sub(r"\1", a) or b or c for a, b, c in _SEGMENT.findall(path)]
+
+
+def path_string(segments: Iterable[str]) -> str:
+    """The inverse: ``["config", "a.b"]`` -> ``config["a.b"]`` (Pulumi's property-path
+    grammar, parsed and written here only)."""
+    out = ""
+    for segment in segments:
+        if out and segment != "*" and not _PLAIN.fullmatch(segment):
+            escaped = segment.replace("\\", "\\\\").replace('"', '\\"')
+            out += f'["{escaped}"]'
+        else:
+            out += f".{segment}" if out else segment
+    return out
 
 
 def _covers(pattern: list[str], path: list[str]) -> bool:
@@ -84,12 +101,25 @@ def _restore(target: dict[str, Any], source: Mapping[str, Any], segments: list[s
 
 
 @dataclass(frozen=True)
+class PathChange:
+    """One changed property path and what it does: ``("config", "bot_token")`` updated, and
+    whether that change replaces the channel."""
+
+    path: tuple[str, ...]
+    op: str  # "add" | "delete" | "update"
+    replace: bool
+
+
+@dataclass(frozen=True)
 class DiffDecision:
-    """What the engine is told: ``changes`` and ``replaces`` (top-level property keys)."""
+    """What the engine is told: ``changes`` and ``replaces`` (top-level property keys), and
+    per path (``detail``) what changed and whether it replaces — the native provider's
+    detailed diff is a renaming of ``detail``."""
 
     changes: bool
     replaces: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
+    detail: tuple[PathChange, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -187,4 +217,40 @@ def decide(olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffDecision:
             if key not in replaces:
                 replaces.append(key)
 
-    return DiffDecision(changes=bool(changed), replaces=tuple(replaces), changed=tuple(changed))
+    return DiffDecision(
+        changes=bool(changed),
+        replaces=tuple(replaces),
+        changed=tuple(changed),
+        detail=_detail(olds, news, old_config, changed, replaces),
+    )
+
+
+def _op(before: bool, after: bool) -> str:
+    return "add" if not before else "delete" if not after else "update"
+
+
+def _detail(
+    olds: Mapping[str, Any],
+    news: Mapping[str, Any],
+    old_config: Mapping[str, Any],
+    changed: list[str],
+    replaces: list[str],
+) -> tuple[PathChange, ...]:
+    """Per path: a config key replaces when it is the identity's key and the identity
+    changed, or when the type did; a top-level key when it is among the replaces."""
+    out: list[PathChange] = []
+    new_config = news.get("config")
+    identity_key = getattr(kind_of(news.get("type")), "identity_key", None)
+    for key in changed:
+        if key != "config":
+            out.append(PathChange((key,), _op(key in olds, key in news), key in replaces))
+        elif not isinstance(new_config, Mapping):  # unknown at preview: the whole config
+            out.append(PathChange(("config",), "update", bool(replaces)))
+        else:
+            for path in _config_changes(old_config, new_config):
+                k = path[1]
+                replace = ("identity" in replaces and k == identity_key) or "type" in replaces
+                out.append(
+                    PathChange(("config", k), _op(k in old_config, k in new_config), replace)
+                )
+    return tuple(out)

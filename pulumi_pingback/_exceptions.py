@@ -23,7 +23,8 @@
         └── InternalServerError         5xx
 
 The client raises *facts*: what was asked, what came back. Advice on what to run next
-is added once, by the provider (:mod:`pulumi_pingback._diagnostics`), into
+is added where the error meets its audience — the provider's boundary, or the `pingback`
+command — by :func:`pulumi_pingback._diagnostics.explain`, into
 :attr:`PingBackError.advice`. No message ever carries a token, a channel credential or
 a request body; server text is quoted only after redaction.
 """
@@ -31,7 +32,8 @@ a request body; server text is quoted only after redaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 __all__ = [
     "APIConnectionError",
@@ -182,10 +184,33 @@ class ResponseTooLargeError(InvalidResponseError):
     """An answer larger than the client's cap; reading stopped there."""
 
 
+@dataclass(frozen=True)
+class Answered:
+    """What a non-2xx answer said, redacted and cut: what a status class words."""
+
+    status: int
+    where: str  # "POST /api/v1/channels/"
+    said: str  # the server's own message ("" when none)
+    fields: Mapping[str, Any]  # the body's scalar fields
+    retry_after: float | None
+    location: str = ""  # a redirect's target
+
+    @property
+    def quoted(self) -> str:
+        return f": {self.said.rstrip('.')}" if self.said else ""
+
+
 class APIStatusError(PingBackError):
     """PingBack answered with a non-2xx status."""
 
+    status: ClassVar[int | None] = None
+    """The status this class is the error of (None: a range, or any other)."""
     status_code: int = 0
+
+    @classmethod
+    def describe(cls, answer: Answered) -> str:
+        """The factual message for ``answer``."""
+        return f"PingBack answered {answer.where} with {answer.status}{answer.quoted}"
 
     def __init__(
         self,
@@ -213,17 +238,53 @@ class RedirectError(APIStatusError):
 
     location: str = ""
 
+    @classmethod
+    def describe(cls, answer: Answered) -> str:
+        return (
+            f"PingBack answered {answer.where} with a redirect ({answer.status}) to "
+            f"{answer.location or 'no Location'}; redirects are never followed"
+        )
+
 
 class BadRequestError(APIStatusError):
     """400: PingBack refused the channel (missing config fields, invalid type)."""
+
+    status = 400
+
+    @classmethod
+    def describe(cls, answer: Answered) -> str:
+        return f"PingBack refused the channel (400 on {answer.where}){answer.quoted}"
 
 
 class AuthenticationError(APIStatusError):
     """401: the token is missing or invalid."""
 
+    status = 401
+
+    @classmethod
+    def describe(cls, answer: Answered) -> str:
+        return f"PingBack rejected the API token (401 on {answer.where}){answer.quoted}"
+
 
 class PlanLimitError(APIStatusError):
     """402: the plan's channel limit is reached, or the channel type needs a higher plan."""
+
+    status = 402
+
+    @classmethod
+    def describe(cls, answer: Answered) -> str:
+        fields = answer.fields
+        plan, feature = fields.get("plan", "?"), fields.get("feature", "?")
+        if fields.get("error") == "limit_exceeded" or "current" in fields:
+            detail = (
+                f"the {plan} plan is at its limit for {feature} "
+                f"({fields.get('current', '?')}/{fields.get('limit', '?')})"
+            )
+        elif fields.get("error") == "feature_locked":
+            detail = f"the {plan} plan does not include {feature}"
+        else:
+            detail = answer.said or "upgrade required"
+        return f"PingBack plan limit (402 on {answer.where}): {detail}"
 
     @property
     def error(self) -> str:
@@ -233,31 +294,68 @@ class PlanLimitError(APIStatusError):
 class PermissionDeniedError(APIStatusError):
     """403: the token is not the business owner's."""
 
+    status = 403
+
+    @classmethod
+    def describe(cls, answer: Answered) -> str:
+        return f"PingBack refused {answer.where} (403){answer.quoted}"
+
 
 class NotFoundError(APIStatusError):
     """404: no such channel, or no such route (see :attr:`listed`)."""
 
+    status = 404
     listed: bool | None = None
     """For a channel 404: whether a list made afterwards still shows the channel (True:
     the route is wrong, not the channel), or None when no list was made."""
+
+    @classmethod
+    def describe(cls, answer: Answered) -> str:
+        return f"PingBack answered 404 Not Found to {answer.where}{answer.quoted}"
 
 
 class RateLimitError(APIStatusError):
     """429: too many requests; retried while Retry-After is reasonable."""
 
+    status = 429
+
+    @classmethod
+    def describe(cls, answer: Answered) -> str:
+        wait = answer.retry_after
+        asked = f"; it asked to wait {wait:g} s" if wait is not None else ""
+        return f"PingBack is rate limiting requests (429 on {answer.where}){asked}{answer.quoted}"
+
 
 class InternalServerError(APIStatusError):
     """5xx: PingBack (or a proxy in front of it) failed."""
 
+    @classmethod
+    def describe(cls, answer: Answered) -> str:
+        return f"PingBack failed on {answer.where} ({answer.status}){answer.quoted}"
 
-_STATUS_CLASSES: dict[int, type[APIStatusError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    402: PlanLimitError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    429: RateLimitError,
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    cls.status: cls
+    for cls in (
+        BadRequestError,
+        AuthenticationError,
+        PlanLimitError,
+        PermissionDeniedError,
+        NotFoundError,
+        RateLimitError,
+    )
+    if cls.status is not None
 }
+"""One status, one class: from the classes' own ``status``."""
+
+
+def status_class(status: int) -> type[APIStatusError]:
+    """The error class of a non-2xx status."""
+    if 300 <= status < 400:
+        return RedirectError
+    if status >= 500:
+        return InternalServerError
+    return _BY_STATUS.get(status, APIStatusError)
 
 
 def _server_message(body: Any) -> str:
@@ -310,56 +408,21 @@ def make_status_error(
             for k, v in body.items()
             if isinstance(v, str | int | float | bool) or v is None
         }
-    where = f"{method} {path}"
-    quoted = f": {said.rstrip('.')}" if said else ""
-    kw: dict[str, Any] = {
-        "status_code": status,
-        "method": method,
-        "path": path,
-        "body": fields,
-        "server_message": said,
-        "retry_after": retry_after,
-    }
-    if 300 <= status < 400:
-        target = _clip(redact((location or "")[:_REDACT_SPAN]), 200)
-        redirect = RedirectError(
-            f"PingBack answered {where} with a redirect ({status}) to "
-            f"{target or 'no Location'}; redirects are never followed",
-            **kw,
-        )
-        redirect.location = target
-        return redirect
-    if status == 402:
-        plan, feature = fields.get("plan", "?"), fields.get("feature", "?")
-        if fields.get("error") == "limit_exceeded" or "current" in fields:
-            detail = (
-                f"the {plan} plan is at its limit for {feature} "
-                f"({fields.get('current', '?')}/{fields.get('limit', '?')})"
-            )
-        elif fields.get("error") == "feature_locked":
-            detail = f"the {plan} plan does not include {feature}"
-        else:
-            detail = said or "upgrade required"
-        return PlanLimitError(f"PingBack plan limit (402 on {where}): {detail}", **kw)
-    if status == 400:
-        return BadRequestError(f"PingBack refused the channel (400 on {where}){quoted}", **kw)
-    if status == 401:
-        return AuthenticationError(
-            f"PingBack rejected the API token (401 on {where}){quoted}", **kw
-        )
-    if status == 403:
-        return PermissionDeniedError(f"PingBack refused {where} (403){quoted}", **kw)
-    if status == 404:
-        return NotFoundError(f"PingBack answered 404 Not Found to {where}{quoted}", **kw)
-    if status == 429:
-        wait = f"; it asked to wait {retry_after:g} s" if retry_after is not None else ""
-        return RateLimitError(
-            f"PingBack is rate limiting requests (429 on {where}){wait}{quoted}", **kw
-        )
-    if status >= 500:
-        return InternalServerError(f"PingBack failed on {where} ({status}){quoted}", **kw)
-    cls = _STATUS_CLASSES.get(status, APIStatusError)
-    return cls(f"PingBack answered {where} with {status}{quoted}", **kw)
+    target = _clip(redact((location or "")[:_REDACT_SPAN]), 200) if 300 <= status < 400 else ""
+    answer = Answered(status, f"{method} {path}", said, fields, retry_after, target)
+    cls = status_class(status)
+    error = cls(
+        cls.describe(answer),
+        status_code=status,
+        method=method,
+        path=path,
+        body=fields,
+        server_message=said,
+        retry_after=retry_after,
+    )
+    if isinstance(error, RedirectError):
+        error.location = target
+    return error
 
 
 # Public classes print as `pulumi_pingback.<Name>` in tracebacks (as httpx does).

@@ -52,8 +52,9 @@ class Kind:
     type: str
     keys: tuple[str, ...] = ()
     """Documented config keys, all required, in order."""
-    open: bool = False
-    """Accepts keys beyond ``keys`` (the type's config is not, or not fully, documented)."""
+    free_keys: bool = False
+    """Accepts keys beyond ``keys`` (the type's config is not, or not fully, documented);
+    any value may then be a credential, so the whole config is kept secret."""
     credentials: tuple[str, ...] = ()
     """Keys whose values are credentials."""
     identity_key: str | None = None
@@ -76,11 +77,6 @@ class Kind:
     key_docs: Mapping[str, str] = field(default_factory=dict)
     """What each documented key is, as PingBack's documentation says (descriptions)."""
 
-    @property
-    def sealed_whole(self) -> bool:
-        """Every value may be a credential: the whole config is kept secret."""
-        return self.open
-
     def credential(self, key: str) -> bool:
         """Whether a key's value may be a credential: a documented credential, or any
         key the docs do not describe."""
@@ -88,7 +84,7 @@ class Kind:
 
     def readable(self, key: str) -> bool:
         """Whether a config key's value may be shown in plain text (state, previews)."""
-        return not self.sealed_whole and not self.credential(key)
+        return not self.free_keys and not self.credential(key)
 
     def identity(self, config: Mapping[str, Any]) -> str | None:
         if self.identity_key is None:
@@ -185,7 +181,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             ChannelType.WIDGET.value,
             keys=("widget_id",),
-            open=True,
+            free_keys=True,
             summary="The web widget (made with POST /api/v1/widget/create); more keys allowed.",
             config_name="WidgetConfig",
             key_docs={
@@ -194,10 +190,12 @@ KINDS: dict[str, Kind] = {
             },
         ),
         Kind(
-            ChannelType.WEBCHAT.value, open=True, summary="Web chat (configured in the dashboard)."
+            ChannelType.WEBCHAT.value,
+            free_keys=True,
+            summary="Web chat (configured in the dashboard).",
         ),
-        Kind(ChannelType.EMAIL.value, open=True, summary="Email (undocumented config)."),
-        Kind(ChannelType.SMS.value, open=True, summary="SMS (undocumented config)."),
+        Kind(ChannelType.EMAIL.value, free_keys=True, summary="Email (undocumented config)."),
+        Kind(ChannelType.SMS.value, free_keys=True, summary="SMS (undocumented config)."),
     )
 }
 

@@ -74,9 +74,6 @@ class Listing:
                 log.debug("channel %s skipped: cannot read %s", cid, malformed[cid])
         return cls(channels, malformed, identities, without_id)
 
-    def holders(self, identity: str) -> list[str]:
-        return sorted(cid for cid, ident in self.identities.items() if ident == identity)
-
 
 def unreadable_fields(exc: ValidationError) -> str:
     """The field names a validation error is about; never their values."""

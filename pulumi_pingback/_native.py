@@ -25,7 +25,6 @@ import contextvars
 import functools
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -59,7 +58,7 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from ._diff import ignoring
+from ._diff import DiffDecision, ignoring, path_segments, path_string
 from ._enginelog import current_urn, watch_engine
 from ._enginelog import install as install_engine_log
 from ._exceptions import (
@@ -81,15 +80,25 @@ from ._exceptions import (
 )
 from ._kinds import kind_of
 from ._operations import (
-    SECRET_OUTPUTS,
     Channels,
     channel_outputs,
     declared_inputs,
     enable_logging,
+    input_secret_paths,
     is_refresh,
-    sealed_config_keys,
+    output_secret_paths,
 )
-from ._schema import CHANNEL_PROPERTIES, CHANNEL_TOKEN, PACKAGE, PROVIDER_PROPERTIES, schema_json
+from ._schema import (
+    CHANNEL_PROPERTIES,
+    CHANNEL_TOKEN,
+    COMPUTED,
+    PACKAGE,
+    PRINTABLE,
+    PROVIDER_PROPERTIES,
+    READ_BACK,
+    WIRE_NAMES,
+    schema_json,
+)
 from ._settings import load_settings
 from ._transport import parallel_writes
 from ._unknown import UNKNOWN, is_unknown
@@ -106,11 +115,10 @@ T = TypeVar("T")
 
 # Wire (schema) names <-> the core's (Python) names, from the schema's one table.
 _TO_CORE = {p.name: p.core for p in CHANNEL_PROPERTIES}
-_TO_WIRE = {p.core: p.name for p in CHANNEL_PROPERTIES}
+_TO_WIRE = WIRE_NAMES
 _SETTINGS = {p.name: p.core for p in PROVIDER_PROPERTIES}  # token -> pingback:token
 _ENGINE_KEYS = ("version", "pluginDownloadURL")  # the engine's own provider inputs
-_PRINTABLE = ("type", "isActive", "adoptId")  # check failures the CLI may print with values
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PRINTABLE = tuple(WIRE_NAMES[k] for k in PRINTABLE)  # failures the CLI prints with values
 
 
 # ---- values: PropertyValue <-> plain Python, secrets as paths -------------------------------
@@ -170,84 +178,43 @@ def _wire(props: Mapping[str, Any], secrets: set[Path_]) -> dict[str, PropertyVa
 
 
 def _sealed_inputs(inputs: Mapping[str, Any], carried: set[Path_]) -> set[Path_]:
-    """Secret paths of a channel's inputs: credentials (the config of undocumented types
-    whole), and whatever arrived secret. The engine no longer copies secretness from
-    inputs once a provider accepts secrets: the provider marks them."""
-    paths = set(carried)
-    config = inputs.get("config")
-    keys = sealed_config_keys(inputs.get("type"), config)
-    if keys is None:
-        paths.add(("config",))
-    else:
-        paths |= {("config", k) for k in keys}
-    return paths
+    """Secret paths of a channel's inputs: the core's, and whatever arrived secret. The
+    engine no longer copies secretness from inputs once a provider accepts secrets: the
+    provider marks them."""
+    return set(carried) | input_secret_paths({"config": None, **inputs})
 
 
 def _sealed_outputs(outputs: Mapping[str, Any], carried: set[Path_]) -> set[Path_]:
-    return set(carried) | {(k,) for k in SECRET_OUTPUTS if k in outputs}
+    return set(carried) | output_secret_paths(outputs)
 
 
 # ---- diffs -------------------------------------------------------------------------------
 
 
-def _config_path(key: str) -> str:
-    """A config key as a property path: ``config.bot_token``, ``config["a.b"]``."""
-    if _PLAIN_KEY.fullmatch(key):
-        return f"config.{key}"
-    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
-    return f'config["{escaped}"]'
-
-
 def _core_path(path: str) -> str:
     """A property path in the schema's names (``isActive``) in the core's (``is_active``)."""
-    head, sep, rest = path.partition(".")
-    bracket = head.find("[")
-    if bracket > 0:
-        head, rest, sep = head[:bracket], head[bracket:] + sep + rest, ""
-    return _TO_CORE.get(head, head) + sep + rest
+    head, *rest = path_segments(path) or [""]
+    return path_string([_TO_CORE.get(head, head), *rest])
 
 
-def _kind(old: bool, new: bool, replace: bool) -> PropertyDiffKind:
-    if not old:
-        return PropertyDiffKind.ADD_REPLACE if replace else PropertyDiffKind.ADD
-    if not new:
-        return PropertyDiffKind.DELETE_REPLACE if replace else PropertyDiffKind.DELETE
-    return PropertyDiffKind.UPDATE_REPLACE if replace else PropertyDiffKind.UPDATE
+_KINDS = {
+    ("add", False): PropertyDiffKind.ADD,
+    ("add", True): PropertyDiffKind.ADD_REPLACE,
+    ("delete", False): PropertyDiffKind.DELETE,
+    ("delete", True): PropertyDiffKind.DELETE_REPLACE,
+    ("update", False): PropertyDiffKind.UPDATE,
+    ("update", True): PropertyDiffKind.UPDATE_REPLACE,
+}
 
 
-def detailed_diff(
-    olds: Mapping[str, Any],
-    news: Mapping[str, Any],
-    changed: Iterable[str],
-    replaces: Iterable[str],
-) -> dict[str, PropertyDiff]:
-    """Per key: ``config.bot_token: UPDATE_REPLACE`` when the bot changes, ``UPDATE``
-    when its token rotates. Names are the schema's (``isActive``)."""
-    replaced = set(replaces)
+def detailed_diff(decision: DiffDecision) -> dict[str, PropertyDiff]:
+    """The policy's per-path answer in the schema's names: ``config.bot_token:
+    UPDATE_REPLACE`` when the bot changes, ``UPDATE`` when its token rotates."""
     out: dict[str, PropertyDiff] = {}
-    for key in changed:
-        if key != "config":
-            kind = _kind(key in olds, key in news, key in replaced)
-            out[_TO_WIRE.get(key, key)] = PropertyDiff(kind, input_diff=True)
-            continue
-        old_config = olds.get("config") if isinstance(olds.get("config"), Mapping) else {}
-        new_config = news.get("config")
-        if not isinstance(new_config, Mapping):  # unknown at preview
-            out["config"] = PropertyDiff(_kind(True, True, bool(replaced)), input_diff=True)
-            continue
-        kind_row = kind_of(news.get("type"))
-        identity_key = kind_row.identity_key if kind_row else None
-        assert isinstance(old_config, Mapping)
-        for k in sorted(set(old_config) | set(new_config), key=str):
-            if str(k).startswith("_"):
-                continue
-            before, after = old_config.get(k, None), new_config.get(k, None)
-            if k in old_config and k in new_config and before == after and not is_unknown(after):
-                continue
-            replace = ("identity" in replaced and k == identity_key) or "type" in replaced
-            out[_config_path(str(k))] = PropertyDiff(
-                _kind(k in old_config, k in new_config, replace), input_diff=True
-            )
+    for change in decision.detail:
+        head, *rest = change.path
+        name = path_string([_TO_WIRE.get(head, head), *rest])
+        out[name] = PropertyDiff(_KINDS[change.op, change.replace], input_diff=True)
     return out
 
 
@@ -396,7 +363,7 @@ class PingBackProvider(Provider):
             changes=decision.changes,
             replaces=[_TO_WIRE.get(k, k) for k in decision.replaces],
             diffs=[_TO_WIRE.get(k, k) for k in decision.changed],
-            detailed_diff=detailed_diff(olds, news, decision.changed, decision.replaces),
+            detailed_diff=detailed_diff(decision),
         )
 
     async def create(self, request: CreateRequest) -> CreateResponse:
@@ -452,8 +419,8 @@ class PingBackProvider(Provider):
 def _planned(news: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[str, Any]:
     """Preview outputs: the checked inputs, what PingBack keeps from before, and unknowns
     for what it will say (``businessId``, ``createdAt``, the Meta setup)."""
-    outs = {k: v for k, v in news.items() if k in ("type", "config", "is_active", "identity")}
-    for key in ("identity", "business_id", "created_at", "meta_callback_url", "meta_verify_token"):
+    outs = {k: v for k, v in news.items() if k in READ_BACK}
+    for key in COMPUTED:
         if key in outs:
             continue
         kind = kind_of(news.get("type"))

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from . import _defaults
 from ._exceptions import ChannelNotFoundError, ChannelValidationError, PingBackError
+from ._schema import READ_BACK, REFRESH_MARKS, SECRET_OUTPUTS
 
 if TYPE_CHECKING:
     from ._client import PingBackClient
@@ -39,12 +41,12 @@ __all__ = [
     "channel_outputs",
     "declared_inputs",
     "enable_logging",
+    "input_secret_paths",
     "is_refresh",
+    "output_secret_paths",
+    "sealed",
     "sealed_config_keys",
 ]
-
-SECRET_OUTPUTS = ("config", "meta_verify_token")
-"""Outputs kept secret whatever the program declared (config holds credentials)."""
 
 
 def enable_logging(level: str | None) -> None:
@@ -74,9 +76,43 @@ def sealed_config_keys(channel_type: Any, config: Any) -> set[str] | None:
     from ._kinds import kind_of
 
     kind = kind_of(channel_type)
-    if not isinstance(config, Mapping) or kind is None or kind.sealed_whole:
+    if not isinstance(config, Mapping) or kind is None or kind.free_keys:
         return None
     return {k for k in config if not kind.readable(k)}
+
+
+Path = tuple[str, ...]
+
+
+def input_secret_paths(inputs: Mapping[str, Any]) -> set[Path]:
+    """The paths of a channel's inputs a front marks secret: each credential key of its
+    config (:func:`sealed_config_keys`), or the whole config."""
+    if "config" not in inputs:
+        return set()
+    keys = sealed_config_keys(inputs.get("type"), inputs["config"])
+    return {("config",)} if keys is None else {("config", k) for k in keys}
+
+
+def output_secret_paths(outputs: Mapping[str, Any]) -> set[Path]:
+    """The paths of a channel's outputs kept secret (:data:`._schema.SECRET_OUTPUTS`)."""
+    return {(k,) for k in SECRET_OUTPUTS if k in outputs}
+
+
+def sealed(
+    props: Mapping[str, Any], paths: set[Path], seal: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """``props`` with ``seal`` applied at each of ``paths`` (a top-level key, or a key of a
+    map under one): how a front puts the core's secret paths onto its own wire."""
+    out = dict(props)
+    for path in sorted(paths, key=len):
+        head, rest = path[0], path[1:]
+        if head not in out:
+            continue
+        if not rest:
+            out[head] = seal(out[head])
+        elif isinstance(out[head], Mapping) and rest[0] in out[head]:
+            out[head] = {**out[head], rest[0]: seal(out[head][rest[0]])}
+    return out
 
 
 def channel_outputs(channel: Channel) -> dict[str, Any]:
@@ -105,11 +141,6 @@ def channel_outputs(channel: Channel) -> dict[str, Any]:
     return outs
 
 
-REFRESH_MARKS = ("business_id", "created_at")
-"""Outputs PingBack gives every channel and no program declares: a Read carrying them is a
-refresh of what a create (or an earlier read) wrote."""
-
-
 def is_refresh(props: Mapping[str, Any]) -> bool:
     """Whether a Read refreshes a resource of the stack, from what it carries: a refresh
     carries the outputs a create wrote; a lookup (``get``, ``pulumi import``, the
@@ -120,7 +151,7 @@ def is_refresh(props: Mapping[str, Any]) -> bool:
 
 def declared_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs a program declaring this channel has (for refresh and import)."""
-    return {k: outs[k] for k in ("type", "config", "is_active", "identity") if k in outs}
+    return {k: outs[k] for k in READ_BACK if k in outs}
 
 
 def _strings(props: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -189,14 +220,7 @@ class Channels:
         journal = self.journal()
         with self._lock:
             if self._client is None:
-                self._client = PingBackClient(
-                    settings.token,
-                    base_url=settings.api_url,
-                    timeout=settings.timeout,
-                    connect_timeout=min(10.0, settings.timeout),
-                    max_retries=settings.max_retries,
-                    journal=journal,
-                )
+                self._client = PingBackClient.from_settings(settings, journal=journal)
             return self._client
 
     # ---- errors ---------------------------------------------------------------------------
@@ -209,7 +233,7 @@ class Channels:
         return Context(
             op,
             api_url=settings.api_url if settings is not None else "",
-            timeout=settings.timeout if settings is not None else 30.0,
+            timeout=settings.timeout if settings is not None else _defaults.TIMEOUT,
             channel_type=ctype if isinstance(ctype, str) else None,
             channel_id=channel_id,
             native=self.native,

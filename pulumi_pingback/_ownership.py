@@ -70,7 +70,7 @@ class Ownership:
         if stolen:
             raise AdoptionError(
                 f"channel {channel_id} is managed by this resource, and another resource of "
-                "this deployment has just adopted it (adopt_id)",
+                "this deployment has just adopted it",
                 channel_id=channel_id,
                 reason="taken",
             )
@@ -104,7 +104,7 @@ class Ownership:
             return True
         was = _Declared(str(old_type), old_identity)
         raise AdoptionError(
-            f"channel {channel_id} is adopted (adopt_id) by a resource that now declares "
+            f"channel {channel_id} is adopted by a resource that now declares "
             f"{_describe(declared)}, but the channel is {_describe(was)}; adoption keeps "
             "the channel, so it cannot be replaced by another",
             channel_id=channel_id,

@@ -1,6 +1,6 @@
 """``PingBackChannelProvider``: the dynamic-provider front of :mod:`._operations`.
 
-Holds nothing at construction (it is pickled into the state, by reference, as ~60 bytes);
+Holds nothing at construction (it is pickled into the state by reference: 74 bytes);
 ``configure()`` builds the operations once per provider process. One instance serves
 every channel of a deployment on up to 4 threads, so no per-resource state lives on
 ``self``. This module only translates: secrets to the wire's secret objects, problems to
@@ -48,31 +48,23 @@ def _secret(value: Any) -> Any:
 
 
 def seal_config(channel_type: Any, config: Any) -> Any:
-    """A config as the provider returns it among *inputs* (Check, Read): the keys
-    :func:`._operations.sealed_config_keys` names, or all of it, as secrets."""
-    from ._operations import sealed_config_keys
-
-    keys = sealed_config_keys(channel_type, config)
-    if keys is None:
-        return _secret(config)
-    return {k: _secret(v) if k in keys else v for k, v in config.items()}
+    """A config as the provider returns it among *inputs* (Check, Read): the core's
+    secret paths as the wire's secret objects."""
+    return _sealed_inputs({"type": channel_type, "config": config})["config"]
 
 
 def _sealed_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
-    if "config" in inputs:
-        inputs["config"] = seal_config(inputs.get("type"), inputs["config"])
-    return inputs
+    from ._operations import input_secret_paths, sealed
+
+    return sealed(inputs, input_secret_paths(inputs), _secret)
 
 
 def sealed_outputs(channel: Channel) -> dict[str, Any]:
-    """A channel's outputs with ``config`` and ``meta_verify_token`` secret on the wire."""
-    from ._operations import SECRET_OUTPUTS, channel_outputs
+    """A channel's outputs, their secret paths as the wire's secret objects."""
+    from ._operations import channel_outputs, output_secret_paths, sealed
 
     outs = channel_outputs(channel)
-    for key in SECRET_OUTPUTS:
-        if key in outs:
-            outs[key] = _secret(outs[key])
-    return outs
+    return sealed(outs, output_secret_paths(outs), _secret)
 
 
 def _engine_address() -> str | None:
@@ -118,18 +110,15 @@ def _boundary(method: _F) -> _F:
 # Check failures: the engine prints `property P value <inputs[P]>` with the program's value
 # of a top-level P, secrets in plain text. Only these top-level properties never hold a
 # credential; a failure about anything else goes to a nested path or to the resource ("").
-_PRINTABLE_PROPERTIES = (
-    "type",
-    "is_active",
-    "adopt_id",
-    "adopt_overwrite",
-    "replace_on_changes",
-    "ignore_changes",
-)
+def _printable() -> tuple[str, ...]:
+    from ._check import OPTION_KEYS
+    from ._schema import PRINTABLE
+
+    return (*PRINTABLE, *OPTION_KEYS)
 
 
 def _failure(prop: str, reason: str) -> CheckFailure:
-    if prop in _PRINTABLE_PROPERTIES or (prop.startswith("config.") and len(prop) > 7):
+    if prop in _printable() or (prop.startswith("config.") and len(prop) > 7):
         return CheckFailure(prop, reason)
     return CheckFailure("", f"{prop}: {reason}" if prop else reason)
 

@@ -6,7 +6,7 @@
 | 429 with Retry-After <= cap (or none)    | retry after the wait | retry after the wait                |
 | 429 asking for more than the cap         | fail at once         | fail at once                        |
 | 5xx, answer lost, timeout, deadline      | retry                | outcome unknown: settle, then retry |
-| a 2xx the client cannot read             | fail (read back)     | outcome unknown: settle, then retry |
+| a 2xx the client cannot read             | GET: fail; PATCH: read back; DELETE: done (its body is not read) | outcome unknown: settle, then retry |
 | 3xx, other 4xx, oversized answer         | fail at once         | fail at once                        |
 
 "Settle" (see ``PingBackClient.create``) means looking for the channel over a window
@@ -16,16 +16,20 @@ forwarded the request; the server may commit after the client gave up).
 
 Waits: ``Retry-After`` (seconds or an HTTP date) when the server sends one, up to
 ``max_retry_after``; otherwise jittered exponential backoff (``initial`` doubling up to
-``cap``, each wait 75-100 % of its step).
+``cap``, each wait 75-100 % of its step). A settle window's lists are paced by
+:meth:`RetryPolicy.settle_wait`. tenacity runs both loops (``PingBackClient``); the
+numbers are in :mod:`._defaults`.
 """
 
 from __future__ import annotations
 
 import email.utils
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from . import _defaults
 from ._exceptions import (
     APIConnectionError,
     InternalServerError,
@@ -69,10 +73,10 @@ def outcome_unknown(method: str, exc: BaseException) -> bool:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    max_retries: int = 3
-    max_retry_after: float = 60.0
-    initial: float = 0.5
-    cap: float = 8.0
+    max_retries: int = _defaults.MAX_RETRIES
+    max_retry_after: float = _defaults.MAX_RETRY_AFTER
+    initial: float = _defaults.BACKOFF_INITIAL
+    cap: float = _defaults.BACKOFF_CAP
 
     def should_retry(self, method: str, exc: BaseException) -> bool:
         """Whether another attempt may follow ``exc`` (for POST: after settling)."""
@@ -89,6 +93,13 @@ class RetryPolicy:
             and isinstance(exc, InvalidResponseError)
             and not isinstance(exc, ResponseTooLargeError)
         )
+
+    def settle_wait(self, attempt: int, end: float) -> float:
+        """After list ``attempt`` of a settle window ending at ``end`` (monotonic): the
+        pause before the next, doubling from :data:`._defaults.SETTLE_FIRST_PAUSE`, never
+        past the window's end."""
+        step: float = _defaults.SETTLE_FIRST_PAUSE * (2 ** (attempt - 1))
+        return max(0.0, min(step, end - time.monotonic()))
 
     def wait(self, exc: BaseException | None, attempt: int) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""

@@ -53,6 +53,13 @@ class Property:
     env: str | None = None  # provider settings: the environment variable fallback
     input_spec: dict[str, Any] | None = None  # as an input, when it differs from the output
     input_secret: bool | None = None  # as an input, when it differs from the output
+    printable: bool = False
+    """Never holds a credential: a check failure may name it (the CLI prints its value)."""
+    read_back: bool = False
+    """A refresh or an import writes it back among the inputs (what a program declares)."""
+    refresh_mark: bool = False
+    """PingBack gives it to every channel and no program declares it: a Read carrying it is
+    a refresh of what a create wrote (not a lookup)."""
 
     def schema(self, *, as_input: bool = False) -> dict[str, Any]:
         spec: dict[str, Any] = {
@@ -79,7 +86,7 @@ def config_types() -> dict[str, dict[str, Any]]:
     for kind in KINDS.values():
         if not kind.config_name:
             continue
-        more = " More keys may be given as a plain map." if kind.open else ""
+        more = " More keys may be given as a plain map." if kind.free_keys else ""
         types[_config_token(kind.config_name)] = {
             "description": f"The config of {kind.type} channels: {kind.summary}{more}",
             "type": "object",
@@ -123,7 +130,7 @@ def _config_description() -> str:
             keys = ", ".join(
                 f"`{k}`{' (credential)' if k in kind.credentials else ''}" for k in kind.keys
             )
-            more = "; more keys allowed" if kind.open else ""
+            more = "; more keys allowed" if kind.free_keys else ""
             lines.append(f"- `{kind.type}`: {keys}{more}.")
         else:
             lines.append(f"- `{kind.type}`: any keys (PingBack does not document them).")
@@ -143,6 +150,8 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         "The channel type. Changing it replaces the channel.",
         required_input=True,
         required_output=True,
+        printable=True,
+        read_back=True,
     ),
     Property(
         "config",
@@ -153,6 +162,7 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         secret=True,
         input_spec=_config_input(),
         input_secret=False,
+        read_back=True,
     ),
     Property(
         "isActive",
@@ -160,6 +170,8 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         {"type": "boolean", "default": True},
         "Whether PingBack delivers the channel's messages (default true); changed in place.",
         required_output=True,
+        printable=True,
+        read_back=True,
     ),
     Property(
         "adoptId",
@@ -170,6 +182,7 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         "adoption is refused, naming the keys that differ), unless `adoptOverwrite` is set. "
         "`pulumi import` does the same without this input, and shows the difference.",
         output=False,
+        printable=True,
     ),
     Property(
         "adoptOverwrite",
@@ -178,6 +191,7 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         "With `adoptId`: replace a config (or `isActive`) PingBack holds that differs from "
         "the declared one, instead of refusing the adoption.",
         output=False,
+        printable=True,
     ),
     Property(
         "identity",
@@ -188,6 +202,7 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         "`x:account/<account id>`. A change of identity replaces the channel; rotating a "
         "credential of the same identity updates it in place.",
         input=False,
+        read_back=True,
     ),
     Property(
         "businessId",
@@ -195,6 +210,7 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         {"type": "string"},
         "The PingBack business that owns the channel.",
         input=False,
+        refresh_mark=True,
     ),
     Property(
         "createdAt",
@@ -202,6 +218,7 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         {"type": "string"},
         "When PingBack created the channel (ISO 8601).",
         input=False,
+        refresh_mark=True,
     ),
     Property(
         "metaCallbackUrl",
@@ -219,6 +236,20 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         secret=True,
     ),
 )
+
+# ---- derived from the table: what every other module uses ---------------------------------
+
+INPUTS: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.input)
+"""What a program declares (core names), in order."""
+COMPUTED: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if not p.input)
+"""What only PingBack says (outputs a program does not declare)."""
+SECRET_OUTPUTS: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.output and p.secret)
+"""Outputs kept secret whatever the program declared (``config`` holds credentials)."""
+READ_BACK: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.read_back)
+REFRESH_MARKS: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.refresh_mark)
+PRINTABLE: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.printable)
+WIRE_NAMES: dict[str, str] = {p.core: p.name for p in CHANNEL_PROPERTIES}
+"""core name -> the schema's (wire) name."""
 
 _SETTING_DOCS = {
     "token": (

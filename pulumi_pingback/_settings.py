@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import _defaults
 from ._exceptions import ConfigurationError
 
 __all__ = ["SETTINGS", "Settings", "load_settings"]
 
-DEFAULT_API_URL = "https://api.pingback.live"
+DEFAULT_API_URL = _defaults.API_URL
 
 SETTINGS = {
     # stack config key: environment variable
@@ -32,14 +32,39 @@ AUTH_HELP = (
     "set the business owner's API token with `pulumi config set --secret pingback:token "
     "<token>` (or export PINGBACK_TOKEN)"
 )
+CLI_AUTH_HELP = "export PINGBACK_TOKEN=<the business owner's API token>"
+
+
+@dataclass(frozen=True)
+class Words:
+    """How an audience names the settings, for the messages made for it."""
+
+    names: Mapping[str, str]
+    """setting -> its name here"""
+    auth_help: str
+    """how to give the token"""
+
+
+PROVIDER_WORDS = Words({key: f"{key} (or {env})" for key, env in SETTINGS.items()}, AUTH_HELP)
+"""A Pulumi program's, and the native plugin's: stack config first, then PINGBACK_*."""
+CLI_WORDS = Words(
+    {
+        "pingback:token": "PINGBACK_TOKEN",
+        "pingback:apiUrl": "--api-url (or PINGBACK_API_URL)",
+        "pingback:timeout": "PINGBACK_TIMEOUT",
+        "pingback:maxRetries": "PINGBACK_MAX_RETRIES",
+    },
+    CLI_AUTH_HELP,
+)
+"""The `pingback` command's: PINGBACK_* and ``--api-url``."""
 
 
 @dataclass(frozen=True)
 class Settings:
     token: str
     api_url: str = DEFAULT_API_URL
-    timeout: float = 30.0
-    max_retries: int = 3
+    timeout: float = _defaults.TIMEOUT
+    max_retries: int = _defaults.MAX_RETRIES
 
     def __repr__(self) -> str:  # never the token
         return f"Settings(api_url={self.api_url!r}, timeout={self.timeout}, max_retries={self.max_retries})"
@@ -69,10 +94,10 @@ def _unknown_keys(keys: Iterable[str], project: str | None) -> None:
         )
 
 
-def _api_url(raw: str | None) -> str:
+def _api_url(raw: str | None, words: Words) -> str:
     url = (raw or DEFAULT_API_URL).rstrip("/")
     parts = urllib.parse.urlsplit(url)
-    where = "pingback:apiUrl (or PINGBACK_API_URL)"
+    where = words.names["pingback:apiUrl"]
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
             f"{where} must be an http:// or https:// URL with a host, e.g. {DEFAULT_API_URL}"
@@ -97,48 +122,31 @@ def load_settings(
     a ConfigurationError that names the setting and the fix. ``keys``: every config key
     of the stack (to catch typos in the pingback: namespace). ``cli``: for the `pingback`
     command, whose settings are PINGBACK_* and ``--api-url``."""
-    try:
-        return _load(config, keys, project, os.environ if environ is None else environ)
-    except ConfigurationError as exc:
-        if not cli:
-            raise
-        message = exc.message.replace(f"no PingBack API token: {AUTH_HELP}", CLI_NO_TOKEN)
-        message = message.replace(
-            "pingback:apiUrl (or PINGBACK_API_URL)", "--api-url (or PINGBACK_API_URL)"
-        )
-        message = re.sub(r"pingback:\w+ \((or PINGBACK_\w+)\)", lambda m: m.group(1)[3:], message)
-        raise ConfigurationError(message) from None
-
-
-CLI_NO_TOKEN = "no PingBack API token: export PINGBACK_TOKEN=<the business owner's API token>"  # noqa: S105
-
-
-def _load(
-    config: Mapping[str, Any], keys: Iterable[str], project: str | None, env: Mapping[str, str]
-) -> Settings:
+    words = CLI_WORDS if cli else PROVIDER_WORDS
+    env = os.environ if environ is None else environ
     _unknown_keys(keys, project)
     token = _value(config, "pingback:token", env)
     if token is None:
-        raise ConfigurationError(f"no PingBack API token: {AUTH_HELP}")
-    url = _api_url(_value(config, "pingback:apiUrl", env))
+        raise ConfigurationError(f"no PingBack API token: {words.auth_help}")
+    url = _api_url(_value(config, "pingback:apiUrl", env), words)
     raw_timeout = _value(config, "pingback:timeout", env)
     try:
-        timeout = float(raw_timeout) if raw_timeout is not None else 30.0
-        if not 0 < timeout <= 3600:
+        timeout = float(raw_timeout) if raw_timeout is not None else _defaults.TIMEOUT
+        if not 0 < timeout <= _defaults.TIMEOUT_MAX:
             raise ValueError
     except ValueError:
         raise ConfigurationError(
-            "pingback:timeout (or PINGBACK_TIMEOUT) must be a positive number of seconds "
-            "(at most 3600), e.g. 30"
+            f"{words.names['pingback:timeout']} must be a positive number of seconds "
+            f"(at most {_defaults.TIMEOUT_MAX:g}), e.g. {_defaults.TIMEOUT:g}"
         ) from None
     raw_retries = _value(config, "pingback:maxRetries", env)
     try:
-        retries = int(raw_retries) if raw_retries is not None else 3
-        if not 0 <= retries <= 20:
+        retries = int(raw_retries) if raw_retries is not None else _defaults.MAX_RETRIES
+        if not 0 <= retries <= _defaults.MAX_RETRIES_MAX:
             raise ValueError
     except ValueError:
         raise ConfigurationError(
-            "pingback:maxRetries (or PINGBACK_MAX_RETRIES) must be a whole number from 0 to "
-            "20, e.g. 3"
+            f"{words.names['pingback:maxRetries']} must be a whole number from 0 to "
+            f"{_defaults.MAX_RETRIES_MAX}, e.g. {_defaults.MAX_RETRIES}"
         ) from None
     return Settings(token, url, timeout, retries)

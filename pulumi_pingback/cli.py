@@ -36,6 +36,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from . import _defaults
 from ._exceptions import ConfigurationError, PingBackError
 from ._kinds import describe_identity, kind_of, kind_of_identity
 from ._version import __version__
@@ -44,7 +45,6 @@ __all__ = ["main", "render_program"]
 
 PROGRESS_AFTER = 0.4  # seconds: a progress line for anything slower than a moment
 LINE = 88  # ruff's and black's default width: the exported project has no settings of its own
-DEFAULT_API_URL = "https://api.pingback.live"
 NOTE = "STACK-CONFIG.md"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -180,13 +180,7 @@ def _list(api_url: str | None, err: TextIO, log: _LogHandler) -> _Business:
         settings = load_settings({"pingback:apiUrl": api_url} if api_url else {}, cli=True)
     except ConfigurationError as exc:
         raise _Usage(exc.message) from None
-    client = PingBackClient(
-        settings.token,
-        base_url=settings.api_url,
-        timeout=settings.timeout,
-        connect_timeout=min(10.0, settings.timeout),
-        max_retries=settings.max_retries,
-    )
+    client = PingBackClient.from_settings(settings)
     log.redact = client.redactor(fragments=False)
     try:
         with _progress(f"listing the channels at {settings.api_url}", err):
@@ -367,7 +361,7 @@ def render_program(
     blocks: list[str] = []
     for name, channel in zip(names, ordered, strict=True):
         kind = kind_of(channel.type)
-        typed = kind is not None and not kind.open
+        typed = kind is not None and not kind.free_keys
         entries: list[tuple[str, _Node]] = []
         for key, value in channel.user_config.items():
             source: _Node
@@ -492,7 +486,7 @@ def _requirements() -> str:
 
 def _commands(business: _Business, secrets: Sequence[_Secret]) -> list[str]:
     lines = ["pulumi config set --secret pingback:token '<the business owner API token>'"]
-    if business.api_url.rstrip("/") != DEFAULT_API_URL:
+    if business.api_url.rstrip("/") != _defaults.API_URL:
         lines.append(f"pulumi config set pingback:apiUrl {business.api_url}")
     return lines + [s.command() for s in secrets]
 

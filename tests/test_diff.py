@@ -256,3 +256,46 @@ def test_replace_on_changes_paths_are_checked() -> None:
     assert problems == [
         ("replace_on_changes", "must be a list of property paths, e.g. ['config.bot_token']")
     ]
+
+
+@pytest.mark.parametrize(
+    ("case", "olds", "new", "detail"),
+    [
+        (
+            "a token rotated: the key updates in place",
+            outputs("telegram", {"bot_token": TG}),
+            news("telegram", {"bot_token": TG_ROTATED}),
+            [(("config", "bot_token"), "update", False)],
+        ),
+        (
+            "another bot: its key and the identity replace",
+            outputs("telegram", {"bot_token": TG}),
+            news("telegram", {"bot_token": TG_OTHER_BOT}),
+            [(("identity",), "update", True), (("config", "bot_token"), "update", True)],
+        ),
+        (
+            "another type: every change replaces",
+            outputs("telegram", {"bot_token": TG}),
+            news("widget", {"widget_id": "w"}),
+            [
+                (("type",), "update", True),
+                (("config", "bot_token"), "delete", True),
+                (("config", "widget_id"), "add", True),
+            ],
+        ),
+        (
+            "a config unknown at preview: the whole config, in place",
+            outputs("telegram", {"bot_token": TG}, is_active=True),
+            {**news("telegram", {"bot_token": TG}), "config": UNKNOWN, "is_active": False},
+            [(("config",), "update", False), (("is_active",), "update", False)],
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_the_decision_says_per_path_what_changes_and_what_replaces(
+    case: str, olds: dict[str, Any], new: dict[str, Any], detail: list[Any]
+) -> None:
+    """The native provider's detailed diff is this list renamed (tests/test_native.py
+    shows it through the plugin); "an identity change replaces" is decided here once."""
+    decision = decide(olds, new)
+    assert [(c.path, c.op, c.replace) for c in decision.detail] == detail

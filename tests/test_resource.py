@@ -138,3 +138,15 @@ def test_replace_on_changes_is_passed_to_the_provider() -> Any:
         assert registered[-1].inputs["replace_on_changes"] == ["config.verify_token"]
 
     return channel.id.apply(check)
+
+
+def test_the_harness_registers_the_secret_outputs_the_class_asks_for() -> None:
+    """The harness writes the program's side in its own words; the class's registration
+    options must say the same (both derive nothing from each other)."""
+    from pulumi_pingback._resource import _with_secret_outputs
+
+    from .engine import Declared
+
+    asked = _with_secret_outputs(None).additional_secret_outputs
+    assert asked == ["config", "meta_verify_token"]
+    assert tuple(asked) == Declared("c", {}).additional_secret_outputs

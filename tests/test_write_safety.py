@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from pulumi_pingback import DesiredChannel
-from pulumi_pingback._diagnostics import native_words
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, bot, quick, writes
@@ -31,9 +30,9 @@ def make_engine(
     return functools.partial(make_engine, target=target)
 
 
-def said(engine: Engine, advice: str) -> str:
-    """The advice as the provider under test words it (``adoptId`` for the plugin)."""
-    return native_words(advice) if engine.target.native else advice
+def said(engine: Engine, python: str, native: str) -> str:
+    """The words the provider under test uses: a Python program's, or the plugin's."""
+    return native if engine.target.native else python
 
 
 def live_ids(sim: Simulator) -> set[str]:
@@ -271,7 +270,7 @@ def test_an_identity_or_type_change_of_an_adopted_channel_fails_and_keeps_it(
     with pytest.raises(StepError) as info:
         engine.up(program)
     assert info.value.method == ("Delete" if delete_first else "Create")
-    assert said(engine, "remove adopt_id") in info.value.message
+    assert said(engine, "remove adopt_id", "remove adoptId") in info.value.message
     assert engine.state["bot"].id == cid and live_ids(sim) == {cid}
     assert not [r for r in sim.requests() if r["method"] == "DELETE"]
 
@@ -407,6 +406,8 @@ def test_a_forced_replace_keeping_the_bot_asks_for_delete_before_replace(
             engine,
             f"If {old} is the channel this resource replaces (a forced replace: --target-replace, "
             "replacement_trigger, replace_on_changes), set ",
+            f"If {old} is the channel this resource replaces (a forced replace: --target-replace, "
+            "replacementTrigger, replaceOnChanges), set ",
         )
         in info.value.message
     )

@@ -32,7 +32,6 @@ class Simulator:
         self.host = host
         self.port = port
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -53,7 +52,6 @@ class Simulator:
                 site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
                 loop.run_until_complete(site.start())
                 self.port = int(runner.addresses[0][1])
-                self._runner = runner
             except BaseException as exc:
                 failure.append(exc)
                 ready.set()

@@ -79,8 +79,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import proto, rpc
 
 from pulumi_pingback import PingBackChannelProvider
-from pulumi_pingback._resource import SECRET_OUTPUTS
-from pulumi_pingback._version import __version__ as SDK_VERSION
+from pulumi_pingback import __version__ as SDK_VERSION
 
 from ._processes import EngineServer, ProviderProcess
 from ._render import changed_inputs, render_error, render_failure
@@ -104,7 +103,8 @@ class Declared:
     name: str
     inputs: dict[str, Any]
     delete_before_replace: bool | None = None  # None: not set, the provider decides
-    additional_secret_outputs: tuple[str, ...] = tuple(SECRET_OUTPUTS)
+    # what PingBackChannel registers (tests/test_resource.py checks the class does)
+    additional_secret_outputs: tuple[str, ...] = ("config", "meta_verify_token")
     replacement_trigger: Any = None
     ignore_changes: tuple[str, ...] = ()
     replace_on_changes: tuple[str, ...] = ()
@@ -712,7 +712,6 @@ class Engine:
         self.saved_provider: tuple[dict[str, Any], set[Path_]] | None = None
         self._checked_provider: tuple[dict[str, Any], set[Path_]] | None = None
         self.provider_id: str | None = None  # the default provider's id in the state
-        self.warnings: list[str] = []
         self.state: dict[str, ResourceState] = {}
         self.pending_deletes: list[ResourceState] = []
         self.calls: list[Call] = []  # resource calls

@@ -66,9 +66,6 @@ class Target:
         renamed = {back[k]: v for k, v in props.items()}
         return renamed, {(back.get(p[0], p[0]), *p[1:]) for p in paths if p}
 
-    def send_paths(self, paths: set[Path_]) -> set[Path_]:
-        return {(self.names.get(p[0], p[0]), *p[1:]) for p in paths if p}
-
     def schema_secrets(self, props: dict[str, Any]) -> set[Path_]:
         """The secret paths an SDK adds to a program's inputs: the schema's secret
         inputs that are set."""
