@@ -32,7 +32,6 @@ from typing import Any, TypeVar
 
 import grpc
 import grpc.aio
-from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckFailure,
     CheckRequest,
@@ -46,8 +45,6 @@ from pulumi.provider.experimental.provider import (
     DiffResponse,
     GetSchemaRequest,
     GetSchemaResponse,
-    PropertyDiff,
-    PropertyDiffKind,
     Provider,
     ReadRequest,
     ReadResponse,
@@ -58,7 +55,7 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from ._diff import DiffDecision, ignoring, path_segments, path_string
+from ._diff import ignoring
 from ._enginelog import current_urn, watch_engine
 from ._enginelog import install as install_engine_log
 from ._exceptions import (
@@ -79,17 +76,24 @@ from ._exceptions import (
     RateLimitError,
 )
 from ._kinds import kind_of
+from ._native_wire import (
+    TO_WIRE,
+    core_path,
+    detailed_diff,
+    sealed_inputs,
+    sealed_outputs,
+    unwire,
+    wire,
+    wire_value,
+)
 from ._operations import (
     Channels,
     channel_outputs,
     declared_inputs,
     enable_logging,
-    input_secret_paths,
     is_refresh,
-    output_secret_paths,
 )
 from ._schema import (
-    CHANNEL_PROPERTIES,
     CHANNEL_TOKEN,
     COMPUTED,
     PACKAGE,
@@ -113,109 +117,9 @@ pins them, and the plugin warns on stderr when it runs with another."""
 Path_ = tuple[str, ...]
 T = TypeVar("T")
 
-# Wire (schema) names <-> the core's (Python) names, from the schema's one table.
-_TO_CORE = {p.name: p.core for p in CHANNEL_PROPERTIES}
-_TO_WIRE = WIRE_NAMES
 _SETTINGS = {p.name: p.core for p in PROVIDER_PROPERTIES}  # token -> pingback:token
 _ENGINE_KEYS = ("version", "pluginDownloadURL")  # the engine's own provider inputs
 _PRINTABLE = tuple(WIRE_NAMES[k] for k in PRINTABLE)  # failures the CLI prints with values
-
-
-# ---- values: PropertyValue <-> plain Python, secrets as paths -------------------------------
-
-
-def _plain(value: PropertyValue, path: Path_, secrets: set[Path_]) -> Any:
-    """A wire value as the core takes it: unknowns as the sentinel, whole floats as ints."""
-    if value.is_secret:
-        secrets.add(path)
-    v = value.value
-    if isinstance(v, Computed):
-        return UNKNOWN
-    if isinstance(v, Mapping):
-        return {k: _plain(item, (*path, k), secrets) for k, item in v.items()}
-    if isinstance(v, tuple):
-        return [_plain(item, (*path, str(i)), secrets) for i, item in enumerate(v)]
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    if v is None or isinstance(v, bool | float | str):
-        return v
-    where = ".".join(path)
-    raise ChannelValidationError(
-        [(where, "must be JSON data: a string, number, bool, list or map")]
-    )
-
-
-def _unwire(props: Mapping[str, PropertyValue]) -> tuple[dict[str, Any], set[Path_]]:
-    """Wire properties as core properties (Python names) and the paths that were secret."""
-    secrets: set[Path_] = set()
-    plain: dict[str, Any] = {}
-    for key, value in props.items():
-        core = _TO_CORE.get(key, key)
-        plain[core] = _plain(value, (core,), secrets)
-    return plain, secrets
-
-
-def _wire_value(value: Any, path: Path_, secrets: set[Path_]) -> PropertyValue:
-    secret = path in secrets
-    if isinstance(value, Mapping):
-        inner: Any = {str(k): _wire_value(v, (*path, str(k)), secrets) for k, v in value.items()}
-    elif isinstance(value, list | tuple):
-        inner = [_wire_value(v, (*path, str(i)), secrets) for i, v in enumerate(value)]
-    elif isinstance(value, int) and not isinstance(value, bool):
-        inner = float(value)  # PropertyValue takes floats only
-    elif is_unknown(value):
-        inner = UNKNOWN  # the wire's unknown: Computed does not marshal
-    else:
-        inner = value
-    return PropertyValue(inner, is_secret=secret)
-
-
-def _wire(props: Mapping[str, Any], secrets: set[Path_]) -> dict[str, PropertyValue]:
-    """Core properties on the wire, schema names, ``secrets`` (core paths) marked."""
-    return {
-        _TO_WIRE.get(key, key): _wire_value(value, (key,), secrets) for key, value in props.items()
-    }
-
-
-def _sealed_inputs(inputs: Mapping[str, Any], carried: set[Path_]) -> set[Path_]:
-    """Secret paths of a channel's inputs: the core's, and whatever arrived secret. The
-    engine no longer copies secretness from inputs once a provider accepts secrets: the
-    provider marks them."""
-    return set(carried) | input_secret_paths({"config": None, **inputs})
-
-
-def _sealed_outputs(outputs: Mapping[str, Any], carried: set[Path_]) -> set[Path_]:
-    return set(carried) | output_secret_paths(outputs)
-
-
-# ---- diffs -------------------------------------------------------------------------------
-
-
-def _core_path(path: str) -> str:
-    """A property path in the schema's names (``isActive``) in the core's (``is_active``)."""
-    head, *rest = path_segments(path) or [""]
-    return path_string([_TO_CORE.get(head, head), *rest])
-
-
-_KINDS = {
-    ("add", False): PropertyDiffKind.ADD,
-    ("add", True): PropertyDiffKind.ADD_REPLACE,
-    ("delete", False): PropertyDiffKind.DELETE,
-    ("delete", True): PropertyDiffKind.DELETE_REPLACE,
-    ("update", False): PropertyDiffKind.UPDATE,
-    ("update", True): PropertyDiffKind.UPDATE_REPLACE,
-}
-
-
-def detailed_diff(decision: DiffDecision) -> dict[str, PropertyDiff]:
-    """The policy's per-path answer in the schema's names: ``config.bot_token:
-    UPDATE_REPLACE`` when the bot changes, ``UPDATE`` when its token rotates."""
-    out: dict[str, PropertyDiff] = {}
-    for change in decision.detail:
-        head, *rest = change.path
-        name = path_string([_TO_WIRE.get(head, head), *rest])
-        out[name] = PropertyDiff(_KINDS[change.op, change.replace], input_diff=True)
-    return out
 
 
 # ---- the provider --------------------------------------------------------------------------
@@ -235,7 +139,7 @@ def _failures(problems: Iterable[tuple[str, str]]) -> list[CheckFailure]:
     failures = []
     for prop, reason in problems:
         head, dot, rest = prop.partition(".")
-        wire = _TO_WIRE.get(head, head) + dot + rest
+        wire = TO_WIRE.get(head, head) + dot + rest
         if wire in _PRINTABLE or (head == "config" and rest):
             failures.append(CheckFailure(wire, reason))
         else:
@@ -298,7 +202,7 @@ class PingBackProvider(Provider):
         """The provider's settings, checked at preview: unknown keys (did you mean?), a
         token from the config or PINGBACK_TOKEN, a base URL, numbers in range. Stack
         config arrives as strings; numbers go back as numbers."""
-        news, secrets = _unwire(request.new_inputs)
+        news, secrets = unwire(request.new_inputs)
         known = {k: v for k, v in news.items() if not is_unknown(v)}
         config, keys = self._settings_from(news)
         for name, core in _SETTINGS.items():  # computed at preview: judged when known
@@ -315,7 +219,7 @@ class PingBackProvider(Provider):
             checked["maxRetries"] = settings.max_retries
         secrets |= {("token",)} if "token" in checked else set()
         return CheckResponse(
-            inputs={k: _wire_value(v, (k,), secrets) for k, v in checked.items()}, failures=[]
+            inputs={k: wire_value(v, (k,), secrets) for k, v in checked.items()}, failures=[]
         )
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
@@ -324,7 +228,7 @@ class PingBackProvider(Provider):
         the provider marks its own (the engine stops copying them from inputs)."""
         enable_logging(os.environ.get("PINGBACK_LOG_LEVEL"))
         install_engine_log(self._engine, os.environ.get("PINGBACK_LOG_LEVEL"))
-        args, _ = _unwire(request.args)
+        args, _ = unwire(request.args)
         config, keys = self._settings_from(args)
         for name, core in _SETTINGS.items():
             variable = request.variables.get(f"{PACKAGE}:config:{name}")
@@ -340,56 +244,56 @@ class PingBackProvider(Provider):
     async def check(self, request: CheckRequest) -> CheckResponse:
         self._resource(request.urn)
         try:
-            news, carried = _unwire(request.new_inputs)
-            olds, _ = _unwire(request.old_inputs)
+            news, carried = unwire(request.new_inputs)
+            olds, _ = unwire(request.old_inputs)
         except ChannelValidationError as exc:
             return CheckResponse(inputs=request.new_inputs, failures=_failures(exc.problems))
-        inputs, problems = self.ops().check(news, olds, _TO_WIRE)
+        inputs, problems = self.ops().check(news, olds, TO_WIRE)
         if problems:
             return CheckResponse(inputs=request.new_inputs, failures=_failures(problems))
-        return CheckResponse(inputs=_wire(inputs, _sealed_inputs(inputs, carried)), failures=[])
+        return CheckResponse(inputs=wire(inputs, sealed_inputs(inputs, carried)), failures=[])
 
     async def diff(self, request: DiffRequest) -> DiffResponse:
         """The engine sends ``ignoreChanges`` with every Diff, and applies it to nothing
         itself here: on a refresh, news are the old inputs and olds what was read, so a
         dashboard change of an ignored path would show as drift unless ignored here."""
         self._resource(request.urn)
-        olds, _ = _unwire(request.old_state)
-        news, _ = _unwire(request.new_inputs)
+        olds, _ = unwire(request.old_state)
+        news, _ = unwire(request.new_inputs)
         if request.ignore_changes:
-            news = ignoring(news, olds, [_core_path(p) for p in request.ignore_changes])
+            news = ignoring(news, olds, [core_path(p) for p in request.ignore_changes])
         decision = self.ops().diff(request.resource_id, olds, news)
         return DiffResponse(
             changes=decision.changes,
-            replaces=[_TO_WIRE.get(k, k) for k in decision.replaces],
-            diffs=[_TO_WIRE.get(k, k) for k in decision.changed],
+            replaces=[TO_WIRE.get(k, k) for k in decision.replaces],
+            diffs=[TO_WIRE.get(k, k) for k in decision.changed],
             detailed_diff=detailed_diff(decision),
         )
 
     async def create(self, request: CreateRequest) -> CreateResponse:
         self._resource(request.urn)
-        props, carried = _unwire(request.properties)
+        props, carried = unwire(request.properties)
         if request.preview:  # what PingBack will say is not known yet
             outs = _planned(props, {})
-            return CreateResponse(None, _wire(outs, _sealed_outputs(outs, carried)))
+            return CreateResponse(None, wire(outs, sealed_outputs(outs, carried)))
         channel = await self._run(request.urn, self.ops().create, props)
         outs = channel_outputs(channel)
-        return CreateResponse(channel.id, _wire(outs, _sealed_outputs(outs, carried)))
+        return CreateResponse(channel.id, wire(outs, sealed_outputs(outs, carried)))
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
         self._resource(request.urn)
-        olds, old_secrets = _unwire(request.olds)
-        news, carried = _unwire(request.news)
+        olds, old_secrets = unwire(request.olds)
+        news, carried = unwire(request.news)
         if request.preview:
             outs = _planned(news, olds)
-            return UpdateResponse(_wire(outs, _sealed_outputs(outs, carried)))
+            return UpdateResponse(wire(outs, sealed_outputs(outs, carried)))
         channel = await self._run(request.urn, self.ops().update, request.resource_id, olds, news)
         outs = channel_outputs(channel)
-        return UpdateResponse(_wire(outs, _sealed_outputs(outs, carried | old_secrets)))
+        return UpdateResponse(wire(outs, sealed_outputs(outs, carried | old_secrets)))
 
     async def delete(self, request: DeleteRequest) -> None:
         self._resource(request.urn)
-        props, _ = _unwire(request.properties)
+        props, _ = unwire(request.properties)
         await self._run(request.urn, self.ops().delete, request.resource_id, props)
 
     async def read(self, request: ReadRequest) -> ReadResponse:
@@ -397,8 +301,8 @@ class PingBackProvider(Provider):
         gone. Import and lookups (nothing, or a state given as both inputs and outputs):
         the channel, or an error naming the id."""
         self._resource(request.urn)
-        olds, old_secrets = _unwire(request.properties)
-        old_inputs, input_secrets = _unwire(request.inputs)
+        olds, old_secrets = unwire(request.properties)
+        old_inputs, input_secrets = unwire(request.inputs)
         if is_refresh(olds):
             found = await self._run(request.urn, self.ops().read, request.resource_id, olds)
             if found is None:
@@ -411,8 +315,8 @@ class PingBackProvider(Provider):
         inputs = declared_inputs(outs)
         return ReadResponse(
             channel.id,
-            _wire(outs, _sealed_outputs(outs, old_secrets)),
-            _wire(inputs, _sealed_inputs(inputs, input_secrets)),
+            wire(outs, sealed_outputs(outs, old_secrets)),
+            wire(inputs, sealed_inputs(inputs, input_secrets)),
         )
 
 
