@@ -91,7 +91,7 @@ from ._operations import (
     channel_outputs,
     declared_inputs,
     enable_logging,
-    is_refresh,
+    reported,
 )
 from ._schema import (
     CHANNEL_TOKEN,
@@ -100,7 +100,6 @@ from ._schema import (
     PRINTABLE,
     PROVIDER_PROPERTIES,
     READ_BACK,
-    WIRE_NAMES,
     schema_json,
 )
 from ._settings import load_settings
@@ -119,7 +118,6 @@ T = TypeVar("T")
 
 _SETTINGS = {p.name: p.core for p in PROVIDER_PROPERTIES}  # token -> pingback:token
 _ENGINE_KEYS = ("version", "pluginDownloadURL")  # the engine's own provider inputs
-_PRINTABLE = tuple(WIRE_NAMES[k] for k in PRINTABLE)  # failures the CLI prints with values
 
 
 # ---- the provider --------------------------------------------------------------------------
@@ -133,18 +131,9 @@ def _channel_type(urn: str) -> str:
 
 
 def _failures(problems: Iterable[tuple[str, str]]) -> list[CheckFailure]:
-    """Problems as CheckFailures the CLI prints without a credential: it prints the
-    program's value of a top-level property P, secrets in plain text, so only properties
-    that never hold one (and nested config paths) are named; the rest go to ""."""
-    failures = []
-    for prop, reason in problems:
-        head, dot, rest = prop.partition(".")
-        wire = TO_WIRE.get(head, head) + dot + rest
-        if wire in _PRINTABLE or (head == "config" and rest):
-            failures.append(CheckFailure(wire, reason))
-        else:
-            failures.append(CheckFailure("", f"{wire}: {reason}" if wire else reason))
-    return failures
+    """Problems as CheckFailures the CLI prints without a credential (see
+    :func:`._operations.reported`), in the schema's names."""
+    return [CheckFailure(p, r) for p, r in reported(problems, PRINTABLE, TO_WIRE)]
 
 
 class PingBackProvider(Provider):
@@ -303,14 +292,12 @@ class PingBackProvider(Provider):
         self._resource(request.urn)
         olds, old_secrets = unwire(request.properties)
         old_inputs, input_secrets = unwire(request.inputs)
-        if is_refresh(olds):
-            found = await self._run(request.urn, self.ops().read, request.resource_id, olds)
-            if found is None:
-                return ReadResponse(None, {}, {})  # gone: refresh drops it from the stack
-            channel = found
-        else:
-            op = "get" if old_inputs else "import"
-            channel = await self._run(request.urn, self.ops().lookup, request.resource_id, op)
+        op = "get" if old_inputs else "import"
+        channel = await self._run(
+            request.urn, self.ops().read_or_lookup, request.resource_id, olds, op
+        )
+        if channel is None:
+            return ReadResponse(None, {}, {})  # gone: refresh drops it from the stack
         outs = channel_outputs(channel)
         inputs = declared_inputs(outs)
         return ReadResponse(

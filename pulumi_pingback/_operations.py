@@ -149,6 +149,25 @@ def is_refresh(props: Mapping[str, Any]) -> bool:
     return any(isinstance(props.get(k), str) for k in REFRESH_MARKS)
 
 
+def reported(
+    problems: Iterable[tuple[str, str]], printable: Iterable[str], names: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """Problems as (property, reason) pairs a front turns into CheckFailures, in its own
+    ``names``. The CLI prints the program's value of a named top-level property, secrets
+    in plain text: so only ``printable`` properties (and nested config paths) are named,
+    and anything else is said in the reason of a failure about the resource ("")."""
+    shown = set(printable)
+    out = []
+    for prop, reason in problems:
+        head, dot, rest = prop.partition(".")
+        named = names.get(head, head) + dot + rest
+        if head in shown or (head == "config" and rest):
+            out.append((named, reason))
+        else:
+            out.append(("", f"{named}: {reason}" if named else reason))
+    return out
+
+
 def declared_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs a program declaring this channel has (for refresh and import)."""
     return {k: outs[k] for k in READ_BACK if k in outs}
@@ -399,6 +418,17 @@ class Channels:
             # step that needs the list asks again, knowing the configs to redact from
             # whatever the server answers then.
             log.info("the provider's first list failed; the first step lists again")
+
+    def read_or_lookup(
+        self, channel_id: str, props: Mapping[str, Any], op: str = "get"
+    ) -> Channel | None:
+        """A Read, whichever front: a refresh (``props`` carry what a create wrote) gives
+        the channel or None when it is gone (the refresh drops it); a lookup (``get``,
+        ``pulumi import``, the ``import`` option) gives the channel or an error naming the
+        id."""
+        if is_refresh(props):
+            return self.read(channel_id, props)
+        return self.lookup(channel_id, op)
 
     def lookup(self, channel_id: str, op: str = "get") -> Channel:
         """A channel that must exist (a static get, an import): not found is an error,

@@ -110,17 +110,15 @@ def _boundary(method: _F) -> _F:
 # Check failures: the engine prints `property P value <inputs[P]>` with the program's value
 # of a top-level P, secrets in plain text. Only these top-level properties never hold a
 # credential; a failure about anything else goes to a nested path or to the resource ("").
-def _printable() -> tuple[str, ...]:
+def _failures(problems: list[tuple[str, str]]) -> list[CheckFailure]:
+    """Problems as CheckFailures the CLI prints without a credential (see
+    :func:`._operations.reported`); the resource options a program passes as inputs
+    (``replace_on_changes``, ``ignore_changes``) are printable too."""
     from ._check import OPTION_KEYS
+    from ._operations import reported
     from ._schema import PRINTABLE
 
-    return (*PRINTABLE, *OPTION_KEYS)
-
-
-def _failure(prop: str, reason: str) -> CheckFailure:
-    if prop in _printable() or (prop.startswith("config.") and len(prop) > 7):
-        return CheckFailure(prop, reason)
-    return CheckFailure("", f"{prop}: {reason}" if prop else reason)
+    return [CheckFailure(p, r) for p, r in reported(problems, (*PRINTABLE, *OPTION_KEYS), {})]
 
 
 class PingBackChannelProvider(ResourceProvider):
@@ -192,9 +190,7 @@ class PingBackChannelProvider(ResourceProvider):
     @_boundary
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, problems = self._ops().check(news, _olds)
-        return CheckResult(
-            _sealed_inputs(inputs), [_failure(prop, reason) for prop, reason in problems]
-        )
+        return CheckResult(_sealed_inputs(inputs), _failures(problems))
 
     @_boundary
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
@@ -218,17 +214,10 @@ class PingBackChannelProvider(ResourceProvider):
 
     @_boundary
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from ._operations import channel_outputs, declared_inputs, is_refresh
+        from ._operations import channel_outputs, declared_inputs
 
-        ops = self._ops()
-        if not is_refresh(props):
-            # A lookup (PingBackChannel.get): an empty answer would give the program a
-            # resource with no outputs, so a missing id is an error.
-            channel = ops.lookup(id_)
-        else:
-            found = ops.read(id_, props)
-            if found is None:
-                return ReadResult(None, {})  # gone: refresh drops it from the stack
-            channel = found
+        channel = self._ops().read_or_lookup(id_, props)
+        if channel is None:
+            return ReadResult(None, {})  # gone: refresh drops it from the stack
         inputs = _kept(props, _sealed_inputs(declared_inputs(channel_outputs(channel))))
         return ReadResult(id_, _kept(props, sealed_outputs(channel)), inputs)
