@@ -73,7 +73,11 @@ class Sim(SimulatorProcess):
         super().reset(limit=100_000, **config)
 
 
-INSTRUMENTED = ("-u", str(Path(__file__).resolve().parent / "instrumented_provider.py"))
+INSTRUMENTED = (
+    sys.executable,
+    "-u",
+    str(Path(__file__).resolve().parent / "instrumented_provider.py"),
+)
 
 
 def provider(sim: Sim, *, instrumented: bool = False) -> ProviderProcess:

@@ -10,8 +10,8 @@ beyond the dynamic server's 4 threads.
 from __future__ import annotations
 
 import json
+import os
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +24,6 @@ import pytest
 import yaml
 from google.protobuf import empty_pb2
 from pulumi.runtime import proto
-from pulumi.runtime.proto import provider_pb2_grpc
 
 from pulumi_pingback import __version__
 from pulumi_pingback._kinds import KINDS
@@ -42,6 +41,7 @@ from .engine import (
     CheckFailed,
     Engine,
     EngineError,
+    ProviderProcess,
     Secret,
     StepError,
     channel,
@@ -94,24 +94,20 @@ LAUNCH_FORMS = {
 
 @pytest.fixture
 def started(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    proc = subprocess.Popen(
-        LAUNCH_FORMS[request.param],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=tmp_path,  # the CLI runs it in the program's directory
+    """The plugin started as the CLI starts it in each launch form (the harness's process
+    helper, given the whole command line), in the program's directory."""
+    plugin = ProviderProcess(
+        None,
+        secret_keys=(),
+        cwd=tmp_path,
+        env=dict(os.environ),
+        command=LAUNCH_FORMS[request.param],
     )
-    assert proc.stdout is not None and proc.stderr is not None
-    port = proc.stdout.readline().decode().strip()
-    assert port.isdigit(), proc.stderr.read().decode()
-    channel_ = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield provider_pb2_grpc.ResourceProviderStub(channel_)
+        yield plugin.stub
     finally:
-        channel_.close()
-        proc.terminate()
-        proc.wait(10)
-        stderr = proc.stderr.read().decode()
-        assert "tested with" not in stderr, stderr  # this environment has the tested SDK
+        printed = plugin.close()
+        assert "tested with" not in printed, printed  # this environment has the tested SDK
 
 
 @pytest.mark.parametrize("started", sorted(LAUNCH_FORMS), indirect=True)

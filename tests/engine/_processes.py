@@ -21,7 +21,7 @@ from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, prov
 
 from ._wire import to_struct
 
-DYNAMIC_SERVER = ("-u", "-m", "pulumi.dynamic")
+DYNAMIC_SERVER = (sys.executable, "-u", "-m", "pulumi.dynamic")
 """What the CLI's `pulumi-resource-pulumi-python` shim runs with the project's Python."""
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +72,7 @@ def _engine_server() -> tuple[str, EngineLog]:
 
 _KEEP: list[EngineServer] = []
 ENGINE_ADDRESS, ENGINE_LOG = _engine_server()
-NATIVE_PLUGIN = (str(ROOT), ENGINE_ADDRESS)
+NATIVE_PLUGIN = (sys.executable, str(ROOT), ENGINE_ADDRESS)
 """What the CLI runs for the plugin in this repository (PulumiPlugin.yaml, runtime
 python): ``python <plugin directory> <engine address>``, i.e. the root ``__main__.py``."""
 
@@ -132,8 +132,9 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 class ProviderProcess:
-    """The provider server (``python -u -m pulumi.dynamic`` unless ``command`` says
-    otherwise), its port read from stdout. Given ``config``, it is configured as the CLI
+    """A provider server, started with the whole command line ``command`` (default
+    ``python -u -m pulumi.dynamic``; :data:`ENGINE_ADDRESS` in it stands for the engine's
+    address), its port read from stdout. Given ``config``, it is configured as the CLI
     configures the dynamic provider: with the whole stack config as ``namespace:key``
     (secrets wrapped); without, the caller configures it (CheckConfig, DiffConfig and
     Configure: see ``Engine``). ``plugin_dir``: the directory the Handshake names (the
@@ -153,7 +154,7 @@ class ProviderProcess:
     ) -> None:
         self.engine_address = engine_address or ENGINE_ADDRESS
         self.proc = subprocess.Popen(
-            [sys.executable, *(self.engine_address if a == ENGINE_ADDRESS else a for a in command)],
+            [self.engine_address if a == ENGINE_ADDRESS else a for a in command],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=cwd,
