@@ -1,5 +1,11 @@
 """The engine harness: what the Pulumi CLI does to the provider, reproduced over gRPC.
 
+Modules: ``_engine`` (the facade: :class:`Engine`, one stack and its CLI commands),
+``_deployment`` (one run of a program against the state), ``_driver`` (the provider calls
+of one operation on one process), ``_model`` (declared resources, state, calls, errors),
+``_processes`` (provider, simulator and engine-service processes), ``_targets`` (dynamic
+or native), ``_wire`` and ``_render`` (values on the wire, and as the CLI prints them).
+
 Checked against the real CLI by tests/cli/test_engine_fidelity.py; what still differs is
 in docs/engine-fidelity.md. Public API:
 
