@@ -1,8 +1,8 @@
 """pulumi-pingback under the real Pulumi CLI: wall times of `pulumi up`, `preview` and
 `refresh`, each beside a baseline measured in the same run.
 
-    .venv/bin/python benchmarks/cli.py            # the full run (a few minutes on 2 cores)
-    .venv/bin/python benchmarks/cli.py --quick    # a few channels, one repeat (a smoke run)
+    .venv/bin/python -m benchmarks.cli            # the full run (a few minutes on 2 cores)
+    .venv/bin/python -m benchmarks.cli --quick    # a few channels, one repeat (a smoke run)
 
 The CLI is the one ``scripts/pulumi-cli/build`` makes (skipped, with a message, when it is
 missing). Everything runs in a temporary directory: a ``Workspace`` of its own (PULUMI_HOME,
@@ -39,10 +39,7 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.cli._cli import (  # noqa: E402
+from tests.cli._cli import (
     Result,
     Stack,
     Workspace,
@@ -50,7 +47,9 @@ from tests.cli._cli import (  # noqa: E402
     plugin_copy,
     python_project,
 )
-from tests.engine import SimulatorProcess  # noqa: E402
+from tests.engine import SimulatorProcess
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TOKEN = "bench-cli-token"
 BUILD = "scripts/pulumi-cli/build"

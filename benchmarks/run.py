@@ -1,7 +1,7 @@
 """pulumi-pingback benchmarks: one command, one table, each figure beside its baseline.
 
-    .venv/bin/python benchmarks/run.py            # the full run (about 45 s on 2 cores)
-    .venv/bin/python benchmarks/run.py --quick    # small sizes (a smoke run)
+    .venv/bin/python -m benchmarks.run            # the full run (about 45 s on 2 cores)
+    .venv/bin/python -m benchmarks.run --quick    # small sizes (a smoke run)
 
 Everything goes through the real `python -m pulumi.dynamic` server, or (8.) the native
 plugin as the CLI starts it from this repository — the processes the Pulumi CLI starts —
@@ -28,15 +28,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime import proto, rpc
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from pulumi.dynamic.dynamic import serialize_provider  # noqa: E402
-from pulumi.runtime import proto, rpc  # noqa: E402
-
-from pulumi_pingback import PingBackChannelProvider, __version__  # noqa: E402
-from tests.engine import (  # noqa: E402
+from pulumi_pingback import PingBackChannelProvider, __version__
+from tests.engine import (
     DYNAMIC_SERVER,
     NATIVE_PLUGIN,
     ProviderProcess,
@@ -46,6 +42,8 @@ from tests.engine import (  # noqa: E402
     strip_secrets,
     to_struct,
 )
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TOKEN = "bench-token"
 URN = "urn:pulumi:bench::bench::pulumi-python:dynamic/pingback:Channel::c"

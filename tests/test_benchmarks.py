@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_benchmarks_run_quick() -> None:
     out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick"],
+        [sys.executable, "-m", "benchmarks.run", "--quick"],
         capture_output=True,
         text=True,
         timeout=300,
