@@ -17,17 +17,15 @@ from ._schema import COMPUTED, INPUTS
 from ._types import CHANNEL_TYPES
 from ._unknown import UNKNOWN, contains_unknown, is_unknown, to_wire
 
-__all__ = ["INPUT_KEYS", "Problem", "check_config", "check_inputs"]
+__all__ = ["Problem", "check_config", "check_inputs"]
 
 Problem = tuple[str, str]
 """(property path, reason) — the shape of a Pulumi CheckFailure."""
 
-INPUT_KEYS = INPUTS
 # Resource options PingBackChannel passes as inputs (the dynamic server cannot see them).
 OPTION_KEYS = ("replace_on_changes", "ignore_changes")
-# Keys the resource class registers as outputs (None at registration) or that a refresh
-# writes back as inputs; accepted and recomputed, never required.
-OUTPUT_KEYS = COMPUTED
+# COMPUTED: keys the resource class registers as outputs (None at registration) or that a
+# refresh writes back as inputs; accepted and recomputed, never required.
 PATH_ROOTS = ("type", "config", "is_active", "*")
 NOT_A_STRING = "must be a string"
 EMPTY = "must not be empty; give the value or remove the key"
@@ -164,7 +162,7 @@ def _check_type(channel_type: Any) -> list[Problem]:
     return []
 
 
-PYTHON_NAMES: Mapping[str, str] = {k: k for k in (*INPUT_KEYS, *OPTION_KEYS, *OUTPUT_KEYS)}
+PYTHON_NAMES: Mapping[str, str] = {k: k for k in (*INPUTS, *OPTION_KEYS, *COMPUTED)}
 """How a Python program names each property (the default audience)."""
 
 
@@ -184,9 +182,9 @@ def check_inputs(
     the user wrote them, always).
     """
     problems: list[Problem] = []
-    allowed = [names.get(k, k) for k in INPUT_KEYS]
+    allowed = [names.get(k, k) for k in INPUTS]
     for key in news:
-        if key.startswith("__") or key in INPUT_KEYS + OPTION_KEYS + OUTPUT_KEYS:
+        if key.startswith("__") or key in INPUTS + OPTION_KEYS + COMPUTED:
             continue
         problems.append(
             (

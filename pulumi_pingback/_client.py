@@ -58,7 +58,6 @@ __all__ = ["CHANNELS_PATH", "DEFAULT_API_URL", "PingBackClient"]
 
 DEFAULT_API_URL = _defaults.API_URL
 CHANNELS_PATH = "/api/v1/channels/"
-MAX_ANSWER_BYTES = _defaults.MAX_ANSWER_BYTES
 log = logging.getLogger("pulumi_pingback")
 T = TypeVar("T")
 
@@ -84,7 +83,7 @@ class PingBackClient:
         read_window: float = _defaults.READ_WINDOW,
         settle_window: float | None = None,
         deadline: float | None = None,
-        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        max_answer_bytes: int = _defaults.MAX_ANSWER_BYTES,
         journal: Journal | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):

@@ -220,9 +220,7 @@ def _plan_limit(exc: PlanLimitError, ctx: Context, a: Audience, url: str) -> str
 
 @_advises(BadRequestError)
 def _bad_request(exc: BadRequestError, ctx: Context, a: Audience, url: str) -> str:
-    return (
-        "To fix: correct the channel's inputs (the config keys each type needs are in the README)."
-    )
+    return "To fix: correct the channel's inputs (docs/reference.md lists the config keys each type needs)."
 
 
 @_advises(RedirectError)

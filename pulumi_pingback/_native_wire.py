@@ -95,7 +95,7 @@ def sealed_inputs(inputs: Mapping[str, Any], carried: set[Path_]) -> set[Path_]:
     """Secret paths of a channel's inputs: the core's, and whatever arrived secret. The
     engine no longer copies secretness from inputs once a provider accepts secrets: the
     provider marks them."""
-    return set(carried) | input_secret_paths({"config": None, **inputs})
+    return set(carried) | input_secret_paths(inputs)
 
 
 def sealed_outputs(outputs: Mapping[str, Any], carried: set[Path_]) -> set[Path_]:

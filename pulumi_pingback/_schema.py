@@ -16,8 +16,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from . import _defaults
 from ._kinds import KINDS
-from ._settings import DEFAULT_API_URL, SETTINGS
+from ._settings import SETTINGS
 from ._version import __version__
 
 __all__ = [
@@ -260,7 +261,7 @@ _SETTING_DOCS = {
     ),
     "apiUrl": (
         {"type": "string"},
-        f"The API's base URL, without a path (default {DEFAULT_API_URL}).",
+        f"The API's base URL, without a path (default {_defaults.API_URL}).",
         False,
     ),
     "timeout": ({"type": "number"}, "Seconds to wait for each API answer (default 30).", False),

@@ -18,7 +18,6 @@ from ._exceptions import ConfigurationError
 
 __all__ = ["SETTINGS", "Settings", "load_settings"]
 
-DEFAULT_API_URL = _defaults.API_URL
 
 SETTINGS = {
     # stack config key: environment variable
@@ -62,7 +61,7 @@ CLI_WORDS = Words(
 @dataclass(frozen=True)
 class Settings:
     token: str
-    api_url: str = DEFAULT_API_URL
+    api_url: str = _defaults.API_URL
     timeout: float = _defaults.TIMEOUT
     max_retries: int = _defaults.MAX_RETRIES
 
@@ -95,17 +94,17 @@ def _unknown_keys(keys: Iterable[str], project: str | None) -> None:
 
 
 def _api_url(raw: str | None, words: Words) -> str:
-    url = (raw or DEFAULT_API_URL).rstrip("/")
+    url = (raw or _defaults.API_URL).rstrip("/")
     parts = urllib.parse.urlsplit(url)
     where = words.names["pingback:apiUrl"]
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
-            f"{where} must be an http:// or https:// URL with a host, e.g. {DEFAULT_API_URL}"
+            f"{where} must be an http:// or https:// URL with a host, e.g. {_defaults.API_URL}"
         )
     if parts.path.rstrip("/").endswith(("/api/v1", "/api/v1/channels")):
         raise ConfigurationError(
             f"{where} must be the API's base URL, without the /api/v1 path the provider "
-            f"adds, e.g. {DEFAULT_API_URL} (not {DEFAULT_API_URL}/api/v1)"
+            f"adds, e.g. {_defaults.API_URL} (not {_defaults.API_URL}/api/v1)"
         )
     return url
 

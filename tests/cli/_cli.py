@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 import yaml
 
+from ..engine import asked
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-throwaway-passphrase"
 TOKEN = "sim-owner-token-e2e-0001"  # the simulator's owner token in the e2e suite
@@ -333,7 +335,7 @@ def plant(sim: Any, type_: str, config: dict[str, Any], active: bool = True) -> 
 
 def writes(sim: Any) -> list[tuple[str, str]]:
     """What changed PingBack since the log was cleared: every request but the lists."""
-    return [(r["method"], r["path"]) for r in sim.requests() if r["method"] != "GET"]
+    return [(method, path) for method, path in asked(sim) if method != "GET"]
 
 
 def ids(st: Stack, type_: str = CHANNEL) -> dict[str, str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ..engine import ROOT, SimulatorProcess
+from ..test_adoption_example import DEV_SECRETS
 from ._cli import (
     TOKEN,
     Stack,
@@ -27,11 +28,6 @@ CHANNEL = "pulumi-python:dynamic/pingback:Channel"
 SAMPLE_FILE = ROOT / "examples" / "adopt-existing" / "sample-business.json"
 SAMPLE = json.loads(SAMPLE_FILE.read_text())
 TELEGRAM, WHATSAPP, WIDGET = (item["id"] for item in SAMPLE)
-DEV_SECRETS = dict(  # the `pulumi config set --secret KEY VALUE` lines of Pulumi.dev.yaml
-    line.split()[-2:]
-    for line in (ROOT / "examples/adopt-existing/Pulumi.dev.yaml").read_text().splitlines()
-    if line.startswith("#   pulumi config set --secret ")
-)
 
 
 @pytest.fixture
