@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._kinds import KINDS, Kind, a_channel, channel_identity, kind_of
+from ._props import OPTION_KEYS
 from ._schema import COMPUTED, INPUTS
 from ._types import CHANNEL_TYPES
 from ._unknown import UNKNOWN, contains_unknown, is_unknown, to_wire
@@ -22,8 +23,6 @@ __all__ = ["Problem", "check_config", "check_inputs"]
 Problem = tuple[str, str]
 """(property path, reason) — the shape of a Pulumi CheckFailure."""
 
-# Resource options PingBackChannel passes as inputs (the dynamic server cannot see them).
-OPTION_KEYS = ("replace_on_changes", "ignore_changes")
 # COMPUTED: keys the resource class registers as outputs (None at registration) or that a
 # refresh writes back as inputs; accepted and recomputed, never required.
 PATH_ROOTS = ("type", "config", "is_active", "*")

@@ -6,13 +6,11 @@ part that knows a CLI can be killed mid-create.
     client = PingBackClient(token, base_url="https://api.pingback.live")
     channel = client.create(DesiredChannel("telegram", {"bot_token": "…"}))
 
-- Transport, bounds and the pool: :mod:`._transport`. Retry policy: :mod:`._retry`.
-  Status -> error: :func:`._exceptions.make_status_error`. Reads: :mod:`._listing`.
-- Every request goes through one attempt loop (:meth:`PingBackClient._attempts`).
-- **Creates never guess.** When a POST's outcome is unknown (5xx, answer lost, an
-  unreadable 2xx), the channels are listed over a settle window before anything is sent
-  again; the channel it made is the one new, unclaimed channel that matches what was
-  sent (:mod:`._ledger`). Several matches: :class:`AmbiguousCreateError`, listing them.
+- Transport, bounds and the pool: :mod:`._transport`. Retry policy and the one attempt
+  loop every request goes through: :mod:`._retry`. Status -> error:
+  :func:`._status.make_status_error`. Reads: :mod:`._listing`.
+- **Creates never guess** (:mod:`._creates`): a POST whose outcome is unknown is settled
+  by listing before anything is sent again.
 - **Every write is settled**: a PATCH or DELETE whose retries ran out after an attempt
   that may have landed is read back.
 - **404 is checked**: a DELETE's 404 means "already gone" only once a list shows the
@@ -25,39 +23,31 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
 from typing import Any, TypeVar
 
-import tenacity
 from pydantic import ValidationError
 
 from . import _defaults
+from ._adoption import adoption_refusal, differs
+from ._creates import CHANNELS_PATH, Creator
 from ._exceptions import (
-    AdoptionError,
-    AmbiguousCreateError,
-    APIConnectionError,
     ConfigurationError,
     NotFoundError,
-    OutcomeUnknownError,
     PingBackError,
-    RateLimitError,
 )
 from ._journal import Journal
-from ._kinds import a_channel, describe_identity
 from ._ledger import Ledger
-from ._listing import Listing, SharedList, describe_unreadable, unreadable_fields
+from ._listing import Listing, SharedList, describe_unreadable
 from ._models import Channel, DesiredChannel
 from ._redact import Redactor, strings_in
-from ._retry import RetryPolicy, outcome_unknown
+from ._retry import RetryPolicy, attempts
 from ._settings import Settings
 from ._transport import Answer, Transport
 
 __all__ = ["CHANNELS_PATH", "DEFAULT_API_URL", "PingBackClient"]
 
 DEFAULT_API_URL = _defaults.API_URL
-CHANNELS_PATH = "/api/v1/channels/"
 log = logging.getLogger("pulumi_pingback")
 T = TypeVar("T")
 
@@ -114,6 +104,15 @@ class PingBackClient:
             "settle_lists": 0,
             "recovered": 0,
         }
+        self.creates = Creator(
+            self.transport,
+            self.policy,
+            self.reads,
+            self.ledger,
+            journal,
+            settle_window=self.settle_window,
+            count=self._count,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, *, journal: Journal | None = None) -> PingBackClient:
@@ -158,70 +157,13 @@ class PingBackClient:
     # ---- the one attempt loop --------------------------------------------------------------
 
     def _attempts(self, method: str, attempt: Callable[[bool], T]) -> T:
-        """``attempt(ambiguous_so_far)`` until it returns or the retry policy says stop.
+        """``attempt`` under the retry policy (:func:`._retry.attempts`)."""
+        self._require_token()
+        return attempts(self.policy, method, attempt, on_retry=lambda: self._count("retries"))
 
-        The error finally raised has ``maybe_applied`` set when any attempt of a write may
-        have landed.
-        """
+    def _require_token(self) -> None:
         if not self.transport.has_token:
             raise ConfigurationError("no PingBack API token was given")
-        ambiguous = False
-        started = time.monotonic()
-        tries = [0]
-
-        def wait(state: tenacity.RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            return self.policy.wait(exc, state.attempt_number)
-
-        def before_sleep(state: tenacity.RetryCallState) -> None:
-            self._count("retries")
-            exc = state.outcome.exception() if state.outcome else None
-            pause = state.next_action.sleep if state.next_action else 0.0
-            attempts = self.policy.max_retries + 1
-            if isinstance(exc, RateLimitError):
-                # A user must see why the run stands still (the engine's log: _enginelog).
-                log.warning(
-                    "PingBack is rate limiting requests (429 on %s): waiting %.0f s, as it "
-                    "asks, before attempt %d of %d",
-                    method,
-                    pause,
-                    state.attempt_number + 1,
-                    attempts,
-                )
-                return
-            (log.warning if pause >= 5 else log.info)(
-                "retrying %s after %s in %.1f s (attempt %d of %d)",
-                method,
-                type(exc).__name__,
-                pause,
-                state.attempt_number + 1,
-                attempts,
-            )
-
-        try:
-            for trial in tenacity.Retrying(
-                stop=tenacity.stop_after_attempt(self.policy.max_retries + 1),
-                retry=tenacity.retry_if_exception(lambda e: self.policy.should_retry(method, e)),
-                wait=wait,
-                before_sleep=before_sleep,
-                reraise=True,
-            ):
-                with trial:
-                    tries[0] += 1
-                    try:
-                        return attempt(ambiguous)
-                    except PingBackError as exc:
-                        ambiguous = ambiguous or outcome_unknown(method, exc)
-                        raise
-        except PingBackError as exc:
-            exc.maybe_applied = exc.maybe_applied or ambiguous
-            if tries[0] > 1 and isinstance(exc, APIConnectionError):
-                # Say how long it really waited: each attempt's own timeout, retries and
-                # the backoff between them add up.
-                exc.message += f"; {tries[0]} attempts over {time.monotonic() - started:.0f} s"
-                exc.args = (exc.message,)
-            raise
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(
         self, method: str, path: str, body: Any = None, secrets: list[str] | None = None
@@ -263,181 +205,10 @@ class PingBackClient:
     # ---- create -----------------------------------------------------------------------------
 
     def create(self, desired: DesiredChannel, *, guard: bool = True) -> Channel:
-        """POST a channel. Never creates a duplicate and never returns another's channel."""
-        with self.ledger.one_at_a_time(desired):
-            self._ensure_baseline()  # one list per process: "what existed before"
-            channel = self._recover(desired)
-            if channel is None:
-                identity = desired.identity if guard else None
-                with self.ledger.binding(identity):
-                    channel = self._journaled_create(desired)
-            self.ledger.wrote(channel)
-            self.ledger.claim(channel.id)
-            return channel
-
-    def _journaled_create(self, desired: DesiredChannel) -> Channel:
-        """The create, recorded in the journal (if any) before it is sent and once it ends."""
-        journal = self.journal
-        if journal is None:
-            return self._create(desired)
-        fp = journal.fingerprint(desired.type, desired.config, desired.is_active)
-        # What already matched, from the newest list (no list of its own: N creates stay
-        # N POSTs and one list).
-        known = self.reads.latest
-        before = [c.id for c in known.channels.values() if desired.matches(c)] if known else []
-        entry = journal.sent(fp, before)
-        try:
-            channel = self._create(desired)
-        except PingBackError as exc:
-            if not exc.maybe_applied and not isinstance(exc, OutcomeUnknownError):
-                journal.failed([entry])  # every attempt was answered: nothing was made
-            raise
-        journal.answered(entry, channel.id)
-        return channel
-
-    def _recover(self, desired: DesiredChannel) -> Channel | None:
-        """The channel an earlier process's create of this very channel made, if that
-        create's answer never reached its caller (a killed CLI): see :mod:`._journal`."""
-        journal = self.journal
-        if journal is None:
-            return None
-        fp = journal.fingerprint(desired.type, desired.config, desired.is_active)
-        lost = journal.lost(fp, wait=self.settle_window)
-        if lost is None:
-            return None
-        listing = self.listing(fresh=True)
-        held = journal.held()
-        found = sorted(
-            (
-                c
-                for c in listing.channels.values()
-                if desired.matches(c)
-                and c.id not in lost.before
-                and c.id not in held
-                and not self.ledger.is_claimed(c.id)
-            ),
-            key=lambda c: (c.id not in lost.known, c.created_at or "", c.id),
-        )
-        if not found:
-            journal.failed(lost.entries)  # none of them landed
-            return None
-        if len(found) > len(lost.entries):
-            ids = [c.id for c in found]
-            raise AmbiguousCreateError(
-                f"a create of {a_channel(desired.type)} was cut short by an earlier run (its "
-                f"caller stopped before the answer); {len(ids)} new channels match it: "
-                f"{', '.join(ids)}",
-                channel_type=desired.type,
-                sent_at="an earlier run",
-                candidates=ids,
-            )
-        journal.taken(lost.entries[:1], found[0].id)
-        self._count("recovered")
-        log.info(
-            "channel %s, made by an earlier run whose caller had stopped, is taken instead "
-            "of creating another",
-            found[0].id,
-        )
-        return found[0]
-
-    def _create(self, desired: DesiredChannel) -> Channel:
-        body, secrets = desired.body(), desired.secrets()
-        first_ambiguous: list[datetime] = []
-        last_ambiguous: list[PingBackError] = []
-
-        def attempt(ambiguous: bool) -> Channel:
-            if ambiguous:
-                found = self._settle_create(desired, first_ambiguous[0], last_ambiguous[-1])
-                if found is not None:
-                    return found
-            sent_at = datetime.now(timezone.utc)
-            try:
-                answer = self._send("POST", CHANNELS_PATH, body, secrets)
-                return _created(answer, desired)
-            except PingBackError as exc:
-                if outcome_unknown("POST", exc):
-                    last_ambiguous.append(exc)
-                    if not first_ambiguous:
-                        first_ambiguous.append(sent_at)
-                raise
-            finally:
-                self.reads.wrote()
-
-        try:
-            return self._attempts("POST", attempt)
-        except (OutcomeUnknownError, ConfigurationError):
-            raise
-        except PingBackError as exc:
-            if not first_ambiguous:
-                raise  # every attempt was answered: nothing was created
-            found = self._settle_create(desired, first_ambiguous[0], last=exc)
-            if found is not None:
-                return found
-            exc.maybe_applied = False
-            exc.message += (
-                f" (no new {desired.type} channel appeared within {self.settle_window:g} s "
-                "of the last attempt)"
-            )
-            raise
-
-    def _settle_create(
-        self, desired: DesiredChannel, since: datetime, last: PingBackError | None = None
-    ) -> Channel | None:
-        """After an ambiguous POST: the channel it made, looking over the settle window.
-
-        None when no new matching channel appeared in the window; AmbiguousCreateError when
-        several did; OutcomeUnknownError when the channels cannot be listed.
-        """
-        sent = since.strftime("%Y-%m-%dT%H:%M:%SZ")
-        log.warning(
-            "a create of %s sent at %s got no usable answer (%s): listing the channels for "
-            "up to %g s to find the one it may have made, before anything is sent again",
-            a_channel(desired.type),
-            sent,
-            type(last).__name__ if last is not None else "OutcomeUnknownError",
-            self.settle_window,
-        )
-
-        def look() -> Channel | None:
-            self._count("settle_lists")
-            try:
-                listing = self.listing(fresh=True)
-            except PingBackError as exc:
-                raise OutcomeUnknownError(
-                    f"a create of {a_channel(desired.type)} was sent at {sent} and its outcome is "
-                    f"unknown ({type(last or exc).__name__}); listing the channels to check failed "
-                    f"too: {exc.message}",
-                    channel_type=desired.type,
-                    sent_at=sent,
-                ) from None
-            found = self.ledger.candidates(listing, desired)
-            if len(found) == 1:
-                self._count("reconciled")
-                log.info(
-                    "an ambiguous create of a %s channel landed: %s", desired.type, found[0].id
-                )
-                return found[0]
-            if len(found) > 1:
-                ids = [c.id for c in found]
-                raise AmbiguousCreateError(
-                    f"a create of {a_channel(desired.type)} was sent at {sent} and its outcome is "
-                    f"unknown; {len(ids)} new channels match it: {', '.join(ids)}",
-                    channel_type=desired.type,
-                    sent_at=sent,
-                    candidates=ids,
-                )
-            return None
-
-        # Lists over the window, the pauses doubling (RetryPolicy.settle_wait); None once
-        # it has passed with nothing found.
-        end = time.monotonic() + self.settle_window
-        found: Channel | None = tenacity.Retrying(
-            stop=lambda state: time.monotonic() >= end,
-            wait=lambda state: self.policy.settle_wait(state.attempt_number, end),
-            retry=tenacity.retry_if_result(lambda channel: channel is None),
-            retry_error_callback=lambda state: None,
-        )(look)
-        return found
+        """POST a channel. Never creates a duplicate and never returns another's channel
+        (:mod:`._creates`). ``guard``: refuse an identity another channel holds."""
+        self._require_token()
+        return self.creates.create(desired, guard=guard)
 
     # ---- adopt, update, delete ----------------------------------------------------------------
 
@@ -449,47 +220,18 @@ class PingBackClient:
         adoption is refused naming the keys (``overwrite``: PATCH it to the declared
         state) — a live channel is never changed by an adoption nobody saw."""
         existing = self.get(channel_id)
-        if existing is None:
-            raise AdoptionError(
-                f"PingBack has no channel {channel_id} in this business",
-                channel_id=channel_id,
-                reason="missing",
-            )
-        if self.ledger.is_claimed(channel_id):
-            raise AdoptionError(
-                f"channel {channel_id} was already created or adopted by another resource "
-                "in this deployment",
-                channel_id=channel_id,
-                reason="taken",
-            )
-        if existing.type != desired.type:
-            raise AdoptionError(
-                f"channel {channel_id} is {a_channel(existing.type)}, not {desired.type}",
-                channel_id=channel_id,
-                reason="mismatch",
-            )
-        have, want = existing.identity, desired.identity
-        if have is not None and want is not None and have != want:
-            raise AdoptionError(
-                f"channel {channel_id} is bound to the {describe_identity(have)}, not the "
-                f"{describe_identity(want)} declared",
-                channel_id=channel_id,
-                reason="mismatch",
-            )
+        refusal = adoption_refusal(
+            channel_id, existing, desired, taken=self.ledger.is_claimed(channel_id)
+        )
+        if refusal is not None:
+            raise refusal
+        assert existing is not None  # a missing channel is refused
         if desired.matches(existing):
             self.ledger.claim(channel_id)
             return existing
         if not overwrite:
-            differ = differing_keys(existing, desired)
-            raise AdoptionError(
-                f"channel {channel_id} holds {_listing_of(differ)} that PingBack keeps "
-                "otherwise than declared (values not shown); adopting it would overwrite "
-                f"{'it' if len(differ) == 1 else 'them'} in PingBack",
-                channel_id=channel_id,
-                reason="differs",
-                keys=differ,
-            )
-        with self.ledger.binding(want, exclude=[channel_id]):
+            raise differs(channel_id, existing, desired)
+        with self.ledger.binding(desired.identity, exclude=[channel_id]):
             self.remember(strings_in(existing.config))  # the stored config, quoted back?
             channel = self._patch(channel_id, desired)
         self.ledger.claim(channel_id)
@@ -574,45 +316,6 @@ class PingBackClient:
             raise exc
         self._count("reconciled")
         return listing.channels.get(channel_id)
-
-
-def differing_keys(existing: Channel, desired: DesiredChannel) -> list[str]:
-    """The config keys (and ``is_active``) whose values PingBack holds otherwise than
-    declared, present on one side only included; compared, never shown."""
-    have, want = existing.user_config, dict(desired.config)
-    keys = sorted(k for k in set(have) | set(want) if have.get(k, _ABSENT) != want.get(k, _ABSENT))
-    if existing.is_active != desired.is_active:
-        keys.append("is_active")
-    return keys
-
-
-_ABSENT = object()
-
-
-def _listing_of(keys: list[str]) -> str:
-    named = ", ".join(("" if k == "is_active" else "config.") + k for k in keys)
-    return f"{'a value' if len(keys) == 1 else 'values'} ({named})"
-
-
-def _created(answer: Answer, desired: DesiredChannel) -> Channel:
-    data = answer.json()
-    if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-        raise answer.invalid(f"{answer.describe()}, not a channel with an id")
-    try:
-        return Channel.model_validate(data)
-    except ValidationError as exc:
-        # It has an id: the channel exists. Never send the create again; take the
-        # declared state for the fields that cannot be read.
-        log.debug(
-            "created channel %s has unreadable fields: %s", data["id"], unreadable_fields(exc)
-        )
-        return Channel(
-            id=data["id"],
-            type=desired.type,
-            config=dict(desired.config),
-            is_active=desired.is_active,
-            business_id=data["business_id"] if isinstance(data.get("business_id"), str) else None,
-        )
 
 
 def _patched(answer: Answer, channel_id: str) -> Channel | None:

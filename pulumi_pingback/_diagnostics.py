@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +43,7 @@ __all__ = ["CLI", "NATIVE", "PYTHON", "Audience", "Context", "audience", "explai
 
 from ._kinds import a_channel, kind_of_identity
 from ._settings import AUTH_HELP, CLI_AUTH_HELP
+from ._settings import TABLE as SETTINGS_TABLE
 
 SAVED_CONFIG_HELP = (
     "`pulumi refresh` and `pulumi destroy` use the pingback: settings saved by the last "
@@ -68,9 +69,7 @@ class Audience:
     """How the readers of a message name settings, properties and options: each piece of
     advice is written with these, once, for whoever reads it."""
 
-    token: str
-    timeout: str
-    max_retries: str
+    settings: Mapping[str, str]  # Settings field -> its name here (one per settings row)
     auth_fix: str
     set_url: str
     url_words: str  # the API URL setting and its value: "pingback:apiUrl ({url})"
@@ -81,6 +80,10 @@ class Audience:
     dbr_its: str
     forced: str  # the options that force a replace
 
+    def setting(self, field: str) -> str:
+        """A setting (``timeout``), as this reader sets it."""
+        return self.settings[field]
+
     def api_url(self, url: str) -> str:
         """The API URL setting and its value, in one pair of parentheses."""
         return self.url_words.format(url=url)
@@ -90,9 +93,7 @@ class Audience:
 
 
 PYTHON = Audience(
-    token="pingback:token",  # noqa: S106 - a setting's name
-    timeout="pingback:timeout",
-    max_retries="pingback:maxRetries",
+    settings={s.field: s.key for s in SETTINGS_TABLE},
     auth_fix=AUTH_HELP,
     set_url="set pingback:apiUrl",
     url_words="pingback:apiUrl ({url})",
@@ -117,9 +118,7 @@ NATIVE = dataclasses.replace(
 """A program in any language, through the native provider's schema names."""
 CLI = dataclasses.replace(
     PYTHON,
-    token="PINGBACK_TOKEN",  # noqa: S106 - a variable's name
-    timeout="PINGBACK_TIMEOUT",
-    max_retries="PINGBACK_MAX_RETRIES",
+    settings={s.field: s.env for s in SETTINGS_TABLE},
     auth_fix=CLI_AUTH_HELP,
     set_url="pass --api-url (or set PINGBACK_API_URL)",
     url_words="the API URL {url} (--api-url or PINGBACK_API_URL)",
@@ -198,7 +197,7 @@ def _authentication(exc: AuthenticationError, ctx: Context, a: Audience, url: st
 
 @_advises(PermissionDeniedError)
 def _permission_denied(exc: PermissionDeniedError, ctx: Context, a: Audience, url: str) -> str:
-    return f"To fix: use an API token of the business owner as {a.token} (agents and admins cannot manage channels)."
+    return f"To fix: use an API token of the business owner as {a.setting('token')} (agents and admins cannot manage channels)."
 
 
 @_advises(PlanLimitError)
@@ -251,7 +250,7 @@ def _not_found(exc: NotFoundError, ctx: Context, a: Audience, url: str) -> str:
 
 @_advises(RateLimitError)
 def _rate_limit(exc: RateLimitError, ctx: Context, a: Audience, url: str) -> str:
-    return f"To fix: wait, then run the command again (or raise {a.max_retries})."
+    return f"To fix: wait, then run the command again (or raise {a.setting('max_retries')})."
 
 
 @_advises(AmbiguousCreateError)
@@ -313,9 +312,7 @@ def _internal_server(exc: InternalServerError, ctx: Context, a: Audience, url: s
 
 @_advises(APITimeoutError)
 def _a_p_i_timeout(exc: APITimeoutError, ctx: Context, a: Audience, url: str) -> str:
-    return (
-        f"To fix: raise {a.timeout} (now {ctx.timeout:g} s) or try again later; re-running is safe."
-    )
+    return f"To fix: raise {a.setting('timeout')} (now {ctx.timeout:g} s) or try again later; re-running is safe."
 
 
 @_advises(APIConnectionError)

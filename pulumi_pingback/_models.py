@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ._kinds import channel_identity
 from ._redact import strings_in
 
-__all__ = ["Channel", "DesiredChannel", "split_config"]
+__all__ = ["Channel", "Declaration", "DesiredChannel", "split_config"]
 
 
 def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -100,3 +100,41 @@ class DesiredChannel:
 
     def __repr__(self) -> str:  # config holds credentials: never in a repr
         return f"DesiredChannel(type={self.type!r}, is_active={self.is_active!r})"
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A resource's checked inputs, typed: what a create or update takes. They were
+    checked once, by the provider's Check; the engine hands them back to Create and
+    Update over the wire, and :meth:`of` only reads them."""
+
+    channel: DesiredChannel
+    adopt_id: str | None = None
+    adopt_overwrite: bool = False
+
+    @classmethod
+    def of(cls, inputs: Mapping[str, Any]) -> Declaration:
+        """The declaration in checked inputs. Inputs that did not pass Check (never from
+        the engine) are refused naming what is missing, without checking them again."""
+        from ._exceptions import ChannelValidationError
+
+        channel_type, config = inputs.get("type"), inputs.get("config", {})
+        is_active, adopt_id = inputs.get("is_active", True), inputs.get("adopt_id")
+        problems = [
+            (name, "was not checked: run the provider's check first")
+            for name, ok in (
+                ("type", isinstance(channel_type, str)),
+                ("config", isinstance(config, Mapping)),
+                ("is_active", isinstance(is_active, bool)),
+                ("adopt_id", adopt_id is None or isinstance(adopt_id, str)),
+            )
+            if not ok
+        ]
+        if problems:
+            raise ChannelValidationError(problems)
+        assert isinstance(channel_type, str) and isinstance(config, Mapping)
+        return cls(
+            DesiredChannel(channel_type, dict(config), bool(is_active)),
+            adopt_id or None,
+            inputs.get("adopt_overwrite") is True,
+        )

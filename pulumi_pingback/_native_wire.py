@@ -12,7 +12,6 @@ from pulumi.provider.experimental.provider import PropertyDiff, PropertyDiffKind
 
 from ._diff import DiffDecision, path_segments, path_string
 from ._exceptions import ChannelValidationError
-from ._operations import input_secret_paths, output_secret_paths
 from ._schema import CHANNEL_PROPERTIES, WIRE_NAMES
 from ._unknown import UNKNOWN, is_unknown
 
@@ -21,8 +20,6 @@ __all__ = [
     "TO_WIRE",
     "core_path",
     "detailed_diff",
-    "sealed_inputs",
-    "sealed_outputs",
     "unwire",
     "wire",
     "wire_value",
@@ -89,17 +86,6 @@ def wire(props: Mapping[str, Any], secrets: set[Path_]) -> dict[str, PropertyVal
     return {
         TO_WIRE.get(key, key): wire_value(value, (key,), secrets) for key, value in props.items()
     }
-
-
-def sealed_inputs(inputs: Mapping[str, Any], carried: set[Path_]) -> set[Path_]:
-    """Secret paths of a channel's inputs: the core's, and whatever arrived secret. The
-    engine no longer copies secretness from inputs once a provider accepts secrets: the
-    provider marks them."""
-    return set(carried) | input_secret_paths(inputs)
-
-
-def sealed_outputs(outputs: Mapping[str, Any], carried: set[Path_]) -> set[Path_]:
-    return set(carried) | output_secret_paths(outputs)
 
 
 # ---- diffs -------------------------------------------------------------------------------

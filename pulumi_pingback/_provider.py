@@ -29,15 +29,15 @@ from pulumi.dynamic import (
 from ._exceptions import PingBackError
 
 if TYPE_CHECKING:
-    from ._models import Channel
     from ._operations import Channels
+    from ._props import Outputs
     from ._settings import Settings
 
 # A Pulumi program only needs this class to exist (it is pickled by reference); the
 # client, models and policy (httpx, pydantic, tenacity) load in the provider process on
 # first use. That keeps `import pulumi_pingback` cheap for every `pulumi preview`.
 
-__all__ = ["PingBackChannelProvider", "seal_config", "sealed_outputs"]
+__all__ = ["PingBackChannelProvider", "seal_config"]
 
 
 def _secret(value: Any) -> Any:
@@ -50,21 +50,17 @@ def _secret(value: Any) -> Any:
 def seal_config(channel_type: Any, config: Any) -> Any:
     """A config as the provider returns it among *inputs* (Check, Read): the core's
     secret paths as the wire's secret objects."""
-    return _sealed_inputs({"type": channel_type, "config": config})["config"]
+    from ._props import input_secret_paths, sealed
+
+    inputs = {"type": channel_type, "config": config}
+    return sealed(inputs, input_secret_paths(inputs), _secret)["config"]
 
 
-def _sealed_inputs(inputs: dict[str, Any]) -> dict[str, Any]:
-    from ._operations import input_secret_paths, sealed
+def _wire(outputs: Outputs) -> dict[str, Any]:
+    """Outputs, their secret paths as the wire's secret objects."""
+    from ._props import sealed
 
-    return sealed(inputs, input_secret_paths(inputs), _secret)
-
-
-def sealed_outputs(channel: Channel) -> dict[str, Any]:
-    """A channel's outputs, their secret paths as the wire's secret objects."""
-    from ._operations import channel_outputs, output_secret_paths, sealed
-
-    outs = channel_outputs(channel)
-    return sealed(outs, output_secret_paths(outs), _secret)
+    return sealed(outputs.values, outputs.secret_paths, _secret)
 
 
 def _engine_address() -> str | None:
@@ -105,20 +101,6 @@ def _boundary(method: _F) -> _F:
             raise exc.with_traceback(None) from None
 
     return boundary  # type: ignore[return-value]
-
-
-# Check failures: the engine prints `property P value <inputs[P]>` with the program's value
-# of a top-level P, secrets in plain text. Only these top-level properties never hold a
-# credential; a failure about anything else goes to a nested path or to the resource ("").
-def _failures(problems: list[tuple[str, str]]) -> list[CheckFailure]:
-    """Problems as CheckFailures the CLI prints without a credential (see
-    :func:`._operations.reported`); the resource options a program passes as inputs
-    (``replace_on_changes``, ``ignore_changes``) are printable too."""
-    from ._check import OPTION_KEYS
-    from ._operations import reported
-    from ._schema import PRINTABLE
-
-    return [CheckFailure(p, r) for p, r in reported(problems, (*PRINTABLE, *OPTION_KEYS), {})]
 
 
 class PingBackChannelProvider(ResourceProvider):
@@ -189,8 +171,11 @@ class PingBackChannelProvider(ResourceProvider):
 
     @_boundary
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, problems = self._ops().check(news, _olds)
-        return CheckResult(_sealed_inputs(inputs), _failures(problems))
+        from ._props import sealed
+
+        checked = self._ops().check(news, _olds)
+        inputs = sealed(checked.inputs, checked.secret_paths, _secret)
+        return CheckResult(inputs, [CheckFailure(p, r) for p, r in checked.failures])
 
     @_boundary
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> DiffResult:
@@ -201,12 +186,18 @@ class PingBackChannelProvider(ResourceProvider):
 
     @_boundary
     def create(self, props: dict[str, Any]) -> CreateResult:
-        channel = self._ops().create(props)
-        return CreateResult(channel.id, _kept(props, sealed_outputs(channel)))
+        from ._models import Declaration
+
+        outputs = self._ops().create(Declaration.of(props))
+        assert outputs.id is not None  # a created channel's
+        return CreateResult(outputs.id, _kept(props, _wire(outputs)))
 
     @_boundary
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult(_kept(_news, sealed_outputs(self._ops().update(_id, _olds, _news))))
+        from ._models import Declaration
+
+        outputs = self._ops().update(_id, _olds, Declaration.of(_news))
+        return UpdateResult(_kept(_news, _wire(outputs)))
 
     @_boundary
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
@@ -214,10 +205,11 @@ class PingBackChannelProvider(ResourceProvider):
 
     @_boundary
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        from ._operations import channel_outputs, declared_inputs
+        from ._props import sealed
 
-        channel = self._ops().read_or_lookup(id_, props)
-        if channel is None:
+        outputs = self._ops().read_or_lookup(id_, props)
+        if outputs is None:
             return ReadResult(None, {})  # gone: refresh drops it from the stack
-        inputs = _kept(props, _sealed_inputs(declared_inputs(channel_outputs(channel))))
-        return ReadResult(id_, _kept(props, sealed_outputs(channel)), inputs)
+        declared, paths = outputs.declared()
+        inputs = _kept(props, sealed(declared, paths, _secret))
+        return ReadResult(id_, _kept(props, _wire(outputs)), inputs)

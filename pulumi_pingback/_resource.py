@@ -50,7 +50,7 @@ def _sealed(channel_type: Any, config: Any) -> Any:
     """The config as registered: the core's secret paths as secret Outputs, so every
     credential is a secret even when given as plain text (``phone_number_id`` stays
     readable; an undocumented type's, or a config not known yet, is secret whole)."""
-    from ._operations import input_secret_paths, sealed
+    from ._props import input_secret_paths, sealed
 
     inputs = {"type": channel_type, "config": config}
     return sealed(inputs, input_secret_paths(inputs), pulumi.Output.secret)["config"]

@@ -17,17 +17,22 @@ forwarded the request; the server may commit after the client gave up).
 Waits: ``Retry-After`` (seconds or an HTTP date) when the server sends one, up to
 ``max_retry_after``; otherwise jittered exponential backoff (``initial`` doubling up to
 ``cap``, each wait 75-100 % of its step). A settle window's lists are paced by
-:meth:`RetryPolicy.settle_wait`. tenacity runs both loops (``PingBackClient``); the
-numbers are in :mod:`._defaults`.
+:meth:`RetryPolicy.settle_wait`. tenacity runs both loops: every request goes through
+:func:`attempts`, the one attempt loop; the numbers are in :mod:`._defaults`.
 """
 
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TypeVar
+
+import tenacity
 
 from . import _defaults
 from ._exceptions import (
@@ -39,7 +44,10 @@ from ._exceptions import (
     ResponseTooLargeError,
 )
 
-__all__ = ["RetryPolicy", "outcome_unknown", "parse_retry_after"]
+__all__ = ["RetryPolicy", "attempts", "outcome_unknown", "parse_retry_after"]
+
+log = logging.getLogger("pulumi_pingback")
+T = TypeVar("T")
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -108,3 +116,75 @@ class RetryPolicy:
             return min(float(retry_after), self.max_retry_after)
         step: float = min(self.initial * (2 ** (attempt - 1)), self.cap)
         return step * (1 - 0.25 * random.random())
+
+
+def attempts(
+    policy: RetryPolicy,
+    method: str,
+    attempt: Callable[[bool], T],
+    *,
+    on_retry: Callable[[], None] = lambda: None,
+) -> T:
+    """``attempt(ambiguous_so_far)`` until it returns or ``policy`` says stop: the one
+    attempt loop every request goes through (``on_retry`` before each new attempt).
+
+    The error finally raised has ``maybe_applied`` set when any attempt of a write may
+    have landed; a connection failure after retries says how long it really waited.
+    """
+    ambiguous = False
+    started = time.monotonic()
+    tries = [0]
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        return policy.wait(exc, state.attempt_number)
+
+    def before_sleep(state: tenacity.RetryCallState) -> None:
+        on_retry()
+        exc = state.outcome.exception() if state.outcome else None
+        pause = state.next_action.sleep if state.next_action else 0.0
+        total = policy.max_retries + 1
+        if isinstance(exc, RateLimitError):
+            # A user must see why the run stands still (the engine's log: _enginelog).
+            log.warning(
+                "PingBack is rate limiting requests (429 on %s): waiting %.0f s, as it "
+                "asks, before attempt %d of %d",
+                method,
+                pause,
+                state.attempt_number + 1,
+                total,
+            )
+            return
+        (log.warning if pause >= 5 else log.info)(
+            "retrying %s after %s in %.1f s (attempt %d of %d)",
+            method,
+            type(exc).__name__,
+            pause,
+            state.attempt_number + 1,
+            total,
+        )
+
+    try:
+        for trial in tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(policy.max_retries + 1),
+            retry=tenacity.retry_if_exception(lambda e: policy.should_retry(method, e)),
+            wait=wait,
+            before_sleep=before_sleep,
+            reraise=True,
+        ):
+            with trial:
+                tries[0] += 1
+                try:
+                    return attempt(ambiguous)
+                except PingBackError as exc:
+                    ambiguous = ambiguous or outcome_unknown(method, exc)
+                    raise
+    except PingBackError as exc:
+        exc.maybe_applied = exc.maybe_applied or ambiguous
+        if tries[0] > 1 and isinstance(exc, APIConnectionError):
+            # Say how long it really waited: each attempt's own timeout, retries and
+            # the backoff between them add up.
+            exc.message += f"; {tries[0]} attempts over {time.monotonic() - started:.0f} s"
+            exc.args = (exc.message,)
+        raise
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -16,9 +16,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from . import _defaults
 from ._kinds import KINDS
-from ._settings import SETTINGS
+from ._settings import TABLE as SETTINGS_TABLE
 from ._version import __version__
 
 __all__ = [
@@ -252,39 +251,11 @@ PRINTABLE: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.print
 WIRE_NAMES: dict[str, str] = {p.core: p.name for p in CHANNEL_PROPERTIES}
 """core name -> the schema's (wire) name."""
 
-_SETTING_DOCS = {
-    "token": (
-        {"type": "string"},
-        "The business owner's PingBack API token (`pulumi config set --secret "
-        "pingback:token <token>`).",
-        True,
-    ),
-    "apiUrl": (
-        {"type": "string"},
-        f"The API's base URL, without a path (default {_defaults.API_URL}).",
-        False,
-    ),
-    "timeout": ({"type": "number"}, "Seconds to wait for each API answer (default 30).", False),
-    "maxRetries": (
-        {"type": "integer"},
-        "How many times a failed call is retried (default 3; 429 and 5xx answers, lost "
-        "connections).",
-        False,
-    ),
-}
-
 PROVIDER_PROPERTIES: tuple[Property, ...] = tuple(
-    Property(
-        key.split(":", 1)[1],
-        key,
-        _SETTING_DOCS[key.split(":", 1)[1]][0],
-        _SETTING_DOCS[key.split(":", 1)[1]][1],
-        output=False,
-        secret=_SETTING_DOCS[key.split(":", 1)[1]][2],
-        env=env,
-    )
-    for key, env in SETTINGS.items()
+    Property(s.name, s.key, s.spec, s.description, output=False, secret=s.secret, env=s.env)
+    for s in SETTINGS_TABLE
 )
+"""The provider's settings as the schema's config (one row each in :data:`._settings.TABLE`)."""
 
 
 def _resource(props: tuple[Property, ...], description: str) -> dict[str, Any]:

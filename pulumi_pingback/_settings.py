@@ -1,4 +1,12 @@
-"""The provider's settings: stack config ``pingback:*`` first, then ``PINGBACK_*``.
+"""The provider's settings: one table (:data:`TABLE`), stack config ``pingback:*`` first,
+then ``PINGBACK_*``.
+
+Each row is one setting: its stack config name, its environment variable, its schema
+type and description (the native provider's config, :mod:`._schema`), how the `pingback`
+command names it, and the function that checks and converts it. Everything else —
+:data:`SETTINGS`, the words each audience's messages use, the schema's provider inputs,
+the native plugin's CheckConfig — derives from the rows; :class:`Settings` has one field
+per row (a test fails until they agree). A new setting is one row, one field.
 
 Checked whole when the provider is configured — at preview, on its first call — so a
 typo or a missing token fails before anything is sent, never halfway through an ``up``.
@@ -9,23 +17,14 @@ from __future__ import annotations
 import difflib
 import os
 import urllib.parse
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from . import _defaults
 from ._exceptions import ConfigurationError
 
-__all__ = ["SETTINGS", "Settings", "load_settings"]
-
-
-SETTINGS = {
-    # stack config key: environment variable
-    "pingback:token": "PINGBACK_TOKEN",
-    "pingback:apiUrl": "PINGBACK_API_URL",
-    "pingback:timeout": "PINGBACK_TIMEOUT",
-    "pingback:maxRetries": "PINGBACK_MAX_RETRIES",
-}
+__all__ = ["SETTINGS", "TABLE", "Setting", "Settings", "Words", "load_settings"]
 
 AUTH_HELP = (
     "set the business owner's API token with `pulumi config set --secret pingback:token "
@@ -39,27 +38,151 @@ class Words:
     """How an audience names the settings, for the messages made for it."""
 
     names: Mapping[str, str]
-    """setting -> its name here"""
+    """setting (``pingback:timeout``) -> its name here"""
     auth_help: str
     """how to give the token"""
 
 
-PROVIDER_WORDS = Words({key: f"{key} (or {env})" for key, env in SETTINGS.items()}, AUTH_HELP)
-"""A Pulumi program's, and the native plugin's: stack config first, then PINGBACK_*."""
-CLI_WORDS = Words(
-    {
-        "pingback:token": "PINGBACK_TOKEN",
-        "pingback:apiUrl": "--api-url (or PINGBACK_API_URL)",
-        "pingback:timeout": "PINGBACK_TIMEOUT",
-        "pingback:maxRetries": "PINGBACK_MAX_RETRIES",
-    },
-    CLI_AUTH_HELP,
+# ---- the checks, one per setting: (raw value or None, its name for the reader, words) ------
+
+
+def _token(raw: str | None, name: str, words: Words) -> str:
+    if raw is None:
+        raise ConfigurationError(f"no PingBack API token: {words.auth_help}")
+    return raw
+
+
+def _api_url(raw: str | None, name: str, words: Words) -> str:
+    url = (raw or _defaults.API_URL).rstrip("/")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"{name} must be an http:// or https:// URL with a host, e.g. {_defaults.API_URL}"
+        )
+    if parts.path.rstrip("/").endswith(("/api/v1", "/api/v1/channels")):
+        raise ConfigurationError(
+            f"{name} must be the API's base URL, without the /api/v1 path the provider "
+            f"adds, e.g. {_defaults.API_URL} (not {_defaults.API_URL}/api/v1)"
+        )
+    return url
+
+
+def _timeout(raw: str | None, name: str, words: Words) -> float:
+    try:
+        timeout = float(raw) if raw is not None else _defaults.TIMEOUT
+        if not 0 < timeout <= _defaults.TIMEOUT_MAX:
+            raise ValueError
+    except ValueError:
+        raise ConfigurationError(
+            f"{name} must be a positive number of seconds "
+            f"(at most {_defaults.TIMEOUT_MAX:g}), e.g. {_defaults.TIMEOUT:g}"
+        ) from None
+    return timeout
+
+
+def _max_retries(raw: str | None, name: str, words: Words) -> int:
+    try:
+        retries = int(raw) if raw is not None else _defaults.MAX_RETRIES
+        if not 0 <= retries <= _defaults.MAX_RETRIES_MAX:
+            raise ValueError
+    except ValueError:
+        raise ConfigurationError(
+            f"{name} must be a whole number from 0 to "
+            f"{_defaults.MAX_RETRIES_MAX}, e.g. {_defaults.MAX_RETRIES}"
+        ) from None
+    return retries
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of the provider."""
+
+    name: str
+    """Its name in the stack config (``pingback:<name>``) and the native schema."""
+    field: str
+    """The :class:`Settings` attribute it fills."""
+    env: str
+    """The environment variable it falls back to."""
+    spec: dict[str, Any]
+    """Its schema type."""
+    description: str
+    parse: Callable[[str | None, str, Words], Any]
+    """Checks and converts the raw value (None: not given), raising ConfigurationError."""
+    secret: bool = False
+    cli: str | None = None
+    """How the `pingback` command names it (default: its environment variable)."""
+    stand_in: str = "1"
+    """A value that checks clean, judged in place of one computed at preview."""
+
+    @property
+    def key(self) -> str:
+        return f"pingback:{self.name}"
+
+    @property
+    def numeric(self) -> bool:
+        """Stack config gives strings; a number goes back to the engine as a number."""
+        return self.spec.get("type") in ("number", "integer")
+
+
+TABLE: tuple[Setting, ...] = (
+    Setting(
+        "token",
+        "token",
+        "PINGBACK_TOKEN",
+        {"type": "string"},
+        "The business owner's PingBack API token (`pulumi config set --secret "
+        "pingback:token <token>`).",
+        _token,
+        secret=True,
+    ),
+    Setting(
+        "apiUrl",
+        "api_url",
+        "PINGBACK_API_URL",
+        {"type": "string"},
+        f"The API's base URL, without a path (default {_defaults.API_URL}).",
+        _api_url,
+        cli="--api-url (or PINGBACK_API_URL)",
+        stand_in="https://unknown.invalid",
+    ),
+    Setting(
+        "timeout",
+        "timeout",
+        "PINGBACK_TIMEOUT",
+        {"type": "number"},
+        f"Seconds to wait for each API answer (default {_defaults.TIMEOUT:g}).",
+        _timeout,
+    ),
+    Setting(
+        "maxRetries",
+        "max_retries",
+        "PINGBACK_MAX_RETRIES",
+        {"type": "integer"},
+        f"How many times a failed call is retried (default {_defaults.MAX_RETRIES}; 429 and "
+        "5xx answers, lost connections).",
+        _max_retries,
+    ),
 )
+
+# ---- derived from the table ------------------------------------------------------------------
+
+SETTINGS: dict[str, str] = {s.key: s.env for s in TABLE}
+"""stack config key -> environment variable."""
+BY_NAME: dict[str, Setting] = {s.name: s for s in TABLE}
+"""schema name (``maxRetries``) -> its row."""
+BY_FIELD: dict[str, Setting] = {s.field: s for s in TABLE}
+""":class:`Settings` attribute (``max_retries``) -> its row."""
+
+PROVIDER_WORDS = Words({s.key: f"{s.key} (or {s.env})" for s in TABLE}, AUTH_HELP)
+"""A Pulumi program's, and the native plugin's: stack config first, then PINGBACK_*."""
+CLI_WORDS = Words({s.key: s.cli or s.env for s in TABLE}, CLI_AUTH_HELP)
 """The `pingback` command's: PINGBACK_* and ``--api-url``."""
 
 
 @dataclass(frozen=True)
 class Settings:
+    """One field per row of :data:`TABLE`, in its order."""
+
     token: str
     api_url: str = _defaults.API_URL
     timeout: float = _defaults.TIMEOUT
@@ -79,7 +202,7 @@ def _value(config: Mapping[str, Any], key: str, environ: Mapping[str, str]) -> s
 def _unknown_keys(keys: Iterable[str], project: str | None) -> None:
     if project == "pingback":  # the project's own config shares the namespace
         return
-    names = [k.split(":", 1)[1] for k in SETTINGS]
+    names = [s.name for s in TABLE]
     for key in sorted(keys):
         if not key.startswith("pingback:") or key in SETTINGS:
             continue
@@ -91,22 +214,6 @@ def _unknown_keys(keys: Iterable[str], project: str | None) -> None:
             f"unknown setting {key!s}: {hint}the pingback: settings are "
             f"{', '.join(SETTINGS)} (remove it with `pulumi config rm {key}`)"
         )
-
-
-def _api_url(raw: str | None, words: Words) -> str:
-    url = (raw or _defaults.API_URL).rstrip("/")
-    parts = urllib.parse.urlsplit(url)
-    where = words.names["pingback:apiUrl"]
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"{where} must be an http:// or https:// URL with a host, e.g. {_defaults.API_URL}"
-        )
-    if parts.path.rstrip("/").endswith(("/api/v1", "/api/v1/channels")):
-        raise ConfigurationError(
-            f"{where} must be the API's base URL, without the /api/v1 path the provider "
-            f"adds, e.g. {_defaults.API_URL} (not {_defaults.API_URL}/api/v1)"
-        )
-    return url
 
 
 def load_settings(
@@ -124,28 +231,7 @@ def load_settings(
     words = CLI_WORDS if cli else PROVIDER_WORDS
     env = os.environ if environ is None else environ
     _unknown_keys(keys, project)
-    token = _value(config, "pingback:token", env)
-    if token is None:
-        raise ConfigurationError(f"no PingBack API token: {words.auth_help}")
-    url = _api_url(_value(config, "pingback:apiUrl", env), words)
-    raw_timeout = _value(config, "pingback:timeout", env)
-    try:
-        timeout = float(raw_timeout) if raw_timeout is not None else _defaults.TIMEOUT
-        if not 0 < timeout <= _defaults.TIMEOUT_MAX:
-            raise ValueError
-    except ValueError:
-        raise ConfigurationError(
-            f"{words.names['pingback:timeout']} must be a positive number of seconds "
-            f"(at most {_defaults.TIMEOUT_MAX:g}), e.g. {_defaults.TIMEOUT:g}"
-        ) from None
-    raw_retries = _value(config, "pingback:maxRetries", env)
-    try:
-        retries = int(raw_retries) if raw_retries is not None else _defaults.MAX_RETRIES
-        if not 0 <= retries <= _defaults.MAX_RETRIES_MAX:
-            raise ValueError
-    except ValueError:
-        raise ConfigurationError(
-            f"{words.names['pingback:maxRetries']} must be a whole number from 0 to "
-            f"{_defaults.MAX_RETRIES_MAX}, e.g. {_defaults.MAX_RETRIES}"
-        ) from None
-    return Settings(token, url, timeout, retries)
+    values = {
+        s.field: s.parse(_value(config, s.key, env), words.names[s.key], words) for s in TABLE
+    }
+    return Settings(**values)

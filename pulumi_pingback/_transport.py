@@ -29,10 +29,10 @@ from ._exceptions import (
     APITimeoutError,
     InvalidResponseError,
     ResponseTooLargeError,
-    make_status_error,
 )
 from ._redact import Redactor, redactor
 from ._retry import parse_retry_after
+from ._status import make_status_error
 from ._version import __version__
 
 __all__ = ["Answer", "Transport", "parallel_writes"]
