@@ -1,6 +1,7 @@
 """The Python program ``pingback export`` writes: every channel declared with ``adopt_id``,
 each credential read from secret stack config, laid out as ruff formats it (so the
-exported code passes ``ruff check`` and ``ruff format --check`` with default settings)."""
+exported code passes ``ruff check`` and ``ruff format --check`` with default settings).
+The command and the project's other files are :mod:`._export`'s."""
 
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from pulumi_pingback import DesiredChannel, PingBackClient, __version__
-from pulumi_pingback.cli import main, project_name
+from pulumi_pingback._export import project_name
+from pulumi_pingback.cli import main
 from pulumi_pingback.simulator import Simulator
 
 from ._ruff import ruff_isolated
@@ -250,6 +251,17 @@ def test_the_console_script_runs(sim: Simulator, business: PingBackClient) -> No
     )
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("pingback: error: PingBack rejected the API token")
+    both = subprocess.run(  # export (another module) raises the errors this one catches
+        [sys.executable, "-m", "pulumi_pingback.cli", "export", "DIR", "-o", "FILE"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (both.returncode, both.stdout, both.stderr) == (
+        2,
+        "",
+        "pingback: error: give DIR (a project) or -o FILE (the program alone), not both\n",
+    )
 
 
 # ---- pingback export DIR: a project ---------------------------------------------------------

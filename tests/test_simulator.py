@@ -409,3 +409,59 @@ def test_seed_starts_it_with_a_business_and_a_bad_file_is_one_line(tmp_path: Pat
         done = simulator_command("--seed", str(tmp_path / name))
         assert (done.returncode, done.stdout) == (2, "")
         assert done.stderr == (f"pingback-simulator: error: argument --seed: {why} (see --help)\n")
+
+
+ODD_ITEM = {  # nothing PingBack would list: no business, a type it has not got, no config
+    "id": "odd-1",
+    "type": "fax",
+    "config": None,
+    "is_active": "yes",
+    "created_at": 1700000000,
+    "note": ["kept as it is"],
+}
+
+
+def test_a_planted_channel_is_stored_the_same_way_by_each_of_the_three_paths(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """``Simulator.plant``, ``POST /_sim/channels`` and ``--seed FILE`` all store through
+    ``SimState.plant``: the same odd item is listed the same way, as it is, and addressed by
+    its id; what the HTTP route refuses, ``--seed`` refuses (``Simulator.plant`` alone also
+    takes an item without a string id, for tests of a listing with one)."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+
+    def listed_then_deleted(url: str) -> list[dict[str, Any]]:
+        listing = httpx.get(url + "/api/v1/channels/", headers=auth).json()
+        assert httpx.get(url + "/_sim/state").json()["channels"] == listing
+        assert httpx.delete(url + "/api/v1/channels/odd-1", headers=auth).status_code == 200
+        assert httpx.get(url + "/api/v1/channels/", headers=auth).json() == []
+        return list(listing)
+
+    assert sim.plant(dict(ODD_ITEM)) == "odd-1"
+    by_method = listed_then_deleted(sim.url)
+    planted = httpx.post(sim.url + "/_sim/channels", json=ODD_ITEM)
+    assert (planted.status_code, planted.json()) == (201, ODD_ITEM)
+    by_route = listed_then_deleted(sim.url)
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps([ODD_ITEM]))
+    with SimulatorProcess("--quiet", f"--seed={seed}", token=TOKEN) as process:
+        by_seed = listed_then_deleted(process.url)
+    assert by_method == by_route == by_seed == [ODD_ITEM]
+
+    for odd in ({"id": 7}, {"no": "id"}, [ODD_ITEM], "odd-1"):
+        refused = httpx.post(sim.url + "/_sim/channels", json=odd)
+        assert (refused.status_code, refused.json()) == (
+            400,
+            {"detail": "a channel object with a string id"},
+        )
+        seed.write_text(json.dumps([odd]))
+        done = simulator_command("--seed", str(seed))
+        assert (done.returncode, done.stdout, done.stderr) == (
+            2,
+            "",
+            f"pingback-simulator: error: argument --seed: {seed} must hold a JSON list of "
+            "channel objects, each with a string id (see --help)\n",
+        )
+    assert sim.channels() == []
+    sim.plant({"id": 7})  # listed, under a key no client can address
+    assert httpx.get(sim.url + "/api/v1/channels/", headers=auth).json() == [{"id": 7}]

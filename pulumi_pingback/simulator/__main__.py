@@ -9,7 +9,10 @@ import json
 import socket
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+
+if TYPE_CHECKING:
+    from ._state import SimState
 
 MISSING_EXTRA = (
     "pingback-simulator needs the simulator extra: pip install 'pulumi-pingback[simulator]'"
@@ -35,21 +38,36 @@ def _port(text: str) -> int:
     return port
 
 
-def _seed(text: str) -> list[dict[str, Any]]:
-    """A JSON file holding a list of channel objects, as PingBack lists them."""
+class _Seed(NamedTuple):
+    path: str
+    data: Any
+    """The file's JSON, checked when it is planted (see ``_plant_seed``)."""
+
+
+def _seed(text: str) -> _Seed:
+    """A JSON file, which should hold a list of channel objects as PingBack lists them."""
     try:
-        items = json.loads(Path(text).read_text())
+        return _Seed(text, json.loads(Path(text).read_text()))
     except OSError as exc:
         raise argparse.ArgumentTypeError(f"cannot read {text}: {exc.strerror}") from None
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text} is not JSON ({exc})") from None
-    if not isinstance(items, list) or not all(
-        isinstance(item, dict) and isinstance(item.get("id"), str) for item in items
-    ):
-        raise argparse.ArgumentTypeError(
-            f"{text} must hold a JSON list of channel objects, each with a string id"
-        )
-    return items
+
+
+def _plant_seed(state: SimState, seed: _Seed, parser: argparse.ArgumentParser) -> int:
+    """Plant each channel of ``--seed FILE`` as ``POST /_sim/channels`` does; how many.
+    Anything ``SimState.plant`` refuses is the option's one-line error (exit 2)."""
+    if isinstance(seed.data, list):
+        try:
+            for item in seed.data:
+                state.plant(item)
+            return len(seed.data)
+        except ValueError:
+            pass
+    parser.error(
+        f"argument --seed: {seed.path} must hold a JSON list of channel objects, "
+        "each with a string id"
+    )
 
 
 def _parser(plans: list[str]) -> argparse.ArgumentParser:
@@ -85,7 +103,7 @@ def _parser(plans: list[str]) -> argparse.ArgumentParser:
     parser.add_argument(
         "--seed",
         type=_seed,
-        default=[],
+        default=None,
         metavar="FILE",
         help="start with these channels: a JSON list of channel objects as PingBack lists "
         "them (e.g. examples/adopt-existing/sample-business.json)",
@@ -128,7 +146,8 @@ def main(argv: list[str] | None = None) -> None:
     except ModuleNotFoundError:
         print(MISSING_EXTRA, file=sys.stderr)
         sys.exit(2)
-    args = _parser(sorted(PLANS)).parse_args(argv)
+    parser = _parser(sorted(PLANS))
+    args = parser.parse_args(argv)
     state = SimState(
         token=args.token,
         agent_token=args.agent_token,
@@ -136,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
         public_url=args.public_url,
         on_request=None if args.quiet else _log_line,
     )
-    state.channels.update((item["id"], item) for item in args.seed)
+    seeded = _plant_seed(state, args.seed, parser) if args.seed is not None else 0
 
     async def serve() -> None:
         runner = web.AppRunner(create_app(state), access_log=None)
@@ -153,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
         state.public_url = args.public_url or url
         print(
             f"PingBack simulator on {url} (plan {args.plan}); owner token: {args.token}"
-            + (f"; {len(args.seed)} channels from --seed" if args.seed else "")
+            + (f"; {seeded} channels from --seed" if seeded else "")
             + "\n"
             f"  export PINGBACK_API_URL={url} PINGBACK_TOKEN={args.token}\n"
             f"  pulumi config set pingback:apiUrl {url} && "

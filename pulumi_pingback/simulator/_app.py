@@ -16,7 +16,8 @@ Control surface under the reserved prefix ``/_sim/`` (no auth):
     GET  /_sim/state       channels, Telegram webhooks, plan, TCP connections accepted
     GET  /_sim/requests    the request log (method, path, status, parsed body, fault, connection)
     POST /_sim/faults      add a fault rule (see FaultRule); DELETE clears them
-    POST /_sim/channels    plant a raw channel object as is (odd shapes for tests)
+    POST /_sim/channels    plant a raw channel object as is, odd shapes included; it needs
+                           a string id (SimState.plant, as --seed and Simulator.plant)
     POST /_sim/config      {"plan": "free|mini|pro", "latency": seconds, "limit": channels,
                            "token": the owner token it accepts from now on (a rotation)}
     POST /_sim/reset       forget channels, webhooks, faults and the log

@@ -32,10 +32,10 @@ def add_control_routes(app: web.Application, state: SimState) -> None:
 
     async def sim_plant(request: web.Request) -> web.Response:
         item = await request.json()
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            return _json(400, {"detail": "a channel object with a string id"})
-        with state.lock:
-            state.channels[item["id"]] = item
+        try:
+            state.plant(item)
+        except ValueError as exc:
+            return _json(400, {"detail": str(exc)})
         return _json(201, item)
 
     async def sim_clear_faults(request: web.Request) -> web.Response:

@@ -104,11 +104,11 @@ class Simulator:
             self.state.faults.append(rule)
         return rule
 
-    def plant(self, item: dict[str, Any]) -> None:
-        """Store a raw channel object as is (``config: null`` and other odd shapes)."""
-        key = item["id"] if isinstance(item.get("id"), str) else f"planted-{id(item)}"
-        with self.state.lock:
-            self.state.channels[key] = item
+    def plant(self, item: dict[str, Any]) -> str:
+        """Store a raw channel object as is (``config: null`` and other odd shapes), as
+        ``POST /_sim/channels`` does, and also one without a string id (a listing's item
+        no client can address); its key. See ``SimState.plant``."""
+        return self.state.plant(item, keyless=True)
 
     def clear_faults(self) -> None:
         with self.state.lock:

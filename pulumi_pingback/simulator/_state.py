@@ -1,7 +1,9 @@
 """The simulator's state: the business it serves, the faults it injects, its request log.
 
 Shared by the API (:mod:`._app`), the fault answers (:mod:`._faults`) and the control
-surface (:mod:`._control`); every change goes through ``SimState.lock``.
+surface (:mod:`._control`); every change goes through ``SimState.lock``. A channel made
+outside the API is stored by ``SimState.plant`` alone, whichever way it comes:
+``Simulator.plant``, ``POST /_sim/channels`` or ``--seed FILE``.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ PLANS: dict[str, tuple[str, int]] = {"free": ("Free", 1), "mini": ("Mini", 3), "
 
 FAULT_KINDS = ("status", "latency", "drop", "hang", "late", "body", "drip", "oversize")
 ODD_BODIES = ("json", "html", "text", "empty", "wrapped", "no-id")
+PLANTED = "a channel object with a string id"
+"""What ``SimState.plant`` takes (its error, and ``POST /_sim/channels``'s 400 detail)."""
 
 
 @dataclass
@@ -130,6 +134,27 @@ class SimState:
             self.requests.clear()
             self.connections.clear()
             self.max_inflight = 0
+
+    def plant(self, item: object, *, keyless: bool = False) -> str:
+        """Store a raw channel object as it is, odd shapes included (``config: null``, a
+        type PingBack has not got); its key. The key is its ``id``: the API then updates
+        or deletes it by that id, and planting the id again replaces it.
+
+        Raises ``ValueError`` (:data:`PLANTED`) for anything but a JSON object with a
+        string id, unless ``keyless``: then an object whose id is missing or not a string
+        is stored too, under a key of its own, as a listing's item no client can address
+        (``Simulator.plant``, for tests of such listings).
+        """
+        if not isinstance(item, dict):
+            raise ValueError(PLANTED)
+        key = item.get("id")
+        if not isinstance(key, str):
+            if not keyless:
+                raise ValueError(PLANTED)
+            key = f"planted-{id(item)}"  # planting the same object again replaces it
+        with self.lock:
+            self.channels[key] = item
+        return key
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
