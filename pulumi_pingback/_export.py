@@ -5,8 +5,8 @@ Here: what is checked before anything is listed or written (DIR or FILE, what ex
 ``--exclude``), the identities two channels share (refused: no program can adopt both),
 and the project's other files (``Pulumi.yaml``, ``requirements.txt``, the note
 :data:`~._program.NOTE` with the secret stack config to set); the program itself is
-rendered by :mod:`._program`. The parser, the listing and the exit codes are
-:mod:`.cli`'s, which runs :func:`export` for the command.
+rendered by :mod:`._program`. The parser and the exit codes are :mod:`.cli`'s,
+which runs :func:`export` for the command; the listing, :mod:`._business`'s.
 
 It writes no credential anywhere: the program reads each one with
 ``pulumi.Config().require_secret(...)``, and the ``pulumi config set --secret`` commands
@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import TextIO
 
 from . import _defaults
+from ._business import Business, LogHandler, Refused, Usage, list_business, unreadable_lines
 from ._kinds import describe_identity, kind_of_identity
 from ._program import NOTE, Secret, render_program
 from ._version import __version__
-from .cli import _Business, _list, _LogHandler, _Refused, _unreadable_lines, _Usage
 
 __all__ = ["export", "project_name"]
 
@@ -44,7 +44,7 @@ def project_name(folder: Path) -> str:
     return name
 
 
-def _conflicts(business: _Business) -> list[str]:
+def _conflicts(business: Business) -> list[str]:
     """One error per identity held by two channels or more (after --exclude)."""
     holders: dict[str, list[str]] = {}
     for channel in business.channels:
@@ -76,9 +76,9 @@ def _write(path: Path, text: str, force: bool) -> None:
         with open(path, "w" if force else "x") as file:
             file.write(text)
     except FileExistsError:
-        raise _Usage(f"{path} exists; pass --force to overwrite it") from None
+        raise Usage(f"{path} exists; pass --force to overwrite it") from None
     except OSError as exc:
-        raise _Usage(f"cannot write {path}: {exc.strerror}") from None
+        raise Usage(f"cannot write {path}: {exc.strerror}") from None
 
 
 def _requirements() -> str:
@@ -92,16 +92,14 @@ def _requirements() -> str:
     )
 
 
-def _commands(business: _Business, secrets: Sequence[Secret]) -> list[str]:
+def _commands(business: Business, secrets: Sequence[Secret]) -> list[str]:
     lines = ["pulumi config set --secret pingback:token '<the business owner API token>'"]
     if business.api_url.rstrip("/") != _defaults.API_URL:
         lines.append(f"pulumi config set pingback:apiUrl {business.api_url}")
     return lines + [s.command() for s in secrets]
 
 
-def _note(
-    name: str, business: _Business, commands: Sequence[str], stack: str, protect: bool
-) -> str:
+def _note(name: str, business: Business, commands: Sequence[str], stack: str, protect: bool) -> str:
     ids = business.channels
     owner = next((c.business_id for c in ids if c.business_id), "?")
     body = "\n".join([f"pulumi stack init {stack}", *commands, "pulumi up"])
@@ -138,41 +136,41 @@ def _note(
     )
 
 
-def export(args: argparse.Namespace, out: TextIO, err: TextIO, log: _LogHandler) -> int:
+def export(args: argparse.Namespace, out: TextIO, err: TextIO, log: LogHandler) -> int:
     if args.dir and args.output:
-        raise _Usage("give DIR (a project) or -o FILE (the program alone), not both")
+        raise Usage("give DIR (a project) or -o FILE (the program alone), not both")
     folder = Path(args.dir) if args.dir else None
     names = ("Pulumi.yaml", "__main__.py", "requirements.txt", NOTE)
     if folder is not None:
         if folder.exists() and not folder.is_dir():
-            raise _Usage(f"{folder} is not a folder")
+            raise Usage(f"{folder} is not a folder")
         taken = [str(folder / n) for n in names if (folder / n).exists()]
         if taken and not args.force:
             them = "it" if len(taken) == 1 else "them"
-            raise _Usage(
+            raise Usage(
                 f"{_and(taken)} exist{'s' if len(taken) == 1 else ''}; "
                 f"pass --force to overwrite {them}"
             )
     elif args.output:
         target = Path(args.output)
         if not target.parent.is_dir():
-            raise _Usage(f"cannot write {target}: the folder {target.parent} does not exist")
+            raise Usage(f"cannot write {target}: the folder {target.parent} does not exist")
         if target.exists() and not args.force:
-            raise _Usage(f"{target} exists; pass --force to overwrite it")
-    business = _list(args.api_url, err, log)
+            raise Usage(f"{target} exists; pass --force to overwrite it")
+    business = list_business(args.api_url, err, log)
     known = {c.id for c in business.channels} | set(business.unreadable)
     unknown = [cid for cid in args.exclude if cid not in known]
     if unknown:
-        raise _Usage(f"--exclude {unknown[0]}: the business has no channel with that id")
+        raise Usage(f"--exclude {unknown[0]}: the business has no channel with that id")
     business.channels = [c for c in business.channels if c.id not in args.exclude]
     problems = _conflicts(business)
     if problems:
-        raise _Refused("\n".join(problems) + "\nNothing was written.")
+        raise Refused("\n".join(problems) + "\nNothing was written.")
     program, secrets = render_program(
         business.channels, protect=args.protect, project=folder is not None
     )
     commands = _commands(business, secrets)
-    skipped = _unreadable_lines(
+    skipped = unreadable_lines(
         business, "not exported (--exclude ID to leave it out)", args.exclude
     )
     n = len(business.channels)

@@ -11,40 +11,27 @@ Exit codes: 0 done, 1 PingBack could not answer as asked (or listed a channel th
 cannot read, or a business no program can declare), 2 a usage or setting problem
 (nothing was sent, nothing written).
 
-Here: the parser, the log lines and the progress line, the listing both commands read,
-the ``channels`` command, and :func:`main` (its exit codes). ``export`` is
-:mod:`._export` (which writes no credential anywhere), its program :mod:`._program`.
+Here: the parser, the ``channels`` command, and :func:`main` (its exit codes). What both
+commands share (the listing, the log and progress lines, the errors): :mod:`._business`;
+``export`` is :mod:`._export` (which writes no credential anywhere), its program
+:mod:`._program`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from ._exceptions import ConfigurationError, PingBackError
+from ._business import LogHandler, Refused, Usage, command_logging, list_business, unreadable_lines
+from ._exceptions import PingBackError
+from ._export import export
 from ._program import NOTE
 from ._version import __version__
 
 __all__ = ["main"]
-
-PROGRESS_AFTER = 0.4  # seconds: a progress line for anything slower than a moment
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-class _Usage(Exception):
-    """A problem with what was asked (exit 2)."""
-
-
-class _Refused(Exception):
-    """The business cannot be exported as asked (exit 1); nothing was written."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,114 +79,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextmanager
-def _progress(message: str, err: TextIO) -> Iterator[None]:
-    """A line on stderr if what follows takes longer than a moment."""
-    timer = threading.Timer(
-        PROGRESS_AFTER, lambda: print(f"pingback: {message}…", file=err, flush=True)
-    )
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-
-
-# ---- logging: PINGBACK_LOG_LEVEL, on stderr, never a secret -----------------------------------
-
-
-class _LogHandler(logging.Handler):
-    def __init__(self, err: TextIO) -> None:
-        super().__init__()
-        self.err = err
-        self.redact: Callable[[str], str] = lambda text: text
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            line = f"pingback: {record.levelname.lower()}: {record.getMessage()}"
-            self.err.write(self.redact(line) + "\n")
-            self.err.flush()
-        except Exception:  # pragma: no cover - as logging.StreamHandler does
-            self.handleError(record)
-
-
-@contextmanager
-def _logging(err: TextIO) -> Iterator[_LogHandler]:
-    """The package's log lines on ``err`` for the run: warnings (a rate-limit wait), or
-    down to PINGBACK_LOG_LEVEL."""
-    raw = os.environ.get("PINGBACK_LOG_LEVEL", "").strip()
-    if raw and raw.upper() not in LOG_LEVELS:
-        raise _Usage(f"PINGBACK_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {raw!r}")
-    logger = logging.getLogger("pulumi_pingback")
-    handler = _LogHandler(err)
-    level, propagate = logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(raw.upper() or "WARNING")
-    logger.propagate = False  # the lines are ours to print: once, on err
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
-
-
-# ---- listing ---------------------------------------------------------------------------------
-
-
-@dataclass
-class _Business:
-    channels: list[Any]
-    """The readable channels, in a stable order."""
-    unreadable: dict[str, str]
-    """id -> the fields that could not be read."""
-    without_id: int
-    api_url: str
-
-    @property
-    def complete(self) -> bool:
-        return not self.unreadable and not self.without_id
-
-
-def _list(api_url: str | None, err: TextIO, log: _LogHandler) -> _Business:
-    from ._client import PingBackClient
-    from ._settings import load_settings
-
-    try:
-        settings = load_settings({"pingback:apiUrl": api_url} if api_url else {}, cli=True)
-    except ConfigurationError as exc:
-        raise _Usage(exc.message) from None
-    client = PingBackClient.from_settings(settings)
-    log.redact = client.redactor(fragments=False)
-    try:
-        with _progress(f"listing the channels at {settings.api_url}", err):
-            listing = client.listing()
-    except PingBackError as exc:
-        from ._diagnostics import Context, explain
-
-        ctx = Context("list", api_url=settings.api_url, timeout=settings.timeout, cli=True)
-        raise explain(exc, ctx, client.redactor()) from None
-    channels = sorted(listing.channels.values(), key=lambda c: (c.type, c.created_at or "", c.id))
-    return _Business(channels, dict(listing.malformed), listing.without_id, settings.api_url)
-
-
-def _unreadable_lines(business: _Business, what: str, ignored: Sequence[str] = ()) -> list[str]:
-    lines = [
-        f"pingback: channel {cid} is listed in a form this tool cannot read "
-        f"({business.unreadable[cid]}); {what}"
-        for cid in sorted(business.unreadable)
-        if cid not in ignored
-    ]
-    if business.without_id:
-        n = business.without_id
-        lines.append(
-            f"pingback: {n} item{'s' if n != 1 else ''} of the listing ha{'ve' if n != 1 else 's'}"
-            f" no id: not a channel anything can read or manage; {what}"
-        )
-    return lines
-
-
 # ---- channels -------------------------------------------------------------------------------
 
 
@@ -214,8 +93,8 @@ def _row(channel: Any) -> dict[str, Any]:
     }
 
 
-def _channels(args: argparse.Namespace, out: TextIO, err: TextIO, log: _LogHandler) -> int:
-    business = _list(args.api_url, err, log)
+def _channels(args: argparse.Namespace, out: TextIO, err: TextIO, log: LogHandler) -> int:
+    business = list_business(args.api_url, err, log)
     rows = [_row(c) for c in business.channels]
     if args.json:
         json.dump(rows, out, indent=2)
@@ -238,7 +117,7 @@ def _channels(args: argparse.Namespace, out: TextIO, err: TextIO, log: _LogHandl
                 + "\n"
             )
         out.write(f"{len(rows)} channel{'s' if len(rows) != 1 else ''}\n")
-    for line in _unreadable_lines(business, "skipped"):
+    for line in unreadable_lines(business, "skipped"):
         print(line, file=err)
     return 0 if business.complete else 1
 
@@ -249,18 +128,16 @@ def main(
     """The `pingback` command. Returns the exit code (the console script exits with it)."""
     out, err = out or sys.stdout, err or sys.stderr
     args = _parser().parse_args(argv)
-    run: Callable[[argparse.Namespace, TextIO, TextIO, _LogHandler], int] = _channels
-    if args.command == "export":
-        from ._export import export  # which imports this module's listing and errors
-
-        run = export
+    run: Callable[[argparse.Namespace, TextIO, TextIO, LogHandler], int] = (
+        export if args.command == "export" else _channels
+    )
     try:
-        with _logging(err) as log:
+        with command_logging(err) as log:
             return run(args, out, err, log)
-    except _Usage as exc:
+    except Usage as exc:
         print(f"pingback: error: {exc}", file=err)
         return 2
-    except _Refused as exc:
+    except Refused as exc:
         print(f"pingback: error: {exc}", file=err)
         return 1
     except PingBackError as exc:
@@ -275,8 +152,4 @@ def console() -> None:
 
 
 if __name__ == "__main__":
-    # `python -m pulumi_pingback.cli`: run this module under its own name, the one _export
-    # imports; as __main__, the errors _export raises would be another module's classes.
-    from pulumi_pingback import cli
-
-    cli.console()
+    console()
