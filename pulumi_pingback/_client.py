@@ -21,8 +21,8 @@ part that knows a CLI can be killed mid-create.
 
 from __future__ import annotations
 
+import functools
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -30,7 +30,8 @@ from pydantic import ValidationError
 
 from . import _defaults
 from ._adoption import adoption_refusal, differs
-from ._creates import CHANNELS_PATH, Creator
+from ._creates import Creator
+from ._defaults import CHANNELS_PATH
 from ._exceptions import (
     ConfigurationError,
     NotFoundError,
@@ -38,10 +39,10 @@ from ._exceptions import (
 )
 from ._journal import Journal
 from ._ledger import Ledger
-from ._listing import Listing, SharedList, describe_unreadable
+from ._listing import Listing, SharedList, describe_unreadable, list_channels
 from ._models import Channel, DesiredChannel
 from ._redact import Redactor, strings_in
-from ._retry import RetryPolicy, attempts
+from ._retry import RetryPolicy, Tally, attempts
 from ._settings import Settings
 from ._transport import Answer, Transport
 
@@ -96,14 +97,12 @@ class PingBackClient:
         self.settle_window = settle_window if settle_window is not None else timeout
         self.ledger = Ledger()
         self.journal = journal
-        self.reads = SharedList(self._list_now, window=read_window)
-        self._lock = threading.Lock()
-        self.stats: dict[str, int] = {
-            "retries": 0,
-            "reconciled": 0,
-            "settle_lists": 0,
-            "recovered": 0,
-        }
+        self.tally = Tally()
+        self.reads = SharedList(
+            functools.partial(list_channels, self.transport, self.policy, self.tally),
+            window=read_window,
+            observe=self.ledger.observe,
+        )
         self.creates = Creator(
             self.transport,
             self.policy,
@@ -111,7 +110,7 @@ class PingBackClient:
             self.ledger,
             journal,
             settle_window=self.settle_window,
-            count=self._count,
+            tally=self.tally,
         )
 
     @classmethod
@@ -139,8 +138,7 @@ class PingBackClient:
     @property
     def counters(self) -> dict[str, int]:
         """Requests, retries, lists and reconciliations so far (for tests and benchmarks)."""
-        with self._lock:
-            return {**self.stats, **self.reads.stats, "requests": self.transport.requests}
+        return {**self.tally.counts(), **self.reads.stats, "requests": self.transport.requests}
 
     def remember(self, secrets: Iterable[str]) -> None:
         """Secrets this client must redact from every later error (stored configs)."""
@@ -150,20 +148,9 @@ class PingBackClient:
         """Removes the token, remembered secrets and ``secrets`` from a text, in every form."""
         return self.transport.redactor(secrets, fragments=fragments)
 
-    def _count(self, key: str) -> None:
-        with self._lock:
-            self.stats[key] += 1
-
-    # ---- the one attempt loop --------------------------------------------------------------
-
     def _attempts(self, method: str, attempt: Callable[[bool], T]) -> T:
         """``attempt`` under the retry policy (:func:`._retry.attempts`)."""
-        self._require_token()
-        return attempts(self.policy, method, attempt, on_retry=lambda: self._count("retries"))
-
-    def _require_token(self) -> None:
-        if not self.transport.has_token:
-            raise ConfigurationError("no PingBack API token was given")
+        return attempts(self.policy, method, attempt, tally=self.tally)
 
     def _send(
         self, method: str, path: str, body: Any = None, secrets: list[str] | None = None
@@ -171,11 +158,6 @@ class PingBackClient:
         return self.transport.send(method, path, json_body=body, secrets=secrets or ())
 
     # ---- reads ------------------------------------------------------------------------------
-
-    def _list_now(self) -> Listing:
-        listing = self._attempts("GET", lambda _: Listing.parse(self._send("GET", CHANNELS_PATH)))
-        self.ledger.observe(listing)
-        return listing
 
     def listing(self, *, fresh: bool = False) -> Listing:
         """Every channel of the business, indexed by id (shared; see :class:`SharedList`)."""
@@ -207,7 +189,6 @@ class PingBackClient:
     def create(self, desired: DesiredChannel, *, guard: bool = True) -> Channel:
         """POST a channel. Never creates a duplicate and never returns another's channel
         (:mod:`._creates`). ``guard``: refuse an identity another channel holds."""
-        self._require_token()
         return self.creates.create(desired, guard=guard)
 
     # ---- adopt, update, delete ----------------------------------------------------------------
@@ -314,7 +295,7 @@ class PingBackClient:
             raise exc from None
         if channel_id in listing.malformed:
             raise exc
-        self._count("reconciled")
+        self.tally.add("reconciled")
         return listing.channels.get(channel_id)
 
 

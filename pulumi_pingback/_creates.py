@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import datetime, timezone
 
 import tenacity
 from pydantic import ValidationError
 
+from ._defaults import CHANNELS_PATH
 from ._exceptions import (
     AmbiguousCreateError,
     ConfigurationError,
@@ -33,12 +33,10 @@ from ._kinds import a_channel
 from ._ledger import Ledger
 from ._listing import SharedList, unreadable_fields
 from ._models import Channel, DesiredChannel
-from ._retry import RetryPolicy, attempts, outcome_unknown
+from ._retry import RetryPolicy, Tally, attempts, outcome_unknown
 from ._transport import Answer, Transport
 
-__all__ = ["CHANNELS_PATH", "Creator"]
-
-CHANNELS_PATH = "/api/v1/channels/"
+__all__ = ["Creator"]
 log = logging.getLogger("pulumi_pingback")
 
 
@@ -55,7 +53,7 @@ class Creator:
         journal: Journal | None,
         *,
         settle_window: float,
-        count: Callable[[str], None],
+        tally: Tally,
     ) -> None:
         self.transport = transport
         self.policy = policy
@@ -63,7 +61,7 @@ class Creator:
         self.ledger = ledger
         self.journal = journal
         self.settle_window = settle_window
-        self._count = count
+        self.tally = tally
 
     def create(self, desired: DesiredChannel, *, guard: bool = True) -> Channel:
         """POST a channel. Never creates a duplicate and never returns another's channel."""
@@ -136,7 +134,7 @@ class Creator:
                 candidates=ids,
             )
         journal.taken(lost.entries[:1], found[0].id)
-        self._count("recovered")
+        self.tally.add("recovered")
         log.info(
             "channel %s, made by an earlier run whose caller had stopped, is taken instead "
             "of creating another",
@@ -168,7 +166,7 @@ class Creator:
                 self.reads.wrote()
 
         try:
-            return attempts(self.policy, "POST", attempt, on_retry=lambda: self._count("retries"))
+            return attempts(self.policy, "POST", attempt, tally=self.tally)
         except (OutcomeUnknownError, ConfigurationError):
             raise
         except PingBackError as exc:
@@ -203,7 +201,7 @@ class Creator:
         )
 
         def look() -> Channel | None:
-            self._count("settle_lists")
+            self.tally.add("settle_lists")
             try:
                 listing = self.reads.get(fresh=True)
             except PingBackError as exc:
@@ -216,7 +214,7 @@ class Creator:
                 ) from None
             found = self.ledger.candidates(listing, desired)
             if len(found) == 1:
-                self._count("reconciled")
+                self.tally.add("reconciled")
                 log.info(
                     "an ambiguous create of a %s channel landed: %s", desired.type, found[0].id
                 )

@@ -17,6 +17,11 @@ MAX_RETRIES = 3
 """pingback:maxRetries / PINGBACK_MAX_RETRIES: attempts after the first."""
 MAX_RETRIES_MAX = 20
 
+# ---- the API ----------------------------------------------------------------------------------
+
+CHANNELS_PATH = "/api/v1/channels/"
+"""The channels endpoints (``…/{id}`` for one), under the API URL."""
+
 # ---- the client's own bounds --------------------------------------------------------------
 
 CONNECT_TIMEOUT = 10.0

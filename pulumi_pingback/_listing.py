@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
+from ._defaults import CHANNELS_PATH
 from ._exceptions import InvalidResponseError
 from ._kinds import channel_identity
 from ._models import Channel
-from ._transport import Answer
+from ._retry import RetryPolicy, Tally, attempts
+from ._transport import Answer, Transport
 
-__all__ = ["Listing", "SharedList"]
+__all__ = ["Listing", "SharedList", "list_channels"]
 
 log = logging.getLogger("pulumi_pingback")
 
@@ -90,11 +92,26 @@ class _Flight:
         self.error: BaseException | None = None
 
 
-class SharedList:
-    """One list request shared by concurrent readers; reused for ``window`` seconds."""
+def list_channels(transport: Transport, policy: RetryPolicy, tally: Tally | None = None) -> Listing:
+    """One list of the business, under the retry policy."""
+    return attempts(
+        policy, "GET", lambda _: Listing.parse(transport.send("GET", CHANNELS_PATH)), tally=tally
+    )
 
-    def __init__(self, fetch: Callable[[], Listing], *, window: float) -> None:
+
+class SharedList:
+    """One list request shared by concurrent readers; reused for ``window`` seconds.
+    ``observe`` sees each new list (the ledger: what existed before)."""
+
+    def __init__(
+        self,
+        fetch: Callable[[], Listing],
+        *,
+        window: float,
+        observe: Callable[[Listing], None] = lambda listing: None,
+    ) -> None:
         self._fetch = fetch
+        self._observe = observe
         self.window = window
         self._lock = threading.Lock()
         self._generation = 0
@@ -130,6 +147,7 @@ class SharedList:
         if leader:
             try:
                 flight.result = self._fetch()
+                self._observe(flight.result)
                 with self._lock:
                     self.latest = flight.result
             except BaseException as exc:
@@ -154,5 +172,5 @@ def describe_unreadable(channel_id: str, listing: Listing) -> InvalidResponseErr
         f"PingBack lists channel {channel_id} with fields this provider cannot read ({fields})",
         status_code=200,
         method="GET",
-        path="/api/v1/channels/",
+        path=CHANNELS_PATH,
     )

@@ -26,6 +26,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from ._exceptions import (
     ResponseTooLargeError,
 )
 
-__all__ = ["RetryPolicy", "attempts", "outcome_unknown", "parse_retry_after"]
+__all__ = ["RetryPolicy", "Tally", "attempts", "outcome_unknown", "parse_retry_after"]
 
 log = logging.getLogger("pulumi_pingback")
 T = TypeVar("T")
@@ -118,15 +119,28 @@ class RetryPolicy:
         return step * (1 - 0.25 * random.random())
 
 
+class Tally:
+    """What a client did beyond one request per call (retries, settles, reconciliations),
+    counted across threads, for tests and benchmarks."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts = {"retries": 0, "reconciled": 0, "settle_lists": 0, "recovered": 0}
+
+    def add(self, key: str) -> None:
+        with self._lock:
+            self._counts[key] += 1
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
 def attempts(
-    policy: RetryPolicy,
-    method: str,
-    attempt: Callable[[bool], T],
-    *,
-    on_retry: Callable[[], None] = lambda: None,
+    policy: RetryPolicy, method: str, attempt: Callable[[bool], T], *, tally: Tally | None = None
 ) -> T:
     """``attempt(ambiguous_so_far)`` until it returns or ``policy`` says stop: the one
-    attempt loop every request goes through (``on_retry`` before each new attempt).
+    attempt loop every request goes through (each retry counted in ``tally``).
 
     The error finally raised has ``maybe_applied`` set when any attempt of a write may
     have landed; a connection failure after retries says how long it really waited.
@@ -140,7 +154,8 @@ def attempts(
         return policy.wait(exc, state.attempt_number)
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
-        on_retry()
+        if tally is not None:
+            tally.add("retries")
         exc = state.outcome.exception() if state.outcome else None
         pause = state.next_action.sleep if state.next_action else 0.0
         total = policy.max_retries + 1

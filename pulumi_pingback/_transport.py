@@ -27,6 +27,7 @@ import httpx
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
+    ConfigurationError,
     InvalidResponseError,
     ResponseTooLargeError,
 )
@@ -262,7 +263,8 @@ class Transport:
 
         ``secrets`` (with the token) are redacted from whatever the answer quotes.
         """
-        assert self._token is not None, "checked by the client"
+        if self._token is None:
+            raise ConfigurationError("no PingBack API token was given")
         headers = {
             "Authorization": f"Bearer {self._token}",
             "Accept": "application/json",
