@@ -3,9 +3,10 @@
 Spec: the engine as tests/engine reproduces it, checked against the real CLI
 (docs/engine-fidelity.md): refresh diffs, `up --refresh`, saved provider
 config, pending deletes, resource options, preview, errors as users see them. Each path
-runs against both fronts — the dynamic provider and the native plugin (``engine`` is
-parametrized) — except those that run a Python program with ``PingBackChannel``; the
-native plugin's own paths (import, detailed diffs, previews) are in test_native.py.
+runs against both fronts — the dynamic provider and the native plugin (``engine`` is on
+the ``target`` fixture) — except those that run a Python program with
+``PingBackChannel``; the native plugin's own paths (import, detailed diffs, previews)
+are in test_native.py.
 """
 
 from __future__ import annotations
@@ -22,16 +23,16 @@ import pytest
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, calls, wa_config, writes
-from .engine import TARGETS, CheckFailed, Engine, EngineError, Secret, StepError, channel
+from .engine import CheckFailed, Engine, EngineError, Secret, StepError, Target, channel
 from .program import run_program
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "multi-env"
 
 
-@pytest.fixture(params=sorted(TARGETS))
-def engine(request: pytest.FixtureRequest, make_engine: Callable[..., Engine]) -> Engine:
+@pytest.fixture
+def engine(make_engine: Callable[..., Engine], target: Target) -> Engine:
     """A stack on the dynamic provider, then on the native plugin."""
-    return make_engine(target=TARGETS[request.param])
+    return make_engine(target=target)
 
 
 @pytest.fixture
@@ -412,15 +413,14 @@ def test_get_looks_a_channel_up_and_a_missing_id_is_an_error(
     ],
     ids=["typo", "no-token", "no-scheme", "with-path", "timeout", "retries"],
 )
-@pytest.mark.parametrize("target", sorted(TARGETS))
 def test_settings_are_checked_at_preview(
     sim: Simulator,
     make_engine: Callable[..., Engine],
     config: dict[str, str],
     expected: str,
-    target: str,
+    target: Target,
 ) -> None:
-    engine = make_engine(config=config, target=TARGETS[target])
+    engine = make_engine(config=config, target=target)
     with pytest.raises(StepError) as info:
         engine.preview([bot()])
     # The dynamic provider judges its settings in its first Check; the native plugin in

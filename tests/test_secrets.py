@@ -26,13 +26,13 @@ from pulumi_pingback.simulator import Simulator
 
 from .conftest import TOKEN
 from .engine import (
-    TARGETS,
     TYPE_TOKEN,
     UNKNOWN,
     CheckFailed,
     Engine,
     Secret,
     StepError,
+    Target,
     channel,
     from_struct,
     is_secret_path,
@@ -78,9 +78,9 @@ def program(n: int, bot: int = 7100000001) -> list[Any]:
     ]
 
 
-@pytest.fixture(params=sorted(TARGETS))
+@pytest.fixture
 def audited(
-    request: pytest.FixtureRequest, sim: Simulator, make_engine: Callable[..., Engine]
+    target: Target, sim: Simulator, make_engine: Callable[..., Engine]
 ) -> tuple[Simulator, Engine]:
     """A stack on the dynamic provider, then on the native plugin (which marks its own
     secrets: the engine copies none from inputs to outputs for it)."""
@@ -88,7 +88,7 @@ def audited(
     engine = make_engine(
         config={"pingback:token": API_TOKEN, "pingback:timeout": "0.4", "pingback:maxRetries": "1"},
         env={"PINGBACK_LOG_LEVEL": "DEBUG"},
-        target=TARGETS[request.param],
+        target=target,
     )
     return sim, engine
 

@@ -18,15 +18,12 @@ from pulumi_pingback import DesiredChannel
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, bot, quick, writes
-from .engine import TARGETS, Engine, StepError, channel
+from .engine import Engine, StepError, Target, channel
 
 
-@pytest.fixture(params=sorted(TARGETS))
-def make_engine(
-    request: pytest.FixtureRequest, make_engine: Callable[..., Engine]
-) -> Callable[..., Engine]:
+@pytest.fixture
+def make_engine(make_engine: Callable[..., Engine], target: Target) -> Callable[..., Engine]:
     """Every promise here holds through both fronts: the dynamic server and the plugin."""
-    target = TARGETS[request.param]
     return functools.partial(make_engine, target=target)
 
 
