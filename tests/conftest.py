@@ -23,11 +23,6 @@ def bot(token: str = TG, name: str = "bot", **kw: Any) -> Any:
     return channel(name, "telegram", {"bot_token": Secret(token)}, **kw)
 
 
-def calls(engine: Engine) -> list[str]:
-    """The provider calls the engine made, in order."""
-    return [c.method for c in engine.calls]
-
-
 def writes(sim: Simulator) -> list[str]:
     """The methods of the write requests PingBack received, in order."""
     return [r["method"] for r in sim.requests() if r["method"] != "GET"]
