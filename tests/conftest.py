@@ -9,7 +9,7 @@ import pytest
 from pulumi_pingback import PingBackClient
 from pulumi_pingback.simulator import Simulator
 
-from .engine import Engine, Secret, channel
+from .engine import DYNAMIC, NATIVE, Engine, Secret, Target, channel
 
 TOKEN = "sim-owner-token-0001"
 AGENT_TOKEN = "sim-agent-token-0002"
@@ -21,11 +21,6 @@ TG_OTHER_BOT = "7000000001:AAH" + "z" * 32
 def bot(token: str = TG, name: str = "bot", **kw: Any) -> Any:
     """A Telegram channel declared with its bot token as a secret."""
     return channel(name, "telegram", {"bot_token": Secret(token)}, **kw)
-
-
-def calls(engine: Engine) -> list[str]:
-    """The provider calls the engine made, in order."""
-    return [c.method for c in engine.calls]
 
 
 def writes(sim: Simulator) -> list[str]:
@@ -91,4 +86,14 @@ def make_engine(sim: Simulator, tmp_path: Path) -> Callable[..., Engine]:
 
 @pytest.fixture
 def engine(make_engine: Callable[..., Engine]) -> Engine:
+    """A stack on the dynamic provider (files whose tests hold for both providers
+    override it with one on ``target``)."""
     return make_engine()
+
+
+@pytest.fixture(params=[DYNAMIC, NATIVE], ids=lambda t: t.name)
+def target(request: pytest.FixtureRequest) -> Target:
+    """The provider a test that holds for both runs against: the dynamic provider, then
+    the native plugin. Tests that are deliberately one provider's do not take it."""
+    assert isinstance(request.param, Target)
+    return request.param

@@ -31,6 +31,7 @@ from .engine import (
     Deployment,
     Engine,
     Registered,
+    Run,
     StepError,
     is_secret_path,
 )
@@ -126,12 +127,12 @@ def run_program(
     secret_keys: list[str],
     preview: bool = False,
     refresh: bool = False,
-) -> tuple[dict[str, str], dict[str, Any], EngineMonitor]:
+) -> tuple[Run, dict[str, Any], EngineMonitor]:
     """`pulumi up --skip-preview` (or `pulumi preview`) of the program in ``program_dir``;
     ``refresh``: with ``--refresh``.
 
-    Returns the step results, the stack exports (resolved: (value, is_secret), value
-    None when unknown) and the monitor.
+    Returns the command's run (its ``steps``: the step results), the stack exports
+    (resolved: (value, is_secret), value None when unknown) and the monitor.
     """
     exports: dict[str, Any] = {}
     loop = asyncio.new_event_loop()
@@ -171,4 +172,4 @@ def run_program(
                 if task.done() and not task.cancelled():
                     task.exception()
             SETTINGS.outputs.clear()
-    return deploy.result, resolved, monitor
+    return deploy.run, resolved, monitor

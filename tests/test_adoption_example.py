@@ -72,10 +72,10 @@ def test_the_example_adopts_every_channel_then_changes_nothing(
     config |= {f"{project}:{k}": v for k, v in secrets.items()}
     secret_keys = [k for k in config if k != "pingback:apiUrl"]
     engine = Engine(config, secret_keys=secret_keys, project=project, cwd=tmp_path)
-    result, _, _ = run_program(engine, EXAMPLE, config=config, secret_keys=secret_keys)
-    assert set(result.values()) == {"create"} and len(result) == 3
+    run, _, _ = run_program(engine, EXAMPLE, config=config, secret_keys=secret_keys)
+    assert set(run.steps.values()) == {"create"} and len(run.steps) == 3
     assert engine.ids() == {item["id"] for item in SAMPLE}
     assert {r["method"] for r in sample.requests()} == {"GET"}  # adopted with no write
     sample.clear_log()
     again, _, _ = run_program(engine, EXAMPLE, config=config, secret_keys=secret_keys)
-    assert set(again.values()) == {"same"} and asked(sample) == STARTUP_LIST
+    assert set(again.steps.values()) == {"same"} and asked(sample) == STARTUP_LIST

@@ -157,15 +157,15 @@ def test_the_exported_program_adopts_every_channel_and_then_changes_nothing(
             secret_keys.append(f"project:{key}")
     engine = Engine(config, secret_keys=secret_keys, project="project", cwd=tmp_path)
     sim.clear_log()
-    result, _, _ = run_program(engine, tmp_path, config=config, secret_keys=secret_keys)
-    assert len(result) == 8 and set(result.values()) == {"create"}
+    first, _, _ = run_program(engine, tmp_path, config=config, secret_keys=secret_keys)
+    assert len(first.steps) == 8 and set(first.steps.values()) == {"create"}
     assert engine.ids() == {c["id"] for c in sim.channels()}  # adopted, not created
     # 0 POSTs, and no PATCH: every channel already holds what the program declares
     assert {r["method"] for r in sim.requests()} == {"GET"}
     assert {c["id"]: c["config"] for c in sim.channels()} == stored  # unchanged by adoption
     sim.clear_log()
     again, _, _ = run_program(engine, tmp_path, config=config, secret_keys=secret_keys)
-    assert set(again.values()) == {"same"} and asked(sim) == STARTUP_LIST
+    assert set(again.steps.values()) == {"same"} and asked(sim) == STARTUP_LIST
 
 
 def test_a_slow_list_gets_a_progress_line(sim: Simulator, business: PingBackClient) -> None:

@@ -3,15 +3,16 @@
 Spec: the engine as tests/engine reproduces it, checked against the real CLI
 (docs/engine-fidelity.md): refresh diffs, `up --refresh`, saved provider
 config, pending deletes, resource options, preview, errors as users see them. Each path
-runs against both fronts — the dynamic provider and the native plugin (``engine`` is
-parametrized) — except those that run a Python program with ``PingBackChannel``; the
-native plugin's own paths (import, detailed diffs, previews) are in test_native.py.
+runs against both fronts — the dynamic provider and the native plugin (``engine`` is on
+the ``target`` fixture) — except those that run a Python program with
+``PingBackChannel``; the native plugin's own paths (import, detailed diffs, previews)
+are in test_native.py.
 """
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +22,17 @@ import pytest
 
 from pulumi_pingback.simulator import Simulator
 
-from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, calls, wa_config, writes
-from .engine import TARGETS, CheckFailed, Engine, EngineError, Secret, StepError, channel
+from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, wa_config, writes
+from .engine import CheckFailed, Engine, EngineError, Secret, StepError, Target, channel
 from .program import run_program
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "multi-env"
 
 
-@pytest.fixture(params=sorted(TARGETS))
-def engine(request: pytest.FixtureRequest, make_engine: Callable[..., Engine]) -> Engine:
+@pytest.fixture
+def engine(make_engine: Callable[..., Engine], target: Target) -> Engine:
     """A stack on the dynamic provider, then on the native plugin."""
-    return make_engine(target=TARGETS[request.param])
+    return make_engine(target=target)
 
 
 @pytest.fixture
@@ -55,10 +56,10 @@ def test_refresh_reads_then_diffs_and_a_clean_stack_shows_no_drift(
     sim: Simulator, engine: Engine
 ) -> None:
     engine.up([bot(), channel("wa", "whatsapp", wa_config())])
-    engine.calls.clear()
     sim.clear_log()
-    assert engine.refresh() == {"bot": "same", "wa": "same"}
-    assert calls(engine) == ["Read", "Diff", "Read", "Diff"]
+    refreshed = engine.refresh()
+    assert refreshed.steps == {"bot": "same", "wa": "same"}
+    assert refreshed.methods == ["Read", "Diff", "Read", "Diff"]
     assert [r["method"] for r in sim.requests()] == ["GET"]
 
 
@@ -67,13 +68,13 @@ def test_refresh_shows_drift_made_in_the_dashboard_and_up_undoes_it(
 ) -> None:
     engine.up([bot()])
     toggle_in_dashboard(sim, engine.state["bot"].id, is_active=False)
-    assert engine.refresh() == {"bot": "changed"}
+    assert engine.refresh().steps == {"bot": "changed"}
     assert engine.state["bot"].inputs["is_active"] is False
-    assert engine.preview([bot()]) == {"bot": "update"}
+    assert engine.preview([bot()]).steps == {"bot": "update"}
     sim.clear_log()
-    assert engine.up([bot()]) == {"bot": "update"}
+    assert engine.up([bot()]).steps == {"bot": "update"}
     assert writes(sim) == ["PATCH"] and sim.channels()[0]["is_active"] is True
-    assert engine.refresh() == {"bot": "same"}  # no perpetual diff
+    assert engine.refresh().steps == {"bot": "same"}  # no perpetual diff
 
 
 # ---- 2. up --refresh --------------------------------------------------------------------------
@@ -82,12 +83,11 @@ def test_refresh_shows_drift_made_in_the_dashboard_and_up_undoes_it(
 def test_up_refresh_reads_diffs_checks_diffs_then_restores(sim: Simulator, engine: Engine) -> None:
     engine.up([bot()])
     toggle_in_dashboard(sim, engine.state["bot"].id, is_active=False)
-    engine.calls.clear()
-    assert engine.up([bot()]) == {"bot": "same"}  # a plain up does not notice
-    engine.calls.clear()
+    assert engine.up([bot()]).steps == {"bot": "same"}  # a plain up does not notice
     sim.clear_log()
-    assert engine.up([bot()], refresh=True) == {"bot": "update"}
-    assert calls(engine) == ["Read", "Diff", "Check", "Diff", "Update"]
+    run = engine.up([bot()], refresh=True)
+    assert run.steps == {"bot": "update"}
+    assert run.methods == ["Read", "Diff", "Check", "Diff", "Update"]
     assert writes(sim) == ["PATCH"] and sim.channels()[0]["is_active"] is True
 
 
@@ -97,9 +97,9 @@ def test_up_refresh_recreates_a_channel_deleted_outside(sim: Simulator, engine: 
         f"{sim.url}/api/v1/channels/{engine.state['bot'].id}",
         headers={"Authorization": f"Bearer {TOKEN}"},
     ).raise_for_status()
-    engine.calls.clear()
-    assert engine.up([bot()], refresh=True) == {"bot": "create"}
-    assert calls(engine) == ["Read", "Check", "Create"]
+    run = engine.up([bot()], refresh=True)
+    assert run.steps == {"bot": "create"}
+    assert run.methods == ["Read", "Check", "Create"]
     assert [c["id"] for c in sim.channels()] == [engine.state["bot"].id]
 
 
@@ -124,8 +124,8 @@ def test_refresh_and_destroy_use_the_config_saved_by_the_last_up(
     with pytest.raises(StepError) as info:
         engine.destroy()
     assert saved_advice in info.value.message
-    assert engine.refresh(run_program=True) == {"bot": "same"}
-    assert engine.up([bot()]) == {"bot": "same"}  # saves the new token
+    assert engine.refresh(run_program=True).steps == {"bot": "same"}
+    assert engine.up([bot()]).steps == {"bot": "same"}  # saves the new token
     engine.destroy()
     assert sim.channels() == []
 
@@ -137,9 +137,8 @@ def test_a_replaced_channel_is_deleted_at_the_end_of_the_same_up(
     sim: Simulator, engine: Engine
 ) -> None:
     engine.up([bot(), channel("w", "sms", {"v": "1"})])
-    engine.calls.clear()
-    engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {"v": "2"})])
-    assert calls(engine) == [
+    run = engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {"v": "2"})])
+    assert run.methods == [
         "Check",
         "Diff",
         "Check",
@@ -160,23 +159,19 @@ def test_a_failed_up_leaves_the_old_channel_until_a_run_succeeds(
     with pytest.raises(StepError) as info:
         engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {}), channel("w2", "sms", {"n": "2"})])
     assert info.value.name == "w2" and "(3/3)" in info.value.message
-    assert len(engine.pending_deletes) == 1 and len(sim.channels()) == 3
+    assert info.value.run is not None
+    assert len(info.value.run.state.pending_deletes) == 1 and len(sim.channels()) == 3
     # Pending deletes are retired at the end of a run, so the same program fails again...
     with pytest.raises(StepError):
         engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {}), channel("w2", "sms", {"n": "2"})])
     # ...and a run that succeeds first deletes the old channel, at its end.
-    engine.calls.clear()
-    assert engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {})]) == {
-        "bot": "same",
-        "w": "same",
-    }
-    assert calls(engine)[-1] == "Delete" and engine.pending_deletes == []
-    assert (
-        engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {}), channel("w2", "sms", {"n": "2"})])[
-            "w2"
-        ]
-        == "create"
+    run = engine.up([bot(TG_OTHER_BOT), channel("w", "sms", {})])
+    assert run.steps == {"bot": "same", "w": "same"}
+    assert run.methods[-1] == "Delete" and run.state.pending_deletes == ()
+    again = engine.up(
+        [bot(TG_OTHER_BOT), channel("w", "sms", {}), channel("w2", "sms", {"n": "2"})]
     )
+    assert again.steps["w2"] == "create"
 
 
 def test_the_402_advice_says_how_to_get_out_of_it(sim: Simulator, engine: Engine) -> None:
@@ -197,12 +192,10 @@ def test_the_402_advice_says_how_to_get_out_of_it(sim: Simulator, engine: Engine
 
 def test_the_delete_before_replace_option_decides_the_order(sim: Simulator, engine: Engine) -> None:
     engine.up([bot()])
-    engine.calls.clear()
-    engine.up([bot(TG_OTHER_BOT, delete_before_replace=True)])
-    assert calls(engine) == ["Check", "Diff", "Check", "Delete", "Create"]
-    engine.calls.clear()
-    engine.up([bot(TG, delete_before_replace=False)])
-    assert calls(engine) == ["Check", "Diff", "Check", "Create", "Delete"]
+    run = engine.up([bot(TG_OTHER_BOT, delete_before_replace=True)])
+    assert run.methods == ["Check", "Diff", "Check", "Delete", "Create"]
+    run = engine.up([bot(TG, delete_before_replace=False)])
+    assert run.methods == ["Check", "Diff", "Check", "Create", "Delete"]
 
 
 # ---- 6. preview -------------------------------------------------------------------------------
@@ -212,31 +205,31 @@ def test_a_previewed_replace_gets_a_second_check_and_writes_nothing(
     sim: Simulator, engine: Engine
 ) -> None:
     engine.up([bot()])
-    engine.calls.clear()
     sim.clear_log()
+    plan = engine.preview([bot(TG_OTHER_BOT)])
     if engine.target.native:  # a detailed diff names the key; the plan is the plugin's
-        assert engine.preview([bot(TG_OTHER_BOT)]) == {"bot": "replace:identity,config.bot_token"}
-        assert calls(engine) == ["Check", "Diff", "Check", "Create"]
+        assert plan.steps == {"bot": "replace:identity,config.bot_token"}
+        assert plan.methods == ["Check", "Diff", "Check", "Create"]
     else:
-        assert engine.preview([bot(TG_OTHER_BOT)]) == {"bot": "replace:identity"}
-        assert calls(engine) == ["Check", "Diff", "Check"]
+        assert plan.steps == {"bot": "replace:identity"}
+        assert plan.methods == ["Check", "Diff", "Check"]
     assert [r["method"] for r in sim.requests()] == ["GET"]  # the start's list; no write
-    assert engine.diff_lines == [
+    assert plan.diff_lines == (
         "bot: config.bot_token: [secret] => [secret]",
         "bot: identity: 'telegram:bot/7123456789' => 'telegram:bot/7000000001'",
-    ]
+    )
 
 
 def test_ignore_changes_applies_before_check(sim: Simulator, engine: Engine) -> None:
     engine.up([channel("w", "sms", {"v": "1"}, is_active=True)])
     sim.clear_log()
     ignored = channel("w", "sms", {"v": "2"}, is_active=False, ignore_changes=("config",))
-    assert engine.preview([ignored]) == {"w": "update"}  # is_active still changes
-    assert engine.up([ignored]) == {"w": "update"}
+    assert engine.preview([ignored]).steps == {"w": "update"}  # is_active still changes
+    assert engine.up([ignored]).steps == {"w": "update"}
     assert sim.channels()[0]["config"] == {"v": "1"} and sim.channels()[0]["is_active"] is False
     both = channel("w", "sms", {"v": "3"}, is_active=True, ignore_changes=("config", "is_active"))
     sim.clear_log()
-    assert engine.up([both]) == {"w": "same"} and writes(sim) == []
+    assert engine.up([both]).steps == {"w": "same"} and writes(sim) == []
 
 
 def test_the_program_sees_checked_inputs_at_preview_and_the_rest_unknown(
@@ -247,10 +240,10 @@ def test_the_program_sees_checked_inputs_at_preview_and_the_rest_unknown(
     config, secrets = stack_config("prod", sim)
     engine = make_engine(config=config, stack="prod")
     engine.project = "pingback-multi-env"
-    result, exports, _ = run_program(
+    plan, exports, _ = run_program(
         engine, EXAMPLE, config=config, secret_keys=secrets, preview=True
     )
-    assert set(result.values()) == {"create"} and writes(sim) == []  # the start's list only
+    assert set(plan.steps.values()) == {"create"} and writes(sim) == []  # the start's list only
     assert exports["telegram_bot"] == ("telegram:bot/7123456789", False)  # computed by Check
     assert exports["meta_callback_url"][0] is None  # unknown until PingBack answers
     assert exports["widget_channel_id"][0] is None
@@ -267,10 +260,10 @@ def _program(tmp_path: Path, body: str) -> Path:
     return tmp_path
 
 
-def _run(engine: Engine, sim: Simulator, program: Path) -> tuple[dict[str, str], dict[str, Any]]:
+def _run(engine: Engine, sim: Simulator, program: Path) -> tuple[Mapping[str, str], dict[str, Any]]:
     config = {"pingback:token": TOKEN, "pingback:apiUrl": sim.url, "pingback:timeout": "2"}
-    result, exports, _ = run_program(engine, program, config=config, secret_keys=[])
-    return result, exports
+    run, exports, _ = run_program(engine, program, config=config, secret_keys=[])
+    return run.steps, exports
 
 
 def test_replace_on_changes_is_honoured(
@@ -291,9 +284,9 @@ def test_replace_on_changes_is_honoured(
     program = _program(tmp_path, body)
     engine.project = "project"
 
-    def run(verify: str) -> dict[str, str]:
+    def run(verify: str) -> Mapping[str, str]:
         config = {"pingback:token": TOKEN, "pingback:apiUrl": sim.url, "project:verify": verify}
-        return run_program(engine, program, config=config, secret_keys=[])[0]
+        return run_program(engine, program, config=config, secret_keys=[])[0].steps
 
     assert run("v1") == {"wa": "create"}
     first = engine.state["wa"].id
@@ -321,8 +314,8 @@ def test_protect_retain_on_delete_and_replacement_trigger_reach_the_engine(
     engine.project = "project"
     config = {"pingback:token": TOKEN, "pingback:apiUrl": sim.url, "project:trigger": "a"}
 
-    def up(**extra: str) -> dict[str, str]:
-        return run_program(engine, program, config={**config, **extra}, secret_keys=[])[0]
+    def up(**extra: str) -> Mapping[str, str]:
+        return run_program(engine, program, config={**config, **extra}, secret_keys=[])[0].steps
 
     up()
     rolled, kept = engine.state["rolled"].id, engine.state["kept"].id
@@ -412,15 +405,14 @@ def test_get_looks_a_channel_up_and_a_missing_id_is_an_error(
     ],
     ids=["typo", "no-token", "no-scheme", "with-path", "timeout", "retries"],
 )
-@pytest.mark.parametrize("target", sorted(TARGETS))
 def test_settings_are_checked_at_preview(
     sim: Simulator,
     make_engine: Callable[..., Engine],
     config: dict[str, str],
     expected: str,
-    target: str,
+    target: Target,
 ) -> None:
-    engine = make_engine(config=config, target=TARGETS[target])
+    engine = make_engine(config=config, target=target)
     with pytest.raises(StepError) as info:
         engine.preview([bot()])
     # The dynamic provider judges its settings in its first Check; the native plugin in
@@ -496,5 +488,5 @@ def test_token_rotation_of_the_bot_is_one_patch_through_up_refresh(
 ) -> None:
     engine.up([bot()])
     sim.clear_log()
-    assert engine.up([bot(TG_ROTATED)], refresh=True) == {"bot": "update"}
+    assert engine.up([bot(TG_ROTATED)], refresh=True).steps == {"bot": "update"}
     assert writes(sim) == ["PATCH"]

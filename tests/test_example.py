@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +70,12 @@ def test_the_project_files_are_a_pulumi_project() -> None:
 
 def test_dev_staging_and_prod(sim: Simulator) -> None:
     engines: dict[str, Engine] = {}
-    results: dict[str, tuple[dict[str, str], dict[str, Any]]] = {}
+    results: dict[str, tuple[Mapping[str, str], dict[str, Any]]] = {}
     for stack in ("dev", "staging", "prod"):
         config, secrets = stack_config(stack, sim)
         engine = Engine(config, secret_keys=secrets, stack=stack, project=PROJECT, cwd=EXAMPLE)
-        result, exports, monitor = run_program(engine, EXAMPLE, config=config, secret_keys=secrets)
-        engines[stack], results[stack] = engine, (result, exports)
+        run, exports, monitor = run_program(engine, EXAMPLE, config=config, secret_keys=secrets)
+        engines[stack], results[stack] = engine, (run.steps, exports)
         for request in monitor.registrations:
             assert list(request.additionalSecretOutputs) == ["config", "meta_verify_token"]
             assert request.protect is (stack == "prod")
@@ -110,8 +111,8 @@ def test_dev_staging_and_prod(sim: Simulator) -> None:
     # A second `up` of prod changes nothing: the provider's start-up list is all it asks.
     sim.clear_log()
     config, secrets = stack_config("prod", sim)
-    result, _, _ = run_program(engines["prod"], EXAMPLE, config=config, secret_keys=secrets)
-    assert set(result.values()) == {"same"}
+    run, _, _ = run_program(engines["prod"], EXAMPLE, config=config, secret_keys=secrets)
+    assert set(run.steps.values()) == {"same"}
     assert asked(sim) == STARTUP_LIST
 
 
@@ -119,7 +120,7 @@ def test_a_stack_declares_only_the_channel_types_its_file_lists(sim: Simulator) 
     config, secrets = stack_config("staging", sim)
     config["pingback-multi-env:channels"] = json.dumps(["telegram"])
     engine = Engine(config, secret_keys=secrets, stack="staging", project=PROJECT, cwd=EXAMPLE)
-    result, exports, monitor = run_program(engine, EXAMPLE, config=config, secret_keys=secrets)
-    assert result == {"support-bot": "create"}  # no widget unless the list names it
+    run, exports, monitor = run_program(engine, EXAMPLE, config=config, secret_keys=secrets)
+    assert run.steps == {"support-bot": "create"}  # no widget unless the list names it
     assert "widget_channel_id" not in exports
     assert [r.protect for r in monitor.registrations] == [False]  # no `protect: true`

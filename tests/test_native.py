@@ -32,7 +32,7 @@ from pulumi_pingback._schema import CHANNEL_TOKEN, package_schema
 from pulumi_pingback._types import CHANNEL_TYPES
 from pulumi_pingback.simulator import Simulator
 
-from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, calls, wa_config, writes, x_config
+from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, wa_config, writes, x_config
 from .engine import (
     ENGINE_ADDRESS,
     NATIVE,
@@ -42,7 +42,9 @@ from .engine import (
     Engine,
     EngineError,
     ProviderProcess,
+    Run,
     Secret,
+    Snapshot,
     StepError,
     channel,
     to_struct,
@@ -65,8 +67,9 @@ def api(sim: Simulator, method: str, path: str, **kw: Any) -> Any:
     return response.json() if response.content else None
 
 
-def detailed(engine: Engine, name: str) -> dict[str, int]:
-    return {k: v.kind for k, v in engine.diffs[name].detailedDiff.items()}
+def detailed(run: Run, name: str) -> dict[str, int]:
+    """The kinds of the detailed diff the plugin answered for ``name`` in ``run``."""
+    return {k: v.kind for k, v in run.diffs[name].detailedDiff.items()}
 
 
 # ---- 1. the plugin starts in each of its launch forms and answers GetSchema ----------------
@@ -271,25 +274,28 @@ def test_a_new_bot_is_a_replace_its_token_rotation_an_update_key_by_key(
     sim: Simulator, native: Engine
 ) -> None:
     native.up([bot()])
-    assert native.preview([bot(TG_OTHER_BOT)]) == {"bot": "replace:identity,config.bot_token"}
-    assert detailed(native, "bot") == {
+    plan = native.preview([bot(TG_OTHER_BOT)])
+    assert plan.steps == {"bot": "replace:identity,config.bot_token"}
+    assert detailed(plan, "bot") == {
         "identity": KIND.UPDATE_REPLACE,
         "config.bot_token": KIND.UPDATE_REPLACE,
     }
-    assert list(native.diffs["bot"].replaces) == ["identity"]
-    assert native.preview([bot(TG_ROTATED)]) == {"bot": "update"}
-    assert detailed(native, "bot") == {"config.bot_token": KIND.UPDATE}
+    assert list(plan.diffs["bot"].replaces) == ["identity"]
+    plan = native.preview([bot(TG_ROTATED)])
+    assert plan.steps == {"bot": "update"}
+    assert detailed(plan, "bot") == {"config.bot_token": KIND.UPDATE}
     sim.clear_log()
-    assert native.up([bot(TG_ROTATED, is_active=False)]) == {"bot": "update"}
-    assert detailed(native, "bot") == {"config.bot_token": KIND.UPDATE, "isActive": KIND.UPDATE}
-    assert list(native.diffs["bot"].diffs) == ["config", "isActive"]
+    run = native.up([bot(TG_ROTATED, is_active=False)])
+    assert run.steps == {"bot": "update"}
+    assert detailed(run, "bot") == {"config.bot_token": KIND.UPDATE, "isActive": KIND.UPDATE}
+    assert list(run.diffs["bot"].diffs) == ["config", "isActive"]
     assert writes(sim) == ["PATCH"]
 
 
 def test_added_and_removed_config_keys_and_odd_key_names(sim: Simulator, native: Engine) -> None:
     native.up([channel("w", "widget", {"widget_id": "w1", "a.b": "1", "old": "x"})])
-    native.preview([channel("w", "widget", {"widget_id": "w1", "a.b": "2", "new": "y"})])
-    assert detailed(native, "w") == {
+    plan = native.preview([channel("w", "widget", {"widget_id": "w1", "a.b": "2", "new": "y"})])
+    assert detailed(plan, "w") == {
         'config["a.b"]': KIND.UPDATE,
         "config.new": KIND.ADD,
         "config.old": KIND.DELETE,
@@ -320,7 +326,7 @@ def test_replace_on_changes_is_applied_by_the_engine(
         replace_on_changes=paths,
         delete_before_replace=True,
     )
-    assert native.up([changed]) == {"wa": expected}
+    assert native.up([changed]).steps == {"wa": expected}
     assert (native.state["wa"].id != first) == (expected == "replace")
     assert len(sim.channels()) == 1
 
@@ -333,18 +339,17 @@ def test_a_preview_shows_the_provider_s_plan_with_unknowns_for_what_pingback_wil
 ) -> None:
     with native.deployment(preview=True) as deploy:
         planned = deploy.register(channel("wa", "whatsapp", wa_config()))
-    assert calls(native) == ["Check", "Create"] and writes(sim) == []  # the start's list
+    assert deploy.run.methods == ["Check", "Create"] and writes(sim) == []  # the start's list
     assert planned.outputs["identity"] == "whatsapp:phone/109876543210"
     for key in ("business_id", "created_at", "meta_callback_url", "meta_verify_token"):
         assert planned.outputs[key] == UNKNOWN, key
     assert {("config",), ("meta_verify_token",)} <= planned.secrets
     native.up([channel("wa", "whatsapp", wa_config())])
     created = native.state["wa"].outputs
-    native.calls.clear()
     sim.clear_log()
     with native.deployment(preview=True) as deploy:
         planned = deploy.register(channel("wa", "whatsapp", wa_config(access="EAAG-2")))
-    assert calls(native) == ["Check", "Diff", "Update"] and writes(sim) == []
+    assert deploy.run.methods == ["Check", "Diff", "Update"] and writes(sim) == []
     for key in ("business_id", "created_at", "meta_callback_url", "meta_verify_token"):
         assert planned.outputs[key] == created[key], key  # kept: known at preview
 
@@ -354,7 +359,7 @@ def test_a_value_unknown_at_preview_is_planned_not_judged(sim: Simulator, native
     sim.clear_log()
     with native.deployment(preview=True) as deploy:
         planned = deploy.register(channel("bot", "telegram", {"bot_token": UNKNOWN}))
-    assert deploy.result == {"bot": "replace:identity,config.bot_token"}
+    assert deploy.run.steps == {"bot": "replace:identity,config.bot_token"}
     assert planned.outputs["identity"] == UNKNOWN and writes(sim) == []
 
 
@@ -377,11 +382,11 @@ def test_pulumi_import_reads_the_channel_and_its_inputs_diff_clean_afterwards(
     assert ("config", "access_token") in imported.input_secrets
     assert ("config", "phone_number_id") not in imported.input_secrets
     # The program `pulumi import` writes, then `pulumi up`: nothing to do.
-    native.state["wa"] = imported
+    native.stack_import(Snapshot({**native.state, "wa": imported}))
     sim.clear_log()
     generated = {k: v for k, v in imported.inputs.items() if k != "identity"}
-    assert native.up([channel("wa", **generated)]) == {"wa": "same"}
-    assert writes(sim) == [] and native.refresh() == {"wa": "same"}
+    assert native.up([channel("wa", **generated)]).steps == {"wa": "same"}
+    assert writes(sim) == [] and native.refresh().steps == {"wa": "same"}
 
 
 def test_the_import_option_adopts_then_diffs_against_the_program(
@@ -390,12 +395,13 @@ def test_the_import_option_adopts_then_diffs_against_the_program(
     made = api(sim, "POST", "/channels/", json={"type": "sms", "config": {"n": "1"}})
     sim.clear_log()
     declared = channel("s", "sms", {"n": "1"}, import_id=made["id"])
-    assert native.up([declared]) == {"s": "same"}
-    assert calls(native) == ["Read", "Check", "Diff"] and writes(sim) == []
+    run = native.up([declared])
+    assert run.steps == {"s": "same"}
+    assert run.methods == ["Read", "Check", "Diff"] and writes(sim) == []
     assert native.state["s"].id == made["id"]
-    native.calls.clear()
-    assert native.up([channel("s", "sms", {"n": "2"}, import_id=made["id"])]) == {"s": "update"}
-    assert calls(native) == ["Check", "Diff", "Update"]  # imported already: no Read
+    run = native.up([channel("s", "sms", {"n": "2"}, import_id=made["id"])])
+    assert run.steps == {"s": "update"}
+    assert run.methods == ["Check", "Diff", "Update"]  # imported already: no Read
     native.destroy()
     assert sim.channels() == []
 
@@ -431,26 +437,26 @@ def test_a_dynamic_stack_moves_to_the_plugin_without_a_create_or_a_delete(
         bot(retain_on_delete=True),
         channel("web", "widget", {"widget_id": "w1"}, retain_on_delete=True),
     ]
-    assert dynamic.up(retained) == {"bot": "same", "web": "same"}  # 1. only the state changes
+    assert dynamic.up(retained).steps == {"bot": "same", "web": "same"}  # 1. only the state changes
     sim.clear_log()
     native = make_engine(target=NATIVE)
     program = [  # 2. the same channels as pingback:index:Channel, with import_
         bot(import_id=ids["bot"]),
         channel("web", "widget", {"widget_id": "w1"}, import_id=ids["web"]),
     ]
-    assert native.up(program) == {"bot": "same", "web": "same"}
-    assert dynamic.up([]) == {"bot": "delete", "web": "delete"}  # retained: no Delete
+    assert native.up(program).steps == {"bot": "same", "web": "same"}
+    assert dynamic.up([]).steps == {"bot": "delete", "web": "delete"}  # retained: no Delete
     assert writes(sim) == []
     assert {name: r.id for name, r in native.state.items()} == ids
     assert sorted(c["id"] for c in sim.channels()) == sorted(ids.values())
     assert ("config", "bot_token") in native.state["bot"].input_secrets
     assert ("config",) in native.state["bot"].output_secrets
     # 3. without import_: nothing to do, nothing drifted, and destroy now deletes.
-    assert native.up([bot(), channel("web", "widget", {"widget_id": "w1"})]) == {
+    assert native.up([bot(), channel("web", "widget", {"widget_id": "w1"})]).steps == {
         "bot": "same",
         "web": "same",
     }
-    assert native.refresh() == {"bot": "same", "web": "same"} and writes(sim) == []
+    assert native.refresh().steps == {"bot": "same", "web": "same"} and writes(sim) == []
     native.destroy()
     assert sim.channels() == []
 
@@ -472,7 +478,7 @@ def test_a_lookup_finds_a_channel_and_a_missing_id_is_an_error(
     made = api(sim, "POST", "/channels/", json={"type": "sms", "config": {"n": "1"}})
     got = channel("found", "sms", None, read_id=made["id"])
     got.inputs = {}  # Channel.get(name, id): no state given
-    assert native.up([got]) == {"found": "read"}
+    assert native.up([got]).steps == {"found": "read"}
     assert native.state["found"].outputs["config"] == {"n": "1"}
     gone = channel("gone", "sms", None, read_id=MISSING)
     gone.inputs = {}
@@ -494,10 +500,12 @@ def test_credentials_are_secret_in_state_even_when_given_in_plain_text(
         channel("x", "x", x_config()),
         channel("w", "widget", {"widget_id": "w1", "extra": "dashboard-key-123"}),
     ]
-    native.preview(program)
-    native.up(program)
-    native.refresh()
-    native.up([*program[:3], channel("w", "widget", {"widget_id": "w1", "extra": "k-456789"})])
+    runs = [
+        native.preview(program),
+        native.up(program),
+        native.refresh(),
+        native.up([*program[:3], channel("w", "widget", {"widget_id": "w1", "extra": "k-456789"})]),
+    ]
     plain = [(name, path, value) for name, path, value in native.non_secret_values()]
     leaked = [p for p in plain if any(c in str(p[2]) for c in CREDENTIALS)]
     assert leaked == []
@@ -506,7 +514,7 @@ def test_credentials_are_secret_in_state_even_when_given_in_plain_text(
     assert ("meta_verify_token",) in wa.output_secrets and ("config",) in wa.output_secrets
     assert ("config", "phone_number_id") not in wa.input_secrets  # readable: shown in previews
     assert native.saved_provider is not None and ("token",) in native.saved_provider[1]
-    output = "".join(native.process_output)
+    output = "".join(printed for run in runs for printed in run.process_output)
     assert not [c for c in CREDENTIALS if c in output]
 
 
@@ -522,12 +530,12 @@ def test_a_value_the_program_marked_secret_stays_secret(sim: Simulator, native: 
 
 def test_preview_diff_lines_show_secrets_as_secret(sim: Simulator, native: Engine) -> None:
     native.up([channel("wa", "whatsapp", wa_config())])
-    native.preview([channel("wa", "whatsapp", wa_config(phone="2", access="EAAG-2"))])
-    assert native.diff_lines == [
+    plan = native.preview([channel("wa", "whatsapp", wa_config(phone="2", access="EAAG-2"))])
+    assert plan.diff_lines == (
         "wa: config.access_token: [secret] => [secret]",
         "wa: config.phone_number_id: '109876543210' => '2'",
         "wa: identity: 'whatsapp:phone/109876543210' => 'whatsapp:phone/2'",
-    ]
+    )
 
 
 # ---- 7. errors as the CLI prints them -----------------------------------------------------
@@ -588,7 +596,8 @@ def test_provider_settings_fail_at_check_config_without_printing_the_token(
         "pingback:token, pingback:apiUrl, pingback:timeout, pingback:maxRetries (remove it "
         "with `pulumi config rm pingback:timout`)"
     ]
-    assert native.calls == [] and TOKEN not in str(info.value.rendered)
+    assert info.value.run is not None and info.value.run.calls == ()
+    assert TOKEN not in str(info.value.rendered)
 
 
 def test_settings_come_from_the_environment_and_numbers_go_back_as_numbers(
@@ -600,17 +609,16 @@ def test_settings_come_from_the_environment_and_numbers_go_back_as_numbers(
         env={"PINGBACK_TOKEN": TOKEN},
     )
     del native.config["pingback:token"]
-    assert native.up([bot()]) == {"bot": "create"}
+    first = native.up([bot()])
+    assert first.steps == {"bot": "create"}
     assert native.saved_provider is not None
     assert (
         native.saved_provider[0]["timeout"] == 2.0 and native.saved_provider[0]["maxRetries"] == 3
     )
-    assert native.provider_calls == ["CheckConfig", "Configure"]
-    native.up([bot()])
-    assert native.provider_calls[2:] == ["CheckConfig", "DiffConfig", "Configure"]
-    native.provider_calls.clear()
-    native.destroy()  # from the state: Configure only
-    assert native.provider_calls == ["Configure"]
+    assert first.provider_calls == ("CheckConfig", "Configure")
+    assert native.up([bot()]).provider_calls == ("CheckConfig", "DiffConfig", "Configure")
+    # from the state: Configure only
+    assert native.destroy().provider_calls == ("Configure",)
 
 
 # ---- 8. the wire's rough edges -------------------------------------------------------------
@@ -644,9 +652,9 @@ def test_numbers_in_an_open_config_round_trip_as_json_numbers(
 ) -> None:
     native.up([channel("s", "sms", {"n": 3, "ratio": 0.5, "tags": ["a"], "on": True})])
     assert sim.channels()[0]["config"] == {"n": 3, "ratio": 0.5, "tags": ["a"], "on": True}
-    assert native.up([channel("s", "sms", {"n": 3, "ratio": 0.5, "tags": ["a"], "on": True})]) == {
-        "s": "same"
-    }
+    assert native.up(
+        [channel("s", "sms", {"n": 3, "ratio": 0.5, "tags": ["a"], "on": True})]
+    ).steps == {"s": "same"}
 
 
 # ---- 9. parallel writes and their safety ---------------------------------------------------
@@ -695,9 +703,9 @@ def test_protect_retain_and_replacement_trigger_through_the_plugin(
     native.up(program)
     rolled = native.state["rolled"].id
     program[2] = channel("rolled", "sms", {"n": "3"}, replacement_trigger="b")
-    assert native.up(program)["rolled"] == "replace" and native.state["rolled"].id != rolled
+    assert native.up(program).steps["rolled"] == "replace" and native.state["rolled"].id != rolled
     kept = native.state["kept"].id
-    assert native.up(program[1:])["kept"] == "delete"
+    assert native.up(program[1:]).steps["kept"] == "delete"
     assert kept in {c["id"] for c in sim.channels()}
     with pytest.raises(EngineError, match="cannot be deleted because it is protected"):
         native.destroy()

@@ -21,17 +21,13 @@ from pulumi_pingback import (
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, wa_config, writes
-from .engine import UNKNOWN, CheckFailed, Engine, Secret, StepError, channel
+from .engine import UNKNOWN, CheckFailed, Engine, Secret, Snapshot, StepError, channel
 
 CANARY = "CANARYf00dfeed"
 
 
 def api(sim: Simulator) -> list[tuple[str, Any]]:
     return [(r["method"], r["status"]) for r in sim.requests()]
-
-
-def provider_calls(engine: Engine) -> list[str]:
-    return [c.method for c in engine.calls]
 
 
 def delete_out_of_band(sim: Simulator, channel_id: str) -> None:
@@ -43,7 +39,7 @@ def delete_out_of_band(sim: Simulator, channel_id: str) -> None:
 
 
 def test_create_then_a_noop_up_makes_no_api_call(sim: Simulator, engine: Engine) -> None:
-    assert engine.up([bot(), channel("web", "sms", {"widget_id": "w-1"})]) == {
+    assert engine.up([bot(), channel("web", "sms", {"widget_id": "w-1"})]).steps == {
         "bot": "create",
         "web": "create",
     }
@@ -65,20 +61,17 @@ def test_create_then_a_noop_up_makes_no_api_call(sim: Simulator, engine: Engine)
     }
 
     sim.clear_log()
-    engine.calls.clear()
-    assert engine.up([bot(), channel("web", "sms", {"widget_id": "w-1"})]) == {
-        "bot": "same",
-        "web": "same",
-    }
+    again = engine.up([bot(), channel("web", "sms", {"widget_id": "w-1"})])
+    assert again.steps == {"bot": "same", "web": "same"}
     assert api(sim) == [("GET", 200)]  # the provider's start: one list checks the token
-    assert provider_calls(engine) == ["Check", "Diff", "Check", "Diff"]
+    assert again.methods == ["Check", "Diff", "Check", "Diff"]
 
 
 def test_token_rotation_updates_in_place_with_one_patch(sim: Simulator, engine: Engine) -> None:
     engine.up([bot()])
     first_id = engine.state["bot"].id
     sim.clear_log()
-    assert engine.up([bot(TG_ROTATED)]) == {"bot": "update"}
+    assert engine.up([bot(TG_ROTATED)]).steps == {"bot": "update"}
     assert api(sim) == [("GET", 200), ("PATCH", 200)]  # the start's list, one PATCH
     assert sim.requests()[1]["path"] == f"/api/v1/channels/{first_id}"
     assert sim.requests()[1]["body"] == {
@@ -93,7 +86,7 @@ def test_token_rotation_updates_in_place_with_one_patch(sim: Simulator, engine: 
 def test_is_active_toggle_is_an_update(sim: Simulator, engine: Engine) -> None:
     engine.up([bot()])
     sim.clear_log()
-    assert engine.up([bot(is_active=False)]) == {"bot": "update"}
+    assert engine.up([bot(is_active=False)]).steps == {"bot": "update"}
     assert api(sim) == [("GET", 200), ("PATCH", 200)]
     assert sim.channels()[0]["is_active"] is False
 
@@ -102,9 +95,9 @@ def test_another_bot_replaces_create_before_delete(sim: Simulator, engine: Engin
     engine.up([bot()])
     old_id = engine.state["bot"].id
     sim.clear_log()
-    engine.calls.clear()
-    assert engine.up([bot(TG_OTHER_BOT)]) == {"bot": "replace"}
-    assert provider_calls(engine) == ["Check", "Diff", "Check", "Create", "Delete"]
+    run = engine.up([bot(TG_OTHER_BOT)])
+    assert run.steps == {"bot": "replace"}
+    assert run.methods == ["Check", "Diff", "Check", "Create", "Delete"]
     assert [(r["method"], r["path"]) for r in sim.requests()] == [
         ("GET", "/api/v1/channels/"),
         ("POST", "/api/v1/channels/"),
@@ -117,16 +110,16 @@ def test_another_bot_replaces_create_before_delete(sim: Simulator, engine: Engin
 def test_delete_before_replace_deletes_first(sim: Simulator, engine: Engine) -> None:
     engine.up([bot()])
     sim.clear_log()
-    engine.calls.clear()
-    assert engine.up([bot(TG_OTHER_BOT, delete_before_replace=True)]) == {"bot": "replace"}
-    assert provider_calls(engine) == ["Check", "Diff", "Check", "Delete", "Create"]
+    run = engine.up([bot(TG_OTHER_BOT, delete_before_replace=True)])
+    assert run.steps == {"bot": "replace"}
+    assert run.methods == ["Check", "Diff", "Check", "Delete", "Create"]
     assert [m for m, _ in api(sim)] == ["GET", "DELETE", "POST"]  # the start's list first
     assert engine.ids() == {c["id"] for c in sim.channels()}
 
 
 def test_type_change_replaces(sim: Simulator, engine: Engine) -> None:
     engine.up([channel("c", "sms", {})])
-    assert engine.up([channel("c", "webchat", {})]) == {"c": "replace"}
+    assert engine.up([channel("c", "webchat", {})]).steps == {"c": "replace"}
     assert [c["type"] for c in sim.channels()] == ["webchat"]
 
 
@@ -142,15 +135,15 @@ def test_preview_with_unknowns_calls_no_api_and_reports_the_replace(
             channel("new", UNKNOWN, UNKNOWN),
         ]
     )
-    assert plan == {"bot": "replace:identity", "wa": "update", "new": "create"}
+    assert plan.steps == {"bot": "replace:identity", "wa": "update", "new": "create"}
     assert api(sim) == [("GET", 200)]  # the provider's start; nothing written
 
 
 def test_refresh_detects_drift_then_up_restores_it(sim: Simulator, engine: Engine) -> None:
     engine.up([bot()])
-    assert engine.refresh() == {"bot": "same"}
+    assert engine.refresh().steps == {"bot": "same"}
     sim.clear_log()
-    assert engine.up([bot()]) == {"bot": "same"}  # no diff noise after a refresh
+    assert engine.up([bot()]).steps == {"bot": "same"}  # no diff noise after a refresh
     assert api(sim) == [("GET", 200)]  # only the provider's start
 
     cid = engine.state["bot"].id
@@ -160,13 +153,13 @@ def test_refresh_detects_drift_then_up_restores_it(sim: Simulator, engine: Engin
         json={"is_active": False},
     )  # someone toggles it in the dashboard
     sim.clear_log()
-    assert engine.refresh() == {"bot": "changed"}
+    assert engine.refresh().steps == {"bot": "changed"}
     assert api(sim) == [("GET", 200)]
     assert engine.state["bot"].outputs["is_active"] is False
     assert engine.state["bot"].inputs["is_active"] is False  # refreshed inputs
-    assert engine.preview([bot()]) == {"bot": "update"}
+    assert engine.preview([bot()]).steps == {"bot": "update"}
     sim.clear_log()
-    assert engine.up([bot()]) == {"bot": "update"}
+    assert engine.up([bot()]).steps == {"bot": "update"}
     assert api(sim) == [("GET", 200), ("PATCH", 200)] and sim.channels()[0]["is_active"] is True
 
 
@@ -176,9 +169,9 @@ def test_refresh_drops_a_channel_deleted_out_of_band_and_up_recreates_it(
     engine.up([bot()])
     cid = engine.state["bot"].id
     delete_out_of_band(sim, cid)
-    assert engine.refresh() == {"bot": "deleted"}
+    assert engine.refresh().steps == {"bot": "deleted"}
     assert engine.state == {}
-    assert engine.up([bot()]) == {"bot": "create"}
+    assert engine.up([bot()]).steps == {"bot": "create"}
     assert len(sim.channels()) == 1
 
 
@@ -197,7 +190,7 @@ def test_update_of_a_channel_deleted_out_of_band_says_refresh(
         "(it leaves the stack), then `pulumi up` (it is created again)."
     )
     engine.refresh()
-    assert engine.up([bot(TG_ROTATED)]) == {"bot": "create"}
+    assert engine.up([bot(TG_ROTATED)]).steps == {"bot": "create"}
 
 
 def test_destroy_deletes_everything_and_tolerates_already_gone(
@@ -220,7 +213,7 @@ def test_destroy_deletes_everything_and_tolerates_already_gone(
 
 def test_removing_a_resource_from_the_program_deletes_it(sim: Simulator, engine: Engine) -> None:
     engine.up([bot(), channel("w", "sms", {})])
-    assert engine.up([bot()]) == {"bot": "same", "w": "delete"}
+    assert engine.up([bot()]).steps == {"bot": "same", "w": "delete"}
     assert [c["type"] for c in sim.channels()] == ["telegram"]
 
 
@@ -241,19 +234,19 @@ def test_adoption_takes_an_existing_channel(
     assert [m for m, _ in api(sim)] == ["GET"] and engine.state == {}
     # Declared as it is: taken with no write at all.
     sim.clear_log()
-    assert engine.up([bot(TG, adopt_id=existing.id, is_active=False)]) == {"bot": "create"}
+    assert engine.up([bot(TG, adopt_id=existing.id, is_active=False)]).steps == {"bot": "create"}
     assert api(sim) == [("GET", 200)]
-    engine.state.clear()
+    engine.stack_import(Snapshot())  # the resource forgotten: `pulumi state delete`
     # On purpose: adopt_overwrite=True.
     sim.clear_log()
-    assert engine.up([bot(TG_ROTATED, adopt_id=existing.id, adopt_overwrite=True)]) == {
+    assert engine.up([bot(TG_ROTATED, adopt_id=existing.id, adopt_overwrite=True)]).steps == {
         "bot": "create"
     }
     assert engine.state["bot"].id == existing.id
     assert api(sim) == [("GET", 200), ("PATCH", 200)]
     assert sim.channels()[0]["config"] == {"bot_token": TG_ROTATED}
     assert sim.channels()[0]["is_active"] is True
-    assert engine.up([bot(TG_ROTATED, adopt_id=existing.id, adopt_overwrite=True)]) == {
+    assert engine.up([bot(TG_ROTATED, adopt_id=existing.id, adopt_overwrite=True)]).steps == {
         "bot": "same"
     }
 
@@ -331,7 +324,7 @@ def test_environment_variables_configure_the_provider(
         env={"PINGBACK_TOKEN": TOKEN, "PINGBACK_API_URL": sim.url},
     )
     engine.config = {}
-    assert engine.up([bot()]) == {"bot": "create"}
+    assert engine.up([bot()]).steps == {"bot": "create"}
 
 
 def test_bad_timeout_setting_is_a_clear_error(make_engine: Callable[..., Engine]) -> None:
@@ -362,7 +355,7 @@ def test_402_during_a_replacement_points_to_delete_before_replace(
                 channel("a", "sms", {}),
                 channel("b", "sms", {}),
             ]
-        )["bot"]
+        ).steps["bot"]
         == "replace"
     )
     assert engine.ids() == {c["id"] for c in sim.channels()}
@@ -428,7 +421,7 @@ def test_the_same_bot_in_two_stacks_of_one_business_is_refused_before_any_write(
     assert [r["method"] for r in sim.requests()] == ["GET"]  # no write
     assert sim.webhooks() == {"7123456789": theirs}  # prod keeps its messages
     # The fix: one bot per environment.
-    assert dev.up([bot(TG_OTHER_BOT)]) == {"bot": "create"}
+    assert dev.up([bot(TG_OTHER_BOT)]).steps == {"bot": "create"}
 
 
 def test_a_refresh_reads_every_channel_with_one_list(
@@ -438,5 +431,5 @@ def test_a_refresh_reads_every_channel_with_one_list(
     engine.up([channel(f"w{i}", "sms", {"n": str(i)}) for i in range(24)])
     assert sim.connections() <= 4  # the pool is shared by the server's 4 workers
     sim.clear_log()
-    assert set(engine.refresh().values()) == {"same"}
+    assert set(engine.refresh().steps.values()) == {"same"}
     assert api(sim) == [("GET", 200)]  # 24 concurrent reads share one list

@@ -26,13 +26,14 @@ from pulumi_pingback.simulator import Simulator
 
 from .conftest import TOKEN
 from .engine import (
-    TARGETS,
     TYPE_TOKEN,
     UNKNOWN,
     CheckFailed,
     Engine,
+    Run,
     Secret,
     StepError,
+    Target,
     channel,
     from_struct,
     is_secret_path,
@@ -78,9 +79,9 @@ def program(n: int, bot: int = 7100000001) -> list[Any]:
     ]
 
 
-@pytest.fixture(params=sorted(TARGETS))
+@pytest.fixture
 def audited(
-    request: pytest.FixtureRequest, sim: Simulator, make_engine: Callable[..., Engine]
+    target: Target, sim: Simulator, make_engine: Callable[..., Engine]
 ) -> tuple[Simulator, Engine]:
     """A stack on the dynamic provider, then on the native plugin (which marks its own
     secrets: the engine copies none from inputs to outputs for it)."""
@@ -88,7 +89,7 @@ def audited(
     engine = make_engine(
         config={"pingback:token": API_TOKEN, "pingback:timeout": "0.4", "pingback:maxRetries": "1"},
         env={"PINGBACK_LOG_LEVEL": "DEBUG"},
-        target=TARGETS[request.param],
+        target=target,
     )
     return sim, engine
 
@@ -98,17 +99,22 @@ def test_canaries_stay_secret_through_every_step_and_failure(
 ) -> None:
     sim, engine = audited
     errors: list[StepError] = []
+    runs: list[Run] = []  # every command's, failed ones too
 
     def expect_failure(fn: Callable[[], Any]) -> None:
         with pytest.raises(StepError) as info:
             fn()
         errors.append(info.value)
+        assert info.value.run is not None
+        runs.append(info.value.run)
 
-    engine.up(program(1))  # create
-    engine.up(program(2))  # rotate every credential: update in place
-    engine.preview([channel("bot", "telegram", {"bot_token": UNKNOWN}), *program(2)[1:]])
-    engine.refresh()
-    engine.up(program(3, bot=7100000002))  # another bot: replace
+    runs.append(engine.up(program(1)))  # create
+    runs.append(engine.up(program(2)))  # rotate every credential: update in place
+    runs.append(
+        engine.preview([channel("bot", "telegram", {"bot_token": UNKNOWN}), *program(2)[1:]])
+    )
+    runs.append(engine.refresh())
+    runs.append(engine.up(program(3, bot=7100000002)))  # another bot: replace
 
     # 400 from a server that echoes what it was sent
     sim.inject("status", status=400, method="PATCH", detail=f"bad config {tg(4, 7100000002)}")
@@ -134,9 +140,9 @@ def test_canaries_stay_secret_through_every_step_and_failure(
     expect_failure(lambda: engine.up([channel("bad", "telegram", {"bot_tokn": Secret(tg(8))})]))
     # 401: a wrong token that is itself a canary
     wrong = make_engine(config={"pingback:token": "CANARY-wrong-token-77"}, target=engine.target)
-    wrong.state = engine.state
+    wrong.stack_import(engine.state)
     expect_failure(lambda: wrong.up(program(9, bot=7100000002)))
-    engine.destroy()
+    runs.append(engine.destroy())
 
     assert [(e.method, e.name) for e in errors] == [
         ("Update", "bot"),
@@ -158,10 +164,9 @@ def test_canaries_stay_secret_through_every_step_and_failure(
     for e in errors:
         assert MARK not in e.details, e.details
     # What the provider printed, and what it sent the engine's log (what the CLI shows).
-    logged = [
-        f"pulumi-pingback {sev} {msg}" for sev, _, msg in engine.engine_log + wrong.engine_log
-    ]
-    output = "".join(engine.process_output + wrong.process_output) + "\n".join(logged)
+    logged = [f"pulumi-pingback {sev} {msg}" for run in runs for sev, _, msg in run.engine_log]
+    output = "".join(printed for run in runs for printed in run.process_output)
+    output += "\n".join(logged)
     assert "pulumi-pingback DEBUG" in output  # logging was on
     assert "pulumi-pingback INFO retrying" in output
     assert MARK not in output
@@ -277,8 +282,7 @@ def test_refresh_keeps_a_key_added_in_the_dashboard_secret(sim: Simulator, engin
         headers={"Authorization": f"Bearer {TOKEN}"},
         json={"config": {"bot_token": tg(1), "smtp_api_key": CRED}},
     ).raise_for_status()
-    engine.calls.clear()
-    assert engine.refresh() == {"bot": "changed"}
+    assert engine.refresh().steps == {"bot": "changed"}
     assert engine.state["bot"].inputs["config"]["smtp_api_key"] == CRED
     shown = [(path, value) for _, path, value in engine.non_secret_values()]
     assert not [item for item in shown if MARK in repr(item[1])], shown
@@ -308,20 +312,20 @@ def test_plain_string_credentials_are_stored_and_shown_as_secrets(
     assert shown[("inputs", "config", "phone_number_id")] == "4400001"  # readable on purpose
     assert shown[("outputs", "identity")] == "whatsapp:phone/4400001"
     rotated = {**plain, "access_token": CRED + "2"}
-    assert engine.preview([channel("wa", "whatsapp", rotated), channel("s", "sms", {})]) == {
-        "wa": "update",
-        "s": "update",
-    }
-    assert engine.diff_lines == [
+    plan = engine.preview([channel("wa", "whatsapp", rotated), channel("s", "sms", {})])
+    assert plan.steps == {"wa": "update", "s": "update"}
+    assert plan.diff_lines == (
         "wa: config.access_token: [secret] => [secret]",
         "s: config.key: [secret] => (none)",
-    ]
+    )
     moved = {**plain, "phone_number_id": "4400009"}
-    engine.preview([channel("wa", "whatsapp", moved), channel("s", "sms", {"key": CRED + "s"})])
-    assert engine.diff_lines == [
+    plan = engine.preview(
+        [channel("wa", "whatsapp", moved), channel("s", "sms", {"key": CRED + "s"})]
+    )
+    assert plan.diff_lines == (
         "wa: config.phone_number_id: '4400001' => '4400009'",
         "wa: identity: 'whatsapp:phone/4400001' => 'whatsapp:phone/4400009'",
-    ]
+    )
 
 
 # form: (secret, how the server writes it back, the body format, whether "[secret]" shows
@@ -426,8 +430,8 @@ def test_a_program_passing_plain_credentials_registers_them_as_secrets(
     )
     engine = make_engine()
     config = {"pingback:token": TOKEN, "pingback:apiUrl": sim.url}
-    result, _, monitor = run_program(engine, tmp_path, config=config, secret_keys=[])
-    assert result == {"wa": "create", "s": "create"}
+    run, _, monitor = run_program(engine, tmp_path, config=config, secret_keys=[])
+    assert run.steps == {"wa": "create", "s": "create"}
     raw = {r.name: json_format.MessageToDict(r.object) for r in monitor.registrations}
     assert envelope_leaks(raw) == []  # every credential registered inside an envelope
     assert raw["wa"]["config"]["phone_number_id"] == "4400001"  # readable on purpose

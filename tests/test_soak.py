@@ -23,7 +23,7 @@ import pytest
 
 from pulumi_pingback.simulator import Simulator
 
-from .engine import Declared, Engine, Secret, StepError, channel
+from .engine import Declared, Engine, Run, Secret, Snapshot, StepError, channel
 
 LIFECYCLES = int(os.environ.get("PINGBACK_SOAK_LIFECYCLES", "200"))
 SLOTS = 16
@@ -107,21 +107,22 @@ def mutate(rng: random.Random, slot: Slot, next_uid: Callable[[], int]) -> str:
     return "delete"
 
 
-def assert_consistent(engine: Engine, sim: Simulator) -> Counter[str]:
+def assert_consistent(snapshot: Snapshot, sim: Simulator) -> Counter[str]:
+    """The state a run left (``snapshot``) against what PingBack holds."""
     live = {c["id"]: c for c in sim.channels()}
-    state = engine.ids()
+    state = snapshot.ids()
     problems: Counter[str] = Counter()
-    held = Counter(r.id for r in [*engine.state.values(), *engine.pending_deletes])
+    held = Counter(r.id for r in [*snapshot.values(), *snapshot.pending_deletes])
     problems["shared ids"] = sum(1 for n in held.values() if n > 1)
     for cid in set(live) - state:
         twin = any(
             r.outputs.get("type") == live[cid]["type"]
             and r.outputs.get("config") == live[cid]["config"]
-            for r in engine.state.values()
+            for r in snapshot.values()
         )
         problems["duplicates" if twin else "orphans"] += 1
     problems["lost"] += len(state - set(live))
-    for r in engine.state.values():
+    for r in snapshot.values():
         c = live.get(r.id)
         if c is not None:
             assert (c["type"], c["config"], c["is_active"]) == (
@@ -167,6 +168,7 @@ def test_fault_injection_soak(
     round_no = 0
     refresh_lists = 0
     most_identical = 0
+    runs: list[Run] = []  # every command's, failed ones too
     with engine.session():
         while lifecycles < LIFECYCLES or any(s.name for s in slots):
             round_no += 1
@@ -188,27 +190,32 @@ def test_fault_injection_soak(
             most_identical = max([most_identical, *same_config.values()])
             for _attempt in range(8):
                 try:
-                    engine.up(program)
+                    runs.append(engine.up(program))
                     break
                 except StepError as exc:
                     errors.append(exc.message)
                     assert CLEAR_ERRORS.match(exc.message), f"unclear error: {exc.message!r}"
-                    assert_consistent(engine, sim)
+                    assert exc.run is not None
+                    runs.append(exc.run)
+                    assert_consistent(exc.run.state, sim)
             else:
                 pytest.fail("`pulumi up` did not converge after 8 attempts")
-            assert_consistent(engine, sim)
+            assert_consistent(runs[-1].state, sim)
             if round_no % 4 == 0:
                 before = len(sim.requests())
-                assert set(engine.refresh().values()) <= {"same"}
+                refreshed = engine.refresh()
+                runs.append(refreshed)
+                assert set(refreshed.steps.values()) <= {"same"}
                 refresh_lists += len(sim.requests()) - before
-                assert_consistent(engine, sim)
-        engine.up([])
+                assert_consistent(refreshed.state, sim)
+        runs.append(engine.up([]))
 
     assert sim.channels() == [] and engine.ids() == set()
     log = sim.requests()
     writes = [r for r in log if r["method"] in WRITES]
     faulted = [r for r in writes if r["fault"]]
-    provider_writes = sum(1 for c in engine.calls if c.method in ("Create", "Update", "Delete"))
+    methods = [m for run in runs for m in run.methods]
+    provider_writes = sum(1 for m in methods if m in ("Create", "Update", "Delete"))
     # outside refreshes, the only lists are reconciliations of ambiguous creates
     reconcile_lists = sum(1 for r in log if r["method"] == "GET") - refresh_lists
     report = {
@@ -220,7 +227,7 @@ def test_fault_injection_soak(
         "fault share of writes": f"{len(faulted) / len(writes):.0%}",
         "faults by kind": dict(Counter(r["fault"] for r in faulted)),
         "retries": len(writes) - provider_writes,
-        "refresh reads / lists": f"{sum(1 for c in engine.calls if c.method == 'Read')} / {refresh_lists}",
+        "refresh reads / lists": f"{methods.count('Read')} / {refresh_lists}",
         "reconciliation lists": reconcile_lists,
         "errors shown to the user": len(errors),
         "most resources with one config at once": most_identical,

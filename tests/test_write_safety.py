@@ -18,15 +18,12 @@ from pulumi_pingback import DesiredChannel
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, bot, quick, writes
-from .engine import TARGETS, Engine, StepError, channel
+from .engine import Engine, StepError, Target, channel
 
 
-@pytest.fixture(params=sorted(TARGETS))
-def make_engine(
-    request: pytest.FixtureRequest, make_engine: Callable[..., Engine]
-) -> Callable[..., Engine]:
+@pytest.fixture
+def make_engine(make_engine: Callable[..., Engine], target: Target) -> Callable[..., Engine]:
     """Every promise here holds through both fronts: the dynamic server and the plugin."""
-    target = TARGETS[request.param]
     return functools.partial(make_engine, target=target)
 
 
@@ -122,10 +119,10 @@ def test_a_create_answered_with_an_unreadable_2xx_is_found(
     sim: Simulator, engine: Engine, body: str, status: int
 ) -> None:
     sim.inject("body", method="POST", body=body, status=status)
-    assert engine.up([bot()]) == {"bot": "create"}
+    assert engine.up([bot()]).steps == {"bot": "create"}
     assert live_ids(sim) == {engine.state["bot"].id}
     sim.clear_log()
-    assert engine.up([bot()]) == {"bot": "same"}  # the next up creates nothing
+    assert engine.up([bot()]).steps == {"bot": "same"}  # the next up creates nothing
     assert writes(sim) == []  # the provider's start lists; nothing else
 
 
@@ -168,7 +165,7 @@ def test_a_wrong_api_url_fails_destroy_and_create_naming_pingback_api_url(
     right = make_engine()
     right.up([bot(), channel("w", "sms", {})])
     wrong = make_engine(config={"pingback:apiUrl": sim.url + "/api"})
-    wrong.state = dict(right.state)
+    wrong.stack_import(right.state)
     advice = (
         f"pingback:apiUrl ({sim.url}/api) does not serve PingBack's channels API. To fix: "
         "set it to the API's base URL, without a path (e.g. https://api.pingback.live)."
@@ -218,7 +215,6 @@ def test_a_forced_replace_of_an_adopted_channel_keeps_it(
 ) -> None:
     engine, cid = adopted
     sim.clear_log()
-    engine.calls.clear()
     # The replacement re-adopts the channel, with a rotated token: a change of a live
     # channel, so the program says it may overwrite (adopt_overwrite).
     if how == "target_replace":
@@ -236,7 +232,6 @@ def test_a_forced_replace_of_an_adopted_channel_keeps_it(
     else:
         engine.up([bot(adopt_id=cid, replacement_trigger="v1")])
         sim.clear_log()
-        engine.calls.clear()
         result = engine.up(
             [
                 bot(
@@ -248,8 +243,8 @@ def test_a_forced_replace_of_an_adopted_channel_keeps_it(
                 )
             ]
         )
-    assert result == {"bot": "replace"}
-    assert "Diff" not in [c.method for c in engine.calls]  # forced: the engine never diffs
+    assert result.steps == {"bot": "replace"}
+    assert "Diff" not in result.methods  # forced: the engine never diffs
     assert engine.state["bot"].id == cid and live_ids(sim) == {cid}
     assert sim.channels()[0]["config"] == {"bot_token": TG_ROTATED}  # re-adopted: one PATCH
     assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == ["PATCH"]
@@ -279,7 +274,7 @@ def test_without_adopt_id_an_adopted_channel_is_replaced_like_any_other(
     sim: Simulator, adopted: tuple[Engine, str]
 ) -> None:
     engine, cid = adopted
-    assert engine.up([bot(TG_OTHER_BOT)]) == {"bot": "replace"}
+    assert engine.up([bot(TG_OTHER_BOT)]).steps == {"bot": "replace"}
     assert engine.state["bot"].id != cid and live_ids(sim) == {engine.state["bot"].id}
 
 
@@ -324,16 +319,16 @@ def test_one_malformed_channel_breaks_no_other_read(
             **odd,
         }
     )
-    assert engine.refresh() == {"bot": "same", "w": "same"}
-    assert engine.up([bot(), channel("w", "sms", {"v": "2"})]) == {
+    assert engine.refresh().steps == {"bot": "same", "w": "same"}
+    assert engine.up([bot(), channel("w", "sms", {"v": "2"})]).steps == {
         "bot": "same",
         "w": "update",
     }
     sim.inject("body", method="PATCH", body="html")  # read back by listing
-    assert engine.up([bot(), channel("w", "sms", {"v": "3"})])["w"] == "update"
+    assert engine.up([bot(), channel("w", "sms", {"v": "3"})]).steps["w"] == "update"
     sim.inject("status", status=502, method="POST")  # reconciled by listing
     assert (
-        engine.up([bot(), channel("w", "sms", {"v": "3"}), channel("s", "sms", {})])["s"]
+        engine.up([bot(), channel("w", "sms", {"v": "3"}), channel("s", "sms", {})]).steps["s"]
         == "create"
     )
 
@@ -413,9 +408,9 @@ def test_a_forced_replace_keeping_the_bot_asks_for_delete_before_replace(
     )
     assert "`delete_before_replace=True`" in info.value.message
     assert engine.ids() == {old} == live_ids(sim)
-    assert engine.up([bot(TG_ROTATED, delete_before_replace=True)], target_replace=["bot"]) == {
-        "bot": "replace"
-    }
+    assert engine.up(
+        [bot(TG_ROTATED, delete_before_replace=True)], target_replace=["bot"]
+    ).steps == {"bot": "replace"}
     assert live_ids(sim) == {engine.state["bot"].id} != {old}
 
 

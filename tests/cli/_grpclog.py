@@ -1,5 +1,5 @@
 """What a provider is sent, from both engines: the real CLI's ``PULUMI_DEBUG_GRPC`` log and
-the harness's ``Engine(record=True).requests``, as one comparable form.
+the harness's runs' ``requests`` (``Engine(record=True)``), as one comparable form.
 
 ``PULUMI_DEBUG_GRPC=<file>`` makes the CLI write every gRPC call it makes as a JSON line
 (sdk/go/pulumi-internal/rpcdebug, protojson: ``method``, ``request``, then ``response`` or ``errors``,
@@ -25,7 +25,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from ..engine import Engine
+from ..engine import Run
 
 Call = dict[str, Any]
 """One provider call: ``method``, ``request`` and, when it failed, ``error``."""
@@ -66,10 +66,10 @@ def cli_calls(log: Path) -> list[Call]:
     return calls
 
 
-def harness_calls(engine: Engine, since: int = 0) -> list[Call]:
-    """The calls ``engine`` (made with ``record=True``) sent, from ``engine.requests[since]``."""
+def harness_calls(runs: Iterable[Run]) -> list[Call]:
+    """The calls the harness's ``runs`` (of an ``Engine(record=True)``) sent, in order."""
     calls: list[Call] = []
-    for sent in engine.requests[since:]:
+    for sent in (request for run in runs for request in run.requests):
         call: Call = {"method": sent.method, "request": json_format.MessageToDict(sent.request)}
         if sent.error:
             call["error"] = sent.error

@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from ..conftest import TG, TG_OTHER_BOT
-from ..engine import NATIVE, ROOT, CheckFailed, Declared, Engine, Secret
+from ..engine import NATIVE, ROOT, CheckFailed, Declared, Engine, Run, Secret
 from ..engine._processes import SimulatorProcess
 from ..program import run_program
 from ._cli import TOKEN, Stack, Workspace, python_project
@@ -397,21 +397,20 @@ def _run_harness(target: str, root: Path, sim: SimulatorProcess) -> dict[str, li
     spec: Spec = []
     made: str | None = None
 
-    def up(*, preview: bool = False, refresh: bool = False) -> None:
+    def up(*, preview: bool = False, refresh: bool = False) -> Run:
         if target == "dynamic":
             (program_dir / "spec.json").write_text(json.dumps(spec))
-            run_program(
+            return run_program(
                 engine,
                 program_dir,
                 config=config,
                 secret_keys=["pingback:token"],
                 preview=preview,
                 refresh=refresh,
-            )
-        elif preview:
-            engine.preview([declared(r) for r in spec], refresh=refresh)
-        else:
-            engine.up([declared(r) for r in spec], refresh=refresh)
+            )[0]
+        if preview:
+            return engine.preview([declared(r) for r in spec], refresh=refresh)
+        return engine.up([declared(r) for r in spec], refresh=refresh)
 
     calls: dict[str, list[Call]] = {}
     for step in STEPS:
@@ -423,26 +422,23 @@ def _run_harness(target: str, root: Path, sim: SimulatorProcess) -> dict[str, li
             spec = _fill(step.program, made)
         if step.drift:
             dashboard.turn_on(engine.state["bot"].id)
-        mark = len(engine.requests)
+        runs: list[Run]
         if step.harness == "preview+up":
-            up(preview=True)
-            up()
+            runs = [up(preview=True), up()]
         elif step.harness == "preview":
-            up(preview=True)
+            runs = [up(preview=True)]
         elif step.harness == "up":
-            up()
+            runs = [up()]
         elif step.harness == "up --refresh":
-            up(refresh=True)
+            runs = [up(refresh=True)]
         elif step.harness == "refresh":
-            engine.refresh(preview=True)
-            engine.refresh()
+            runs = [engine.refresh(preview=True), engine.refresh()]
         elif step.harness == "destroy":
-            engine.destroy(preview=True)
-            engine.destroy()
+            runs = [engine.destroy(preview=True), engine.destroy()]
         else:
             assert step.harness == "import" and made is not None
-            engine.pulumi_import("imp", made, protect=False)
-        calls[step.name] = normalise(harness_calls(engine, mark), values=places)
+            runs = [engine.pulumi_import("imp", made, protect=False)]
+        calls[step.name] = normalise(harness_calls(runs), values=places)
     return calls
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from pulumi.runtime import proto
@@ -11,8 +13,10 @@ from ._driver import Driver, _reset_secrets
 from ._model import (
     Declared,
     EngineError,
+    Recording,
     Registered,
     ResourceState,
+    Run,
     _trigger_changed,
     replace_keys,
 )
@@ -27,16 +31,33 @@ if TYPE_CHECKING:
 
 
 class Deployment:
-    """The resources one `up` (or preview) registers; each is stepped when registered."""
+    """The resources one `up` (or preview) registers; each is stepped when registered.
+    ``run``: the command's record, once ``Engine.deployment()`` has ended (a failed
+    one's is also its error's)."""
 
-    def __init__(self, engine: Engine, driver: Driver, *, preview: bool, refresh: bool) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        driver: Driver,
+        command: Recording,
+        *,
+        preview: bool,
+        refresh: bool,
+    ) -> None:
         self.engine = engine
         self.driver = driver
         self.preview = preview
         self.refresh = refresh
         self.target_replace: set[str] = set()
-        self.result: dict[str, str] = {}
+        self.result = command.steps  # {name: step}: the command's, as it runs
+        self._command = command
         self.registered: set[str] = set()
+
+    @property
+    def run(self) -> Run:
+        """The command's record, once it has ended."""
+        assert self._command.run is not None, "the deployment has not ended"
+        return self._command.run
 
     def register(self, d: Declared) -> Registered:
         engine = self.engine
@@ -46,15 +67,17 @@ class Deployment:
         if d.read_id is not None:
             r = self.driver.lookup(d)
             with engine.lock:
-                engine.state[d.name] = r
+                engine._state[d.name] = r
                 self.result[d.name] = "read"
-            return Registered(r.id, r.outputs, r.output_secrets)
+            return Registered(r.id, r.outputs, set(r.output_secrets))
         return self._step(d)
 
     def _done(self, d: Declared, kind: str, r: ResourceState) -> Registered:
+        """``r`` in the state, the step's kind in the run."""
         with self.engine.lock:
+            self.engine._state[d.name] = r
             self.result[d.name] = kind
-        return Registered(r.id, r.outputs, r.output_secrets)
+        return Registered(r.id, r.outputs, set(r.output_secrets))
 
     def _planned(
         self,
@@ -62,14 +85,14 @@ class Deployment:
         kind: str,
         old: ResourceState | None,
         checked: dict[str, Any],
-        secrets: set[Path_],
+        secrets: AbstractSet[Path_],
     ) -> Registered:
         """Preview: nothing is written. A provider that supports previews is asked
         (Create/Update with ``preview``) and the program sees its answer; otherwise the
         program sees the checked inputs as outputs, and the rest unknown."""
         with self.engine.lock:
             self.result[d.name] = kind
-            self.engine.diff_lines += changed_inputs(
+            self._command.diff_lines += changed_inputs(
                 d.name,
                 old.inputs if old else {},
                 old.input_secrets if old else set(),
@@ -79,13 +102,16 @@ class Deployment:
         drv = self.driver
         if drv.supports_preview and kind != "same":
             if kind == "update" and old is not None:
-                outputs, output_secrets = drv.update(d, old, checked, secrets, preview=True)
+                planned = drv.update(d, old, checked, secrets, preview=True)
             else:
                 planned = drv.create(d, checked, secrets, preview=True)
-                outputs, output_secrets = planned.outputs, planned.output_secrets
-            return Registered(old.id if old and kind == "update" else "", outputs, output_secrets)
+            return Registered(
+                old.id if old and kind == "update" else "",
+                planned.outputs,
+                set(planned.output_secrets),
+            )
         if drv.supports_preview and old is not None:
-            return Registered(old.id, old.outputs, old.output_secrets)
+            return Registered(old.id, old.outputs, set(old.output_secrets))
         outputs = {k: v for k, v in checked.items() if k != "__provider"}
         return Registered(old.id if old else "", outputs, set(secrets), unknown=True)
 
@@ -93,7 +119,7 @@ class Deployment:
         engine, drv = self.engine, self.driver
         news, news_secrets = drv.news(d)
         with engine.lock:
-            old = engine.state.get(d.name)
+            old = engine._state.get(d.name)
         if d.import_id is not None and (old is None or old.id != d.import_id):
             # The import step, then Check and Diff of the program against what it read.
             # A resource of the stack whose import id changed is import-replaced (SG,
@@ -103,17 +129,14 @@ class Deployment:
             old = drv.import_(d, d.import_id)
             if not self.preview:
                 with engine.lock:
-                    engine.state[d.name] = old
+                    engine._state[d.name] = old
                     if replaced is not None:
-                        engine.pending_deletes.append(replaced)
+                        engine._pending.append(replaced)
         if old is None:
             checked, secrets = drv.check(d, {}, news)
             if self.preview:
                 return self._planned(d, "create", None, checked, secrets)
-            new = drv.create(d, checked, secrets)
-            with engine.lock:
-                engine.state[d.name] = new
-            return self._done(d, "create", new)
+            return self._done(d, "create", drv.create(d, checked, secrets))
         for path in d.ignore_changes:  # applied before Check: the old value, its secrets
             reset_path(news, old.inputs, path)
             news_secrets = _reset_secrets(news_secrets, old.input_secrets, path)
@@ -136,21 +159,19 @@ class Deployment:
             d.ignore_changes,
         )
         with engine.lock:
-            engine.diffs[d.name] = diff
+            self._command.diffs[d.name] = diff
         # applyReplaceOnChanges: on the detailed diff and the changed keys (the dynamic
         # server sends neither, so replace_on_changes changes nothing there).
         keys = replace_keys(diff, d.replace_on_changes)
         if diff.changes == proto.DiffResponse.DIFF_NONE:
             if self.preview:
                 return self._planned(d, "same", old, checked, secrets)
-            with engine.lock:
-                old.inputs, old.input_secrets, old.declared = checked, secrets, d
-            return self._done(d, "same", old)
+            same = replace(old, inputs=checked, input_secrets=secrets, declared=d)
+            return self._done(d, "same", same)
         if not keys:
             if self.preview:
                 return self._planned(d, "update", old, checked, secrets)
-            drv.update(d, old, checked, secrets)
-            return self._done(d, "update", old)
+            return self._done(d, "update", drv.update(d, old, checked, secrets))
         if d.import_id is not None:
             # SG: "previously-imported resources that still specify an ID may not be
             # replaced" — whether imported in this run or an earlier one.
@@ -182,7 +203,7 @@ class Deployment:
         d: Declared,
         old: ResourceState,
         checked: dict[str, Any],
-        secrets: set[Path_],
+        secrets: AbstractSet[Path_],
         delete_first: bool,
         keys: tuple[str, ...],
     ) -> Registered:
@@ -192,22 +213,18 @@ class Deployment:
         if delete_first:
             drv.delete(old)
             with engine.lock:
-                del engine.state[d.name]
-            new = drv.create(d, checked, secrets)
-            with engine.lock:
-                engine.state[d.name] = new
-            return self._done(d, "replace", new)
+                del engine._state[d.name]
+            return self._done(d, "replace", drv.create(d, checked, secrets))
         new = drv.create(d, checked, secrets)
         with engine.lock:
-            engine.state[d.name] = new
-            engine.pending_deletes.append(old)  # deleted at the end of the run
+            engine._pending.append(old)  # deleted at the end of the run
         return self._done(d, "replace", new)
 
     def finish(self) -> None:
         """End of a run: delete what the program no longer declares (reverse order),
         then retire pending deletes — this run's and any a failed run left."""
         engine, drv = self.engine, self.driver
-        removed = [r for n, r in engine.state.items() if n not in self.registered]
+        removed = [r for n, r in engine._state.items() if n not in self.registered]
         for r in reversed(removed):
             if self.preview:
                 self.result[r.name] = "delete"
@@ -216,6 +233,6 @@ class Deployment:
                 self.result[r.name] = "delete"
         if self.preview:
             return
-        for r in list(engine.pending_deletes):
+        for r in list(engine._pending):
             drv.delete(r)
-            engine.pending_deletes.remove(r)
+            engine._pending.remove(r)

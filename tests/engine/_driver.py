@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import grpc
 from pulumi.runtime import proto, rpc
 
-from ._model import Call, CheckFailed, Declared, EngineError, ResourceState, StepError
+from ._model import CheckFailed, Declared, EngineError, ResourceState, StepError
 from ._processes import ProviderProcess
 from ._wire import (
     Path_,
@@ -25,8 +27,9 @@ if TYPE_CHECKING:
 class Driver:
     """The provider calls one engine operation makes, on one provider process.
 
-    Thread-safe; every call is recorded in ``engine.calls``. Properties cross here:
-    program names and plain values in, the target's wire out, and back.
+    Thread-safe; every call is recorded in the run of the command making it (outside a
+    command, nowhere). Properties cross here: program names and plain values in, the
+    target's wire out, and back. It writes no state: it returns what the engine keeps.
     """
 
     def __init__(
@@ -49,8 +52,7 @@ class Driver:
         return {"urn": self.engine.urn(name), "name": name, "type": self.target.type_token}
 
     def rpc(self, method: str, name: str, request: Any) -> Any:
-        with self.engine.lock:
-            self.engine.calls.append(Call(method, name))
+        self.engine._record_call(method, name)
         try:
             return getattr(self.process.stub, method)(request, timeout=300)
         except grpc.RpcError as exc:
@@ -58,7 +60,7 @@ class Driver:
                 method, name, exc.details() or str(exc), self.target.type_token
             ) from None
 
-    def wire(self, props: dict[str, Any], secrets: set[Path_]) -> Any:
+    def wire(self, props: dict[str, Any], secrets: AbstractSet[Path_]) -> Any:
         """Properties as the engine marshals them for this provider: secrets kept as
         secrets if it accepts them (KeepSecrets), else stripped; the target's names."""
         plain, _ = strip_secrets(props)
@@ -93,10 +95,10 @@ class Driver:
         d: Declared,
         olds: dict[str, Any],
         news: dict[str, Any],
-        old_secrets: set[Path_] = frozenset(),  # type: ignore[assignment]
+        old_secrets: AbstractSet[Path_] = frozenset(),
         old: ResourceState | None = None,
-        news_secrets: set[Path_] | None = None,
-    ) -> tuple[dict[str, Any], set[Path_]]:
+        news_secrets: AbstractSet[Path_] | None = None,
+    ) -> tuple[dict[str, Any], AbstractSet[Path_]]:
         """Checked inputs and their secret paths: the provider's, plus — for a provider
         that does not accept secrets — the news' on same-named properties
         (annotateSecrets). ``old``: the resource whose outputs go as ``oldOutputs``
@@ -135,7 +137,11 @@ class Driver:
         olds: dict[str, Any],
         old_inputs: dict[str, Any],
         news: dict[str, Any],
-        secrets: tuple[set[Path_], set[Path_], set[Path_]] = (set(), set(), set()),
+        secrets: tuple[AbstractSet[Path_], AbstractSet[Path_], AbstractSet[Path_]] = (
+            frozenset(),
+            frozenset(),
+            frozenset(),
+        ),
         ignore_changes: Sequence[str] = (),
     ) -> Any:
         """``secrets``: the secret paths of olds, old_inputs and news; ``ignore_changes``:
@@ -159,7 +165,11 @@ class Driver:
         return resp
 
     def create(
-        self, d: Declared, inputs: dict[str, Any], input_secrets: set[Path_], preview: bool = False
+        self,
+        d: Declared,
+        inputs: dict[str, Any],
+        input_secrets: AbstractSet[Path_],
+        preview: bool = False,
     ) -> ResourceState:
         resp = self.rpc(
             "Create",
@@ -182,7 +192,7 @@ class Driver:
             resp.id,
             inputs,
             outputs,
-            set(input_secrets),
+            input_secrets,
             self.output_secrets(d, input_secrets, sealed),
             d,
         )
@@ -203,11 +213,11 @@ class Driver:
         d: Declared,
         old: ResourceState,
         checked: dict[str, Any],
-        secrets: set[Path_],
+        secrets: AbstractSet[Path_],
         preview: bool = False,
-    ) -> tuple[dict[str, Any], set[Path_]]:
-        """An Update; the state takes its answer unless it is a preview. Returns the
-        outputs and their secret paths."""
+    ) -> ResourceState:
+        """An Update: ``old`` as the state takes the answer — the checked inputs, the
+        outputs — (a preview's: what the program sees; the state takes nothing)."""
         resp = self.rpc(
             "Update",
             d.name,
@@ -222,13 +232,14 @@ class Driver:
             ),
         )
         outputs, sealed = self.answer(resp.properties)
-        output_secrets = self.output_secrets(d, secrets, sealed)
-        if not preview:
-            with self.engine.lock:
-                old.inputs, old.input_secrets, old.declared = checked, set(secrets), d
-                old.outputs = outputs
-                old.output_secrets = output_secrets
-        return outputs, output_secrets
+        return replace(
+            old,
+            inputs=checked,
+            input_secrets=secrets,
+            declared=d,
+            outputs=outputs,
+            output_secrets=self.output_secrets(d, secrets, sealed),
+        )
 
     def delete(self, r: ResourceState) -> None:
         """The engine's delete step: nothing for ``retain_on_delete``."""
@@ -245,9 +256,10 @@ class Driver:
             ),
         )
 
-    def read(self, r: ResourceState) -> str:
+    def read(self, r: ResourceState) -> tuple[str, ResourceState | None]:
         """A refresh of ``r``: Read, then the Diff of the refreshed state against the old
-        inputs, inverted (step.go RefreshStep). Returns deleted | changed | same."""
+        inputs, inverted (step.go RefreshStep). Returns deleted | changed | same, and the
+        refreshed resource (None: deleted)."""
         resp = self.rpc(
             "Read",
             r.name,
@@ -259,8 +271,9 @@ class Driver:
             ),
         )
         if not resp.id:
-            return "deleted"
+            return "deleted", None
         outs, sealed_outs = self.answer(resp.properties)
+        sealed_ins: AbstractSet[Path_]
         if resp.HasField("inputs"):
             ins, sealed_ins = self.answer(resp.inputs)
         else:
@@ -277,14 +290,15 @@ class Driver:
             (sealed_outs, sealed_ins, r.input_secrets),
             r.declared.ignore_changes,
         )
-        with self.engine.lock:
-            r.id = resp.id
-            r.outputs, r.output_secrets = (
-                outs,
-                sealed_outs | {(k,) for k in r.declared.additional_secret_outputs},
-            )
-            r.inputs, r.input_secrets = ins, sealed_ins
-        return "changed" if diff.changes == proto.DiffResponse.DIFF_SOME else "same"
+        refreshed = replace(
+            r,
+            id=resp.id,
+            outputs=outs,
+            output_secrets=sealed_outs | {(k,) for k in r.declared.additional_secret_outputs},
+            inputs=ins,
+            input_secrets=sealed_ins,
+        )
+        return ("changed" if diff.changes == proto.DiffResponse.DIFF_SOME else "same"), refreshed
 
     def lookup(self, d: Declared) -> ResourceState:
         """A read step (opts.id / a static get): Read with the registered inputs as
@@ -347,7 +361,9 @@ class Driver:
         )
 
 
-def _reset_secrets(secrets: set[Path_], old_secrets: set[Path_], path: str) -> set[Path_]:
+def _reset_secrets(
+    secrets: AbstractSet[Path_], old_secrets: AbstractSet[Path_], path: str
+) -> set[Path_]:
     """The news' secret paths once ``ignore_changes`` put the old value at ``path``: the
     program's there give way to the old value's."""
     at = tuple(path.split("."))
@@ -367,7 +383,7 @@ def _go_string(value: Any) -> str:
     return json.dumps(value)
 
 
-def _wrap(value: Any, secrets: set[Path_], path: Path_ = ()) -> Any:
+def _wrap(value: Any, secrets: AbstractSet[Path_], path: Path_ = ()) -> Any:
     """``value`` with the values at ``secrets`` wrapped as wire secrets — a secret inside
     a secret too (a provider may return ``config`` secret with ``config.bot_token``
     secret in it, and the engine sends both back)."""

@@ -57,20 +57,27 @@ For both targets:
   as one secret each, as an SDK sends them; ``additional_secret_outputs`` on top;
 - a failed step stops the run: what completed stays in state, a replaced resource whose
   delete did not run stays as a pending delete, retired at the end of the next ``up``.
+
+Each command returns its :class:`Run` — the calls it made, the diffs, its steps, the
+state it left, the requests (``record=True``), what the processes printed and logged — and
+a command that fails gives its record to its :class:`StepError` (``run``). The engine
+keeps only the stack: ``state`` (a :class:`Snapshot`) and the default provider's saved
+inputs (``saved_provider``), both read-only.
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import functools
 import os
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import grpc
@@ -88,9 +95,12 @@ from ._model import (
     CheckFailed,
     Declared,
     EngineError,
+    Recording,
     Registered,
     Request,
     ResourceState,
+    Run,
+    Snapshot,
     StepError,
     channel,
     error_message,
@@ -101,8 +111,6 @@ from ._targets import DYNAMIC, Target
 from ._wire import (
     Path_,
     from_wire,
-    is_secret_path,
-    leaves,
     strip_secrets,
     to_struct,
 )
@@ -115,10 +123,11 @@ def _unimplemented(exc: grpc.RpcError) -> bool:
 class Engine:
     """A stack: its state, its config, and the operations the CLI runs on it.
 
-    ``record=True`` keeps every call to every provider process, with its request and
-    answer, in ``requests``; ``provider_version``: the ``version`` the engine adds to the
-    native default provider's inputs (a generated SDK registers its own; a YAML program,
-    none: ``None``).
+    Each operation returns its :class:`Run`. ``record=True`` keeps every call to every
+    provider process, with its request and answer, in each run's ``requests``;
+    ``provider_version``: the ``version`` the engine adds to the native default
+    provider's inputs (a generated SDK registers its own; a YAML program, none: ``None``).
+    One command at a time.
     """
 
     def __init__(
@@ -137,7 +146,7 @@ class Engine:
         provider_version: str | None = SDK_VERSION,
     ) -> None:
         self.config = dict(config)
-        self.saved_config: dict[str, str] | None = None  # what the last `up` saved
+        self._saved_config: dict[str, str] | None = None  # what the last `up` saved
         self.secret_keys = set(secret_keys)
         self.stack = stack
         self.project = project
@@ -151,26 +160,87 @@ class Engine:
         # The engine of the current CLI command: each command (up, preview, refresh,
         # destroy, import) has its own, at its own address, as each `pulumi` run has.
         self._engine = EngineServer()
-        self._engine_logs = [self._engine.log]
         self.record = record
         self.provider_version = provider_version
         # The default provider's inputs saved by the last `up` (native: checked, with
         # their secret paths); refresh and destroy configure the provider from them.
-        self.saved_provider: tuple[dict[str, Any], set[Path_]] | None = None
-        self._checked_provider: tuple[dict[str, Any], set[Path_]] | None = None
-        self.provider_id: str | None = None  # the default provider's id in the state
-        self.state: dict[str, ResourceState] = {}
-        self.pending_deletes: list[ResourceState] = []
-        self.calls: list[Call] = []  # resource calls
-        self.provider_calls: list[str] = []  # the default provider's own
-        self.requests: list[Request] = []  # every call, with record=True
-        self.process_output: list[str] = []
-        self.diff_lines: list[str] = []
-        self.diffs: dict[str, Any] = {}  # the last Diff answer per resource
+        self._saved_provider: tuple[dict[str, Any], AbstractSet[Path_]] | None = None
+        self._checked_provider: tuple[dict[str, Any], AbstractSet[Path_]] | None = None
+        self._provider_id: str | None = None  # the default provider's id in the state
+        self._state: dict[str, ResourceState] = {}
+        self._pending: list[ResourceState] = []  # pending deletes
+        self._running: Recording | None = None  # the command running, if any
         self.blob = serialize_provider(PingBackChannelProvider())
         self.lock = threading.RLock()
         self._session: Driver | None = None
         self._processes = 0
+
+    # ---- the stack ----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> Snapshot:
+        """The stack's state now (a read-only snapshot; each run has its own)."""
+        with self.lock:
+            return Snapshot(self._state, tuple(self._pending))
+
+    @property
+    def saved_provider(self) -> tuple[Mapping[str, Any], frozenset[Path_]] | None:
+        """The native default provider's inputs in the state (checked, as the last `up`
+        saved them) and their secret paths; None for the dynamic provider, or none saved."""
+        if self._saved_provider is None:
+            return None
+        inputs, secrets = self._saved_provider
+        return MappingProxyType(dict(inputs)), frozenset(secrets)
+
+    def stack_import(self, state: Snapshot) -> None:
+        """Like `pulumi stack import`: the stack's resources and pending deletes become
+        ``state``'s (its saved config and default provider stay)."""
+        with self.lock:
+            self._state = dict(state.resources)
+            self._pending = list(state.pending_deletes)
+
+    def ids(self) -> set[str]:
+        """The channel ids the stack holds now (``state.ids()``)."""
+        return self.state.ids()
+
+    def non_secret_values(self) -> Iterator[tuple[str, Path_, Any]]:
+        """Every input and output leaf of the state the engine would show in plain text
+        (``state.non_secret_values()``)."""
+        return self.state.non_secret_values()
+
+    # ---- recording ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _command(self, command: str) -> Iterator[Recording]:
+        """One CLI command: a new engine at a new address (outside a session), and its
+        record, which becomes the :class:`Run` at the end — the error's ``run`` when it
+        fails with a StepError."""
+        with self.lock:
+            assert self._running is None, "one command at a time"
+            if self._session is None:
+                self._engine.stop()
+                self._engine = EngineServer()
+            running = Recording(command, log_mark=len(self._engine.log.since()))
+            self._running = running
+        try:
+            yield running
+        except StepError as exc:
+            exc.run = self._finish(running)
+            raise
+        finally:
+            if running.run is None:
+                self._finish(running)
+
+    def _finish(self, running: Recording) -> Run:
+        with self.lock:
+            self._running = None
+            return running.finish(self.state, self._engine.log.since(running.log_mark))
+
+    def _record_call(self, method: str, name: str) -> None:
+        """A resource call, in the running command's record."""
+        with self.lock:
+            if self._running is not None:
+                self._running.calls.append(Call(method, name))
 
     # ---- plumbing ---------------------------------------------------------------------------
 
@@ -201,13 +271,19 @@ class Engine:
         try:
             yield process
         finally:
-            self.process_output.append(process.close())
+            printed = process.close()
+            with self.lock:
+                if self._running is not None:
+                    self._running.process_output.append(printed)
 
     def _record(self, process: int, method: str, request: Any, response: Any, error: Any) -> None:
         with self.lock:
-            self.requests.append(
-                Request(process, method, request, response, error.code().name if error else None)
-            )
+            if self._running is not None:
+                self._running.requests.append(
+                    Request(
+                        process, method, request, response, error.code().name if error else None
+                    )
+                )
 
     @contextmanager
     def driver(
@@ -217,7 +293,9 @@ class Engine:
         ``saved``: configured from the provider inputs the last `up` saved (refresh,
         destroy), as the engine loads a provider from the state: Configure only;
         otherwise CheckConfig of ``config`` (default: the stack's), DiffConfig against
-        the saved inputs when there are some, then Configure."""
+        the saved inputs when there are some, then Configure. Its calls go into the
+        record of the command running (outside a command — a test driving the provider
+        call by call — into none)."""
         if self._session is not None:
             yield self._session
             return
@@ -230,14 +308,14 @@ class Engine:
                 inputs, secrets, _ = self._check_provider(process, config)
             yield self._configure(process, inputs, secrets)
 
-    def _saved_inputs(self) -> tuple[dict[str, Any], set[Path_]] | None:
+    def _saved_inputs(self) -> tuple[dict[str, Any], AbstractSet[Path_]] | None:
         """The default provider's inputs in the state, with their secret paths (the
         dynamic provider's: the whole stack config the last `up` saved)."""
         if self.target.native:
-            return self.saved_provider
-        if self.saved_config is None:
+            return self._saved_provider
+        if self._saved_config is None:
             return None
-        saved = dict(self.saved_config)
+        saved = dict(self._saved_config)
         return saved, {(k,) for k in self.secret_keys if k in saved}
 
     def _provider_news(self, config: dict[str, str]) -> tuple[dict[str, Any], set[Path_]]:
@@ -264,7 +342,8 @@ class Engine:
         """A call to the default provider; ``optional``: UNIMPLEMENTED answers None (the
         engine's fallback for CheckConfig and DiffConfig)."""
         with self.lock:
-            self.provider_calls.append(method)
+            if self._running is not None:
+                self._running.provider_calls.append(method)
         try:
             return getattr(process.stub, method)(request, timeout=60)
         except grpc.RpcError as exc:
@@ -279,7 +358,7 @@ class Engine:
 
     def _check_provider(
         self, process: ProviderProcess, config: dict[str, str]
-    ) -> tuple[dict[str, Any], set[Path_], bool]:
+    ) -> tuple[dict[str, Any], AbstractSet[Path_], bool]:
         """CheckConfig of the stack's settings, and DiffConfig against the saved inputs
         when there are some, both with secrets stripped (PP CheckConfig, DiffConfig);
         UNIMPLEMENTED (the dynamic server) is the news as they are and DIFF_UNKNOWN.
@@ -296,6 +375,7 @@ class Engine:
             ),
             optional=True,
         )
+        secrets: AbstractSet[Path_]
         if resp is None:
             inputs, secrets = dict(news), set(news_secrets)
         else:
@@ -330,7 +410,7 @@ class Engine:
         return inputs, secrets, changed
 
     def _configure(
-        self, process: ProviderProcess, inputs: dict[str, Any], secrets: set[Path_]
+        self, process: ProviderProcess, inputs: dict[str, Any], secrets: AbstractSet[Path_]
     ) -> Driver:
         """Configure, as the engine configures the default provider: ``args`` the inputs
         with secrets wrapped, the deprecated ``variables`` (``<package>:config:<key>``),
@@ -350,7 +430,7 @@ class Engine:
                 acceptResources=True,
                 sends_old_inputs=True,
                 sends_old_inputs_to_delete=True,
-                id=self.provider_id or UNKNOWN_ID,
+                id=self._provider_id or UNKNOWN_ID,
                 **self._provider_names(),
             ),
         )
@@ -358,30 +438,17 @@ class Engine:
 
     def _save_provider(self) -> None:
         """An `up` writes the default provider to the state: its id, and its inputs."""
-        self.saved_config = dict(self.config)
+        self._saved_config = dict(self.config)
         if self.target.native and self._checked_provider is not None:
-            self.saved_provider = self._checked_provider
+            self._saved_provider = self._checked_provider
 
     def _forget_provider(self) -> None:
         """A stack left with no resource has no default provider either: the next `up`
         checks its config afresh (no olds, no DiffConfig) and gives it a new id."""
-        if not self.state and not self.pending_deletes:
-            self.saved_config = None
-            self.saved_provider = None
-            self.provider_id = None
-
-    def _next_command(self) -> None:
-        """A new CLI command: a new engine at a new address (outside a session)."""
-        if self._session is None:
-            self._engine.stop()
-            self._engine = EngineServer()
-            self._engine_logs.append(self._engine.log)
-
-    @property
-    def engine_log(self) -> list[tuple[str, str, str]]:
-        """What providers sent the engine's log service, every command's, in order:
-        (severity, urn, message) — what the CLI prints."""
-        return [m for log in self._engine_logs for m in log.since()]
+        if not self._state and not self._pending:
+            self._saved_config = None
+            self._saved_provider = None
+            self._provider_id = None
 
     @contextmanager
     def session(self) -> Iterator[Driver]:
@@ -407,9 +474,9 @@ class Engine:
 
     def _saved(self, run_program: bool) -> dict[str, str]:
         """refresh/destroy configure the provider from the config the last `up` saved."""
-        if run_program or self.saved_config is None:
+        if run_program or self._saved_config is None:
             return self.config
-        return self.saved_config
+        return self._saved_config
 
     @contextmanager
     def _kept(self, keep: bool) -> Iterator[None]:
@@ -418,12 +485,12 @@ class Engine:
             yield
             return
         with self.lock:
-            snapshot = copy.deepcopy((self.state, self.pending_deletes))
+            kept = dict(self._state), list(self._pending)  # frozen resources: copies enough
         try:
             yield
         finally:
             with self.lock:
-                self.state, self.pending_deletes = snapshot
+                self._state, self._pending = kept
 
     # ---- operations ---------------------------------------------------------------------------
 
@@ -433,28 +500,26 @@ class Engine:
         *,
         target_replace: Iterable[str] = (),
         refresh: bool = False,
-    ) -> dict[str, str]:
+    ) -> Run:
         """Like `pulumi up --skip-preview` (``--target-replace``, ``--refresh``); a plain
         `pulumi up` is ``preview`` then this.
 
-        Returns {name: create|update|replace|same|delete|read}.
+        Its run's ``steps``: {name: create|update|replace|same|delete|read}.
         """
         names = [d.name for d in program]
         assert len(set(names)) == len(names), "duplicate resource names"
-        self._next_command()
         with self.deployment(target_replace=target_replace, refresh=refresh) as deploy:
             self._run_parallel([functools.partial(deploy.register, d) for d in program])
-        return deploy.result
+        return deploy.run
 
-    def preview(self, program: list[Declared], *, refresh: bool = False) -> dict[str, str]:
-        self._next_command()
-        """Like `pulumi preview --diff`: returns {name: create|update|replace:<keys>|same|
-        delete}; ``self.diff_lines`` gets the changed inputs as the CLI prints them."""
-        self.diff_lines = []
+    def preview(self, program: list[Declared], *, refresh: bool = False) -> Run:
+        """Like `pulumi preview --diff`: its run's ``steps`` are {name: create|update|
+        replace:<keys>|same|delete}, its ``diff_lines`` the changed inputs as the CLI
+        prints them."""
         with self.deployment(preview=True, refresh=refresh) as deploy:
             for d in program:
                 deploy.register(d)
-        return deploy.result
+        return deploy.run
 
     @contextmanager
     def deployment(
@@ -465,7 +530,8 @@ class Engine:
         refresh: bool = False,
     ) -> Iterator[Deployment]:
         """An `up` (or preview) whose resources are registered one by one, as a program
-        does. At the end: removed resources are deleted, then pending deletes retired.
+        does — one CLI command. At the end: removed resources are deleted, then pending
+        deletes retired, and the deployment's ``run`` is the command's record.
 
         ``refresh`` (`up --refresh`): before the program runs, every resource of the
         state is refreshed with the provider the state holds (deployment_executor.go
@@ -473,12 +539,16 @@ class Engine:
         default provider is checked in a process of its own (CheckConfig, DiffConfig),
         and when its inputs have not changed the resources stay with the refreshed one,
         already configured (registry.go Same) — the new process gets no Configure."""
-        if not preview and self.provider_id is None:
-            self.provider_id = str(uuid.uuid4())  # the default provider's create
-        with self._kept(preview), ExitStack() as stack:
+        with (
+            self._command("preview" if preview else "up") as command,
+            self._kept(preview),
+            ExitStack() as stack,
+        ):
+            if not preview and self._provider_id is None:
+                self._provider_id = str(uuid.uuid4())  # the default provider's create
             if refresh:
                 refresher = stack.enter_context(self.driver(config=self._saved(False), saved=True))
-                self._refresh_all(refresher)
+                self._refresh_all(refresher, {})
                 drv = refresher
                 if self._session is None:
                     process = stack.enter_context(self._process())
@@ -489,85 +559,98 @@ class Engine:
                 drv = stack.enter_context(self.driver())
             if not preview:
                 self._save_provider()
-            deploy = Deployment(self, drv, preview=preview, refresh=refresh)
+            deploy = Deployment(self, drv, command, preview=preview, refresh=refresh)
             deploy.target_replace = set(target_replace)
             yield deploy
             deploy.finish()
             if not preview:
                 self._forget_provider()
 
-    def _refresh_all(self, drv: Driver) -> dict[str, str]:
-        """A refresh step for every managed resource of the state: {name: same|changed|
-        deleted}; deleted ones leave the state."""
-        result: dict[str, str] = {}
+    def _refresh_all(self, drv: Driver, steps: dict[str, str]) -> None:
+        """A refresh step for every managed resource of the state, into ``steps``: {name:
+        same|changed|deleted}; deleted ones leave the state."""
 
         def one(r: ResourceState) -> None:
-            outcome = drv.read(r)
+            outcome, refreshed = drv.read(r)
             with self.lock:
-                if outcome == "deleted":
-                    self.state.pop(r.name, None)
-                result[r.name] = outcome
+                if refreshed is None:
+                    self._state.pop(r.name, None)
+                else:
+                    self._state[r.name] = refreshed
+                steps[r.name] = outcome
 
-        managed = [r for r in self.state.values() if not r.external]
+        managed = [r for r in self._state.values() if not r.external]
         self._run_parallel([functools.partial(one, r) for r in managed])
-        return result
 
-    def refresh(self, *, run_program: bool = False, preview: bool = False) -> dict[str, str]:
-        """Like `pulumi refresh --skip-preview`: {name: same|changed|deleted} (changed:
-        drift shown). ``preview``: the preview a plain `pulumi refresh` runs first — the
-        same calls, nothing kept."""
-        self._next_command()
+    def refresh(self, *, run_program: bool = False, preview: bool = False) -> Run:
+        """Like `pulumi refresh --skip-preview`: its run's ``steps`` are {name: same|
+        changed|deleted} (changed: drift shown). ``preview``: the preview a plain `pulumi
+        refresh` runs first — the same calls, nothing kept."""
         with (
+            self._command("refresh") as command,
             self._kept(preview),
             self.driver(config=self._saved(run_program), saved=not run_program) as drv,
         ):
-            return self._refresh_all(drv)
+            self._refresh_all(drv, command.steps)
+        assert command.run is not None
+        return command.run
 
-    def destroy(self, *, preview: bool = False) -> None:
-        """Like `pulumi destroy --skip-preview`, with the config the last `up` saved.
-        ``preview``: the preview a plain `pulumi destroy` runs first — the provider is
-        configured and nothing else is sent (a protected resource stops it)."""
-        self._next_command()
-        with self.driver(config=self._saved(False), saved=True) as drv:
+    def destroy(self, *, preview: bool = False) -> Run:
+        """Like `pulumi destroy --skip-preview`, with the config the last `up` saved: its
+        run's ``steps`` are {name: delete} for each resource it took out (a preview's:
+        every resource of the state). ``preview``: the preview a plain `pulumi destroy`
+        runs first — the provider is configured and nothing else is sent (a protected
+        resource stops it)."""
+        with (
+            self._command("destroy") as command,
+            self.driver(config=self._saved(False), saved=True) as drv,
+        ):
             if preview:
-                for r in self.state.values():
+                for r in self._state.values():
                     if r.protect and not r.external:
                         raise self._protected(r)
-                return
-            for r in list(self.pending_deletes):
-                drv.delete(r)
-                self.pending_deletes.remove(r)
-            for r in reversed(list(self.state.values())):
-                self.remove(drv, r)
-        self._forget_provider()
+                    command.steps[r.name] = "delete"
+            else:
+                for r in list(self._pending):
+                    drv.delete(r)
+                    self._pending.remove(r)
+                for r in reversed(list(self._state.values())):
+                    if self.remove(drv, r):
+                        command.steps[r.name] = "delete"
+                self._forget_provider()
+        assert command.run is not None
+        return command.run
 
-    def pulumi_import(self, name: str, import_id: str, *, protect: bool = True) -> ResourceState:
+    def pulumi_import(self, name: str, import_id: str, *, protect: bool = True) -> Run:
         """`pulumi import <type> <name> <id>` (no program runs): the provider from the
         state when there is one (else checked from the stack config), the import step's
         Read, then Check of the read inputs against themselves — no Diff. The resource is
-        protected unless ``protect=False`` (`--protect=false`), as the CLI does."""
-        self._next_command()
-        from_state = self._saved_inputs() is not None
-        if self.provider_id is None:
-            self.provider_id = str(uuid.uuid4())
-        with self.driver(saved=from_state) as drv:
-            if not from_state:
-                self._save_provider()
-            read = drv.import_(Declared(name, {}, protect=protect), import_id)
-            declared = Declared(name, _wrap(read.inputs, read.input_secrets), protect=protect)
-            checked, secrets = drv.check(declared, read.inputs, read.inputs, read.input_secrets)
-            imported = ResourceState(
-                name,
-                read.id,
-                checked,
-                read.outputs,
-                secrets,
-                read.output_secrets,
-                Declared(name, _wrap(checked, secrets), protect=protect),
-            )
-            with self.lock:
-                self.state[name] = imported
-        return imported
+        protected unless ``protect=False`` (`--protect=false`), as the CLI does. Its
+        run's ``steps``: {name: import}; the resource is its ``state[name]``."""
+        with self._command("import") as command:
+            from_state = self._saved_inputs() is not None
+            if self._provider_id is None:
+                self._provider_id = str(uuid.uuid4())
+            with self.driver(saved=from_state) as drv:
+                if not from_state:
+                    self._save_provider()
+                read = drv.import_(Declared(name, {}, protect=protect), import_id)
+                declared = Declared(name, _wrap(read.inputs, read.input_secrets), protect=protect)
+                checked, secrets = drv.check(declared, read.inputs, read.inputs, read.input_secrets)
+                imported = ResourceState(
+                    name,
+                    read.id,
+                    checked,
+                    read.outputs,
+                    secrets,
+                    read.output_secrets,
+                    Declared(name, _wrap(checked, secrets), protect=protect),
+                )
+                with self.lock:
+                    self._state[name] = imported
+                    command.steps[name] = "import"
+        assert command.run is not None
+        return command.run
 
     def _protected(self, r: ResourceState) -> EngineError:
         return EngineError(
@@ -581,31 +664,13 @@ class Engine:
         leaves the state; a protected one stops the run; the rest are deleted. True when
         the provider was asked to delete."""
         if r.external:
-            del self.state[r.name]
+            del self._state[r.name]
             return False
         if r.protect:
             raise self._protected(r)
         drv.delete(r)
-        del self.state[r.name]
+        del self._state[r.name]
         return True
-
-    # ---- inspection ---------------------------------------------------------------------------
-
-    def ids(self) -> set[str]:
-        managed = [r for r in self.state.values() if not r.external]
-        return {r.id for r in managed} | {r.id for r in self.pending_deletes}
-
-    def non_secret_values(self) -> Iterator[tuple[str, Path_, Any]]:
-        """Every input and output leaf the engine would show in plain text."""
-        for r in [*self.state.values(), *self.pending_deletes]:
-            for path, value in leaves(r.outputs):
-                if not is_secret_path(path, r.output_secrets):
-                    yield r.name, ("outputs", *path), value
-            for path, value in leaves(r.inputs):
-                if path and path[0] == "__provider":
-                    continue
-                if not is_secret_path(path, r.input_secrets):
-                    yield r.name, ("inputs", *path), value
 
     def provider_blob(self) -> bytes:
         return base64.b64decode(self.blob)
@@ -634,6 +699,8 @@ __all__ = [
     "Registered",
     "Request",
     "ResourceState",
+    "Run",
+    "Snapshot",
     "StepError",
     "channel",
     "error_message",

@@ -1,10 +1,13 @@
 """What the harness's engine works with: declared resources, their state, the calls made,
-the errors a step ends with, the requests recorded (see :mod:`._engine`)."""
+the errors a step ends with, the requests recorded, and the record of one command's run
+(see :mod:`._engine`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from pulumi.runtime import proto
@@ -14,6 +17,8 @@ from ._targets import DYNAMIC
 from ._wire import (
     UNKNOWN,
     Path_,
+    is_secret_path,
+    leaves,
 )
 
 
@@ -54,16 +59,24 @@ def channel(
     return Declared(name, inputs, **options)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ResourceState:
+    """One resource as the state holds it. Frozen: a step puts a new one in the state
+    (the engine never changes one in place, nor the dicts it holds), so a snapshot taken
+    after a run stays what it was. The secret paths are frozensets."""
+
     name: str
     id: str
     inputs: dict[str, Any]
     outputs: dict[str, Any]
-    input_secrets: set[Path_]
-    output_secrets: set[Path_]
+    input_secrets: AbstractSet[Path_]
+    output_secrets: AbstractSet[Path_]
     declared: Declared
     external: bool = False  # read, not managed (opts.id / get)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_secrets", frozenset(self.input_secrets))
+        object.__setattr__(self, "output_secrets", frozenset(self.output_secrets))
 
     @property
     def protect(self) -> bool:
@@ -74,15 +87,64 @@ class ResourceState:
         return self.declared.retain_on_delete
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
+class Snapshot(Mapping[str, ResourceState]):
+    """The stack's state at one moment, read-only: its resources by name (a mapping: it
+    compares equal to a dict of the same resources) and the pending deletes — replaced
+    resources whose delete has not run yet."""
+
+    resources: Mapping[str, ResourceState] = field(default_factory=dict)
+    pending_deletes: tuple[ResourceState, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resources", MappingProxyType(dict(self.resources)))
+        object.__setattr__(self, "pending_deletes", tuple(self.pending_deletes))
+
+    def __getitem__(self, name: str) -> ResourceState:
+        return self.resources[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.resources)
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    def __repr__(self) -> str:
+        return f"Snapshot({dict(self.resources)!r}, pending_deletes={self.pending_deletes!r})"
+
+    def ids(self) -> set[str]:
+        """The channel ids the stack holds: its managed resources' and pending deletes'."""
+        managed = [r for r in self.resources.values() if not r.external]
+        return {r.id for r in managed} | {r.id for r in self.pending_deletes}
+
+    def non_secret_values(self) -> Iterator[tuple[str, Path_, Any]]:
+        """Every input and output leaf the engine would show in plain text."""
+        for r in [*self.resources.values(), *self.pending_deletes]:
+            for path, value in leaves(r.outputs):
+                if not is_secret_path(path, r.output_secrets):
+                    yield r.name, ("outputs", *path), value
+            for path, value in leaves(r.inputs):
+                if path and path[0] == "__provider":
+                    continue
+                if not is_secret_path(path, r.input_secrets):
+                    yield r.name, ("inputs", *path), value
+
+
+@dataclass(frozen=True)
 class Call:
+    """A resource call the engine made: the method, and the resource's name."""
+
     method: str
     name: str
 
 
 class StepError(Exception):
     """A failed step. ``details``: what the provider process sent; ``printed``: what the
-    CLI shows; ``message``: the exception's own text (the end of the traceback)."""
+    CLI shows; ``message``: the exception's own text (the end of the traceback);
+    ``run``: the record of the command it stopped (what it did up to the failure, and the
+    state it left), set when the error leaves the command (None when raised outside one)."""
+
+    run: Run | None = None
 
     def __init__(
         self, method: str, name: str, details: str, token: str = DYNAMIC.type_token
@@ -213,7 +275,7 @@ UNKNOWN_ID = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 """The id the engine gives a provider at a preview before it exists (UnknownStringValue)."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Request:
     """One call to a provider process, as ``Engine(record=True)`` keeps it."""
 
@@ -222,3 +284,79 @@ class Request:
     request: Any  # the protobuf message sent
     response: Any  # the answer; None on an error
     error: str | None  # the gRPC status code's name on an error
+
+
+@dataclass(frozen=True)
+class Run:
+    """The record of one command (``up``, ``preview``, ``refresh``, ``destroy``,
+    ``import``): what it did, and the state it left. Immutable: tuples, read-only
+    mappings, a :class:`Snapshot`; a failed command's record is its error's ``run``.
+
+    - ``steps``: {name: create|update|replace|same|delete|read} for an up (a preview:
+      ``replace:<keys>`` for a replace), {name: same|changed|deleted} for a refresh,
+      {name: delete} for a destroy, {name: import} for an import;
+    - ``calls``: the resource calls, in order; ``provider_calls``: the default
+      provider's own (CheckConfig, DiffConfig, Configure), in order;
+    - ``diffs``: the Diff answer per resource of an up or preview (protobuf);
+    - ``diff_lines``: a preview's changed inputs as `pulumi preview --diff` prints them;
+    - ``state``: the stack's state once the command ended (a preview's: unchanged);
+    - ``requests``: every call to every provider process, in full (``record=True``);
+    - ``process_output``: what each provider process it started printed;
+    - ``engine_log``: what providers sent the engine's log service during it
+      (severity, urn, message) — what the CLI prints.
+
+    Calls made through a :class:`Driver` outside a command (``Engine.driver()``, a
+    session's set-up) belong to no run.
+    """
+
+    command: str
+    steps: Mapping[str, str]
+    calls: tuple[Call, ...]
+    provider_calls: tuple[str, ...]
+    diffs: Mapping[str, Any]
+    diff_lines: tuple[str, ...]
+    state: Snapshot
+    requests: tuple[Request, ...] = ()
+    process_output: tuple[str, ...] = ()
+    engine_log: tuple[tuple[str, str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", MappingProxyType(dict(self.steps)))
+        object.__setattr__(self, "diffs", MappingProxyType(dict(self.diffs)))
+
+    @property
+    def methods(self) -> list[str]:
+        """The methods of ``calls``, in order (a new list each time)."""
+        return [c.method for c in self.calls]
+
+
+@dataclass
+class Recording:
+    """What a command is doing, while it runs (the engine's, under its lock); it becomes
+    a :class:`Run` when the command ends."""
+
+    command: str
+    log_mark: int = 0  # the engine log's length when the command started
+    steps: dict[str, str] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    provider_calls: list[str] = field(default_factory=list)
+    diffs: dict[str, Any] = field(default_factory=dict)
+    diff_lines: list[str] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list)
+    process_output: list[str] = field(default_factory=list)
+    run: Run | None = None  # set when the command ends
+
+    def finish(self, state: Snapshot, engine_log: Iterable[tuple[str, str, str]]) -> Run:
+        self.run = Run(
+            self.command,
+            self.steps,
+            tuple(self.calls),
+            tuple(self.provider_calls),
+            self.diffs,
+            tuple(self.diff_lines),
+            state,
+            tuple(self.requests),
+            tuple(self.process_output),
+            tuple(engine_log),
+        )
+        return self.run

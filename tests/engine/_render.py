@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from pulumi.runtime import rpc
@@ -59,9 +60,9 @@ def render_error(name: str, details: str, token: str = TYPE_TOKEN) -> str:
 def changed_inputs(
     name: str,
     old: dict[str, Any],
-    old_secrets: set[Path_],
+    old_secrets: AbstractSet[Path_],
     new: dict[str, Any],
-    new_secrets: set[Path_],
+    new_secrets: AbstractSet[Path_],
 ) -> list[str]:
     """`pulumi preview --diff` lines for one resource: each changed input leaf; a value
     that is secret on either side prints ``[secret]``."""

@@ -5,18 +5,26 @@ program's property names reach the wire. Programs here are written with the Pyth
 names (``is_active``), as a Python program writes them with either front: the dynamic
 ``PingBackChannel`` sends them as they are; a generated SDK sends the schema's names
 (``isActive``) and reads the answers back by the schema's names — so the native target
-renames at the wire, from the schema the plugin serves, and refuses any property the
-schema does not declare (a generated SDK would never see it).
+renames at the wire, from the schema the plugin serves (GetSchema, asked once per
+session: the harness imports no private production module), and refuses any property the schema
+does not declare (a generated SDK would never see it).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
-from dataclasses import dataclass, field
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._processes import DYNAMIC_SERVER, NATIVE_PLUGIN, ROOT
+from pulumi.runtime import proto
+
+from ._processes import DYNAMIC_SERVER, NATIVE_PLUGIN, ROOT, ProviderProcess
 from ._wire import Path_
 
 
@@ -25,23 +33,63 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
+_SCHEMA_LOCK = threading.Lock()  # engine threads may ask at once: one plugin answers
+
+
+def served_schema() -> dict[str, Any]:
+    """The package schema the native plugin serves, as the CLI gets it (`pulumi package
+    get-schema`, SDK generation): GetSchema of the plugin started as the CLI starts it.
+    Asked once per test session (a copy each time)."""
+    with _SCHEMA_LOCK:
+        return copy.deepcopy(_ask_schema())
+
+
+@functools.cache
+def _ask_schema() -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PINGBACK_")}
+    plugin = ProviderProcess(None, secret_keys=(), cwd=ROOT, env=env, command=NATIVE_PLUGIN)
+    try:
+        answer = plugin.stub.GetSchema(proto.GetSchemaRequest(), timeout=60)
+    finally:
+        plugin.close()
+    schema: dict[str, Any] = json.loads(answer.schema)
+    return schema
+
+
+@functools.cache
+def _resource_names(token: str) -> tuple[dict[str, str], frozenset[str]]:
+    """The served schema's resource ``token``: program (Python) name -> wire name for
+    every property it declares, and the inputs it declares secret (program names)."""
+    resource = served_schema()["resources"][token]
+    names = set(resource["properties"]) | set(resource["inputProperties"])
+    secret = {n for n, p in resource["inputProperties"].items() if p.get("secret")}
+    return {_snake(n): n for n in sorted(names)}, frozenset(_snake(n) for n in secret)
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
     command: tuple[str, ...]
     type_token: str
     native: bool
-    # program (Python) name -> wire name, for every property the schema declares
-    names: dict[str, str] = field(default_factory=dict)
     # the plugin's directory, which the CLI names in the Handshake; None: the CLI's own
     # (the dynamic provider's `pulumi-resource-pulumi-python` ships with the CLI, which
     # the harness has not: it names the program's directory instead)
     plugin_dir: Path | None = None
     # the package the provider's `variables` keys start with (`<package>:config:<key>`)
     package: str = "pulumi-python"
-    # the inputs (program names) the schema declares secret: a generated SDK, like a YAML
-    # program, sends each of them as one secret, whatever the program wrote
-    secret_inputs: frozenset[str] = frozenset()
+
+    @property
+    def names(self) -> Mapping[str, str]:
+        """Program (Python) name -> wire name, for every property the schema declares
+        (the native plugin's, as it serves it; the dynamic provider has none)."""
+        return _resource_names(self.type_token)[0] if self.native else {}
+
+    @property
+    def secret_inputs(self) -> frozenset[str]:
+        """The inputs (program names) the schema declares secret: a generated SDK, like a
+        YAML program, sends each of them as one secret, whatever the program wrote."""
+        return _resource_names(self.type_token)[1] if self.native else frozenset()
 
     @property
     def provider_token(self) -> str:
@@ -52,7 +100,8 @@ class Target:
         """Program names -> wire names (top-level keys; config keys are the user's)."""
         if not self.native:
             return dict(props)
-        return {self.names.get(k, k): v for k, v in props.items()}
+        names = self.names
+        return {names.get(k, k): v for k, v in props.items()}
 
     def receive(
         self, props: dict[str, Any], paths: set[Path_]
@@ -72,34 +121,7 @@ class Target:
         return {(k,) for k in self.secret_inputs if props.get(k) is not None}
 
 
-def _schema() -> dict[str, Any]:
-    from pulumi_pingback._schema import CHANNEL_TOKEN, schema_json
-
-    resource: dict[str, Any] = json.loads(schema_json())["resources"][CHANNEL_TOKEN]
-    return resource
-
-
-def _schema_names() -> dict[str, str]:
-    resource = _schema()
-    names = set(resource["properties"]) | set(resource["inputProperties"])
-    return {_snake(n): n for n in sorted(names)}
-
-
-def _schema_secret_inputs() -> frozenset[str]:
-    inputs = _schema()["inputProperties"]
-    return frozenset(_snake(n) for n, p in inputs.items() if p.get("secret"))
-
-
 DYNAMIC = Target("dynamic", DYNAMIC_SERVER, "pulumi-python:dynamic/pingback:Channel", False)
-NATIVE = Target(
-    "native",
-    NATIVE_PLUGIN,
-    "pingback:index:Channel",
-    True,
-    _schema_names(),
-    ROOT,
-    "pingback",
-    _schema_secret_inputs(),
-)
+NATIVE = Target("native", NATIVE_PLUGIN, "pingback:index:Channel", True, ROOT, "pingback")
 
 TARGETS = {t.name: t for t in (DYNAMIC, NATIVE)}

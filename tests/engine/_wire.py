@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +47,7 @@ def strip_secrets(value: Any, path: Path_ = ()) -> tuple[Any, set[Path_]]:
     return value, set()
 
 
-def is_secret_path(path: Path_, secret_paths: set[Path_]) -> bool:
+def is_secret_path(path: Path_, secret_paths: AbstractSet[Path_]) -> bool:
     return any(path[: len(p)] == p for p in secret_paths)
 
 
