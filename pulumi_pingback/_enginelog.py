@@ -17,11 +17,20 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import sys
 import threading
 from typing import Any
 
-__all__ = ["EngineLogHandler", "busy", "current_urn", "install", "watch_engine"]
+__all__ = [
+    "EngineLogHandler",
+    "attach",
+    "busy",
+    "current_urn",
+    "install",
+    "log_to_stderr",
+    "watch_engine",
+]
 
 current_urn: contextvars.ContextVar[str] = contextvars.ContextVar("pingback_urn", default="")
 """The URN of the resource the current call is about (set by the native front)."""
@@ -67,6 +76,34 @@ class EngineLogHandler(logging.Handler):
             self._engine().Log(request, timeout=5)
         except Exception:  # the engine is gone or refuses: say it where one can read it
             sys.stderr.write(f"pulumi-pingback {record.levelname}: {record.getMessage()}\n")
+
+
+def log_to_stderr(level: str | None) -> None:
+    """PINGBACK_LOG_LEVEL=DEBUG|INFO: the provider's log lines on stderr (shown by the CLI)
+    when no engine takes them (:func:`install` replaces this handler with the engine's).
+
+    Lines carry methods, paths, statuses and retry decisions, never a token or a body.
+    """
+    if not level:
+        return
+    logger = logging.getLogger("pulumi_pingback")
+    if not any(getattr(h, "_pingback", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler._pingback = True  # type: ignore[attr-defined]
+        handler.setFormatter(logging.Formatter("pulumi-pingback %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level.upper())
+
+
+def attach(address: str | None) -> None:
+    """A provider's logging once it knows the engine's ``address`` (or None), for both
+    fronts: PINGBACK_LOG_LEVEL lines on stderr, or to the engine's log with its warnings
+    when there is an engine (:func:`install`); and the process ends once that engine is
+    gone (:func:`watch_engine`). Safe to call again."""
+    level = os.environ.get("PINGBACK_LOG_LEVEL")
+    log_to_stderr(level)
+    install(address, level)
+    watch_engine(address)
 
 
 def install(address: str | None, level_name: str | None) -> None:

@@ -36,8 +36,7 @@ from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
-from ._enginelog import install as install_engine_log
-from ._enginelog import watch_engine
+from ._enginelog import attach
 from ._exceptions import (
     AdoptionError,
     APIConnectionError,
@@ -192,8 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # The CLI may add --logtostderr, --logflow, -v=N before the address.
     known, _ = parser.parse_known_args(args)
     if known.engine:
-        install_engine_log(known.engine, os.environ.get("PINGBACK_LOG_LEVEL"))
-        watch_engine(known.engine)
+        attach(known.engine)
     _check_sdk()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args, known.engine))

@@ -34,15 +34,14 @@ from pulumi.provider.experimental.provider import (
 )
 
 from ._diff import ignoring
-from ._enginelog import current_urn, watch_engine
-from ._enginelog import install as install_engine_log
+from ._enginelog import attach, current_urn
 from ._exceptions import (
     ChannelValidationError,
     ConfigurationError,
 )
 from ._models import Declaration
 from ._native_wire import TO_WIRE, core_path, detailed_diff, unwire, wire, wire_value
-from ._operations import Channels, enable_logging
+from ._operations import Channels
 from ._props import Outputs
 from ._schema import (
     CHANNEL_TOKEN,
@@ -91,8 +90,7 @@ class PingBackProvider(Provider):
 
     def attach(self, address: str) -> None:
         self._engine = address or None
-        install_engine_log(self._engine, os.environ.get("PINGBACK_LOG_LEVEL"))
-        watch_engine(self._engine)
+        attach(self._engine)
 
     def ops(self) -> Channels:
         if self._ops is None:  # configure() was not called: the environment's settings
@@ -154,16 +152,14 @@ class PingBackProvider(Provider):
         """Settings from the provider's inputs (``args``), then the deprecated
         ``variables`` (``pingback:config:<key>``), then PINGBACK_*. Secrets are accepted:
         the provider marks its own (the engine stops copying them from inputs)."""
-        enable_logging(os.environ.get("PINGBACK_LOG_LEVEL"))
-        install_engine_log(self._engine, os.environ.get("PINGBACK_LOG_LEVEL"))
+        attach(self._engine)
         args, _ = unwire(request.args)
         config, keys = self._settings_from(args)
         for setting in SETTINGS_TABLE:
             variable = request.variables.get(f"{PACKAGE}:config:{setting.name}")
             if config.get(setting.key) in (None, "") and variable:
                 config[setting.key] = variable
-        settings = load_settings(config, keys=keys)
-        self._ops = Channels(settings, native=True, caller=self._engine)
+        self._ops = Channels.from_config(config, keys=keys, native=True, caller=self._engine)
         await self._run("", self._ops.verify)  # a wrong token fails the preview, here
         return ConfigureResponse(accept_secrets=True, supports_preview=True)
 

@@ -37,23 +37,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pulumi_pingback")
 
-__all__ = ["Channels", "enable_logging"]
-
-
-def enable_logging(level: str | None) -> None:
-    """PINGBACK_LOG_LEVEL=DEBUG|INFO: the provider's log lines on stderr (shown by the CLI).
-
-    Lines carry methods, paths, statuses and retry decisions, never a token or a body.
-    """
-    if not level:
-        return
-    logger = logging.getLogger("pulumi_pingback")
-    if not any(getattr(h, "_pingback", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
-        handler._pingback = True  # type: ignore[attr-defined]
-        handler.setFormatter(logging.Formatter("pulumi-pingback %(levelname)s %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(level.upper())
+__all__ = ["Channels"]
 
 
 def _strings(props: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -81,6 +65,23 @@ class Channels:
         self.native = native
         self.caller = caller
         self._journal: Journal | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Mapping[str, Any],
+        *,
+        keys: Iterable[str] = (),
+        project: str | None = None,
+        native: bool = False,
+        caller: str | None = None,
+    ) -> Channels:
+        """A provider's configure, whichever front: the settings checked (stack config
+        ``config`` then PINGBACK_*; ``keys``, every config key of the stack) and a fresh
+        deployment's operations; the front installs them, then calls :meth:`verify`."""
+        from ._settings import load_settings
+
+        return cls(load_settings(config, keys=keys, project=project), native=native, caller=caller)
 
     @property
     def settings(self) -> Settings:

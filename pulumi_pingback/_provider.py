@@ -134,29 +134,23 @@ class PingBackChannelProvider(ResourceProvider):
         """Check the settings, once per provider process, on its first call (at preview:
         the first Check): a malformed one fails that call before anything is sent, and a
         token PingBack refuses or an API it cannot reach fails it after one list."""
-        from ._enginelog import install, watch_engine
-        from ._operations import enable_logging
-        from ._settings import SETTINGS, load_settings
+        from ._enginelog import attach
+        from ._operations import Channels
+        from ._settings import SETTINGS
 
-        enable_logging(os.environ.get("PINGBACK_LOG_LEVEL"))
-        install(_engine_address(), os.environ.get("PINGBACK_LOG_LEVEL"))
-        watch_engine(_engine_address())
+        attach(_engine_address())
         config = {key: req.config.get(key) for key in SETTINGS}
         every_key = getattr(req.config, "_props", {})  # the whole stack config
         project = getattr(req.config, "_project_name", None)
         try:
-            settings = load_settings(config, keys=list(every_key), project=project)
-            self._install(settings)
-            self._ops().verify()
+            ops = Channels.from_config(
+                config, keys=list(every_key), project=project, caller=_engine_address()
+            )
+            with self._lock:
+                self.__dict__["_channels"] = ops  # a fresh deployment
+            ops.verify()
         except PingBackError as exc:
             raise exc.with_traceback(None) from None
-
-    def _install(self, settings: Settings) -> None:
-        from ._operations import Channels
-
-        with self._lock:
-            # a fresh deployment
-            self.__dict__["_channels"] = Channels(settings, caller=_engine_address())
 
     def _ops(self) -> Channels:
         """This process's operations (from the PINGBACK_* environment if configure() was
