@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._kinds import KINDS, Kind, a_channel, channel_identity, kind_of
-from ._props import OPTION_KEYS
-from ._schema import COMPUTED, INPUTS
+from ._schema import COMPUTED, INPUTS, OPTION_KEYS
 from ._types import CHANNEL_TYPES
 from ._unknown import UNKNOWN, contains_unknown, is_unknown, to_wire
 

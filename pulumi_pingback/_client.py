@@ -46,7 +46,7 @@ from ._retry import RetryPolicy, Tally, attempts
 from ._settings import Settings
 from ._transport import Answer, Transport
 
-__all__ = ["CHANNELS_PATH", "DEFAULT_API_URL", "PingBackClient"]
+__all__ = ["DEFAULT_API_URL", "PingBackClient"]
 
 DEFAULT_API_URL = _defaults.API_URL
 log = logging.getLogger("pulumi_pingback")
@@ -94,9 +94,7 @@ class PingBackClient:
             max_bytes=max_answer_bytes,
         )
         self.policy = RetryPolicy(max_retries, max_retry_after, backoff_initial, backoff_max)
-        self.settle_window = settle_window if settle_window is not None else timeout
         self.ledger = Ledger()
-        self.journal = journal
         self.tally = Tally()
         self.reads = SharedList(
             functools.partial(list_channels, self.transport, self.policy, self.tally),
@@ -109,9 +107,14 @@ class PingBackClient:
             self.reads,
             self.ledger,
             journal,
-            settle_window=self.settle_window,
+            settle_window=settle_window if settle_window is not None else timeout,
             tally=self.tally,
         )
+
+    @property
+    def journal(self) -> Journal | None:
+        """The create journal this client records its creates in (None: none)."""
+        return self.creates.journal
 
     @classmethod
     def from_settings(cls, settings: Settings, *, journal: Journal | None = None) -> PingBackClient:

@@ -118,7 +118,7 @@ NATIVE = dataclasses.replace(
 """A program in any language, through the native provider's schema names."""
 CLI = dataclasses.replace(
     PYTHON,
-    settings={s.field: s.env for s in SETTINGS_TABLE},
+    settings={s.field: s.cli or s.env for s in SETTINGS_TABLE},
     auth_fix=CLI_AUTH_HELP,
     set_url="pass --api-url (or set PINGBACK_API_URL)",
     url_words="the API URL {url} (--api-url or PINGBACK_API_URL)",

@@ -84,15 +84,16 @@ def log_to_stderr(level: str | None) -> None:
 
     Lines carry methods, paths, statuses and retry decisions, never a token or a body.
     """
-    if not level:
-        return
+    asked = logging.getLevelName(level.upper()) if level else None
+    if not isinstance(asked, int):
+        return  # unset, or not a level: the provider starts anyway (as install does)
     logger = logging.getLogger("pulumi_pingback")
     if not any(getattr(h, "_pingback", False) for h in logger.handlers):
         handler = logging.StreamHandler()
         handler._pingback = True  # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter("pulumi-pingback %(levelname)s %(message)s"))
         logger.addHandler(handler)
-    logger.setLevel(level.upper())
+    logger.setLevel(asked)
 
 
 def attach(address: str | None) -> None:

@@ -10,13 +10,8 @@ provider; :mod:`._native_provider` translates the wire (camelCase names,
 and runs the blocking client on a thread pool, so parallel steps are bounded by the
 engine's ``--parallel``, not by a server's threads. This module serves it, sending our
 errors with their gRPC code. The three are the only modules that touch
-``pulumi.provider.experimental``.
-
-Written against the experimental API of the Pulumi Python SDK 3.272 (see
-:data:`TESTED_SDK`); its rough edges, handled here: unknowns arrive as the wire's
-sentinel string, numbers must be floats, ``diff_config`` is left alone, the type of a
-resource under a component is ``parent$child``, and a Read that finds nothing on import
-must raise (an empty answer would import a phantom).
+``pulumi.provider.experimental``, written against the Pulumi Python SDK 3.272 (see
+:data:`TESTED_SDK`; its rough edges are listed in :mod:`._native_provider`).
 """
 
 from __future__ import annotations
@@ -25,7 +20,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any

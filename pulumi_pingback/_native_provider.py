@@ -1,14 +1,19 @@
 """The native provider's resource and config methods over :mod:`._operations`: the
 wire (camelCase names, ``PropertyValue``, secrets the provider marks itself, detailed
 diffs, :mod:`._native_wire`) in and out, the blocking core on a thread pool. Served by
-:mod:`._native`."""
+:mod:`._native`.
+
+The experimental API's rough edges (SDK 3.272), handled here and in the wire module:
+unknowns arrive as the wire's sentinel string, numbers must be floats, ``diff_config`` is
+left alone, the type of a resource under a component is ``parent$child``, and a Read that
+finds nothing on import must raise (an empty answer would import a phantom).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
 import functools
-import os
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -42,7 +47,7 @@ from ._exceptions import (
 from ._models import Declaration
 from ._native_wire import TO_WIRE, core_path, detailed_diff, unwire, wire, wire_value
 from ._operations import Channels
-from ._props import Outputs
+from ._props import Outputs, reported
 from ._schema import (
     CHANNEL_TOKEN,
     PACKAGE,
@@ -171,7 +176,8 @@ class PingBackProvider(Provider):
             news, carried = unwire(request.new_inputs)
             olds, _ = unwire(request.old_inputs)
         except ChannelValidationError as exc:
-            return CheckResponse(inputs=request.new_inputs, failures=_failures(exc.problems))
+            failures = _failures(reported(exc.problems, TO_WIRE))
+            return CheckResponse(inputs=request.new_inputs, failures=failures)
         checked = self.ops().check(news, olds, TO_WIRE)
         if checked.failures:
             return CheckResponse(inputs=request.new_inputs, failures=_failures(checked.failures))

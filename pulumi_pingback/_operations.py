@@ -1,7 +1,7 @@
 """The provider's work, whatever the front: check, diff, create, update, delete, read.
 
 Both fronts — the dynamic provider (:mod:`._provider`, for Python programs) and the
-native plugin (:mod:`._native`, for every language) — translate their wire format into
+native plugin (:mod:`._native_provider`, for every language) — translate their wire format into
 these calls and back. Properties here use the Python names (``is_active``,
 ``adopt_id``, ``meta_verify_token``) and plain values; what a call gives back
 (:class:`._props.Checked`, :class:`._props.Outputs`) carries its secret paths, which each
@@ -156,9 +156,11 @@ class Channels:
         """The checked inputs, their secret paths and every problem found, said safely
         for the CLI to print (:func:`._props.reported`); ``olds``, the previous inputs
         (what PingBack stores is accepted as it is); ``names``, the properties as the
-        program's language names them."""
+        program's language names them (None: the dynamic front's, whose inputs carry
+        its resource options too)."""
         from ._check import PYTHON_NAMES, check_inputs
 
+        options = names is None
         names = names or PYTHON_NAMES
         inputs, problems = check_inputs(news, olds, names=names)
         if not problems:
@@ -167,7 +169,8 @@ class Channels:
             journal = self.journal()
             if isinstance(adopt_id, str) and journal is not None:
                 journal.claim("declared", adopt_id)
-        return Checked(inputs, frozenset(input_secret_paths(inputs)), reported(problems, names))
+        failures = reported(problems, names, options=options)
+        return Checked(inputs, frozenset(input_secret_paths(inputs)), failures)
 
     def journal(self) -> Journal | None:
         """The create journal of this token and API URL (None without a token)."""

@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._schema import COMPUTED, PRINTABLE, READ_BACK, REFRESH_MARKS, SECRET_OUTPUTS
+from ._schema import COMPUTED, OPTION_KEYS, PRINTABLE, READ_BACK, REFRESH_MARKS, SECRET_OUTPUTS
 from ._unknown import UNKNOWN
 
 if TYPE_CHECKING:
     from ._models import Channel
 
 __all__ = [
-    "OPTION_KEYS",
     "Checked",
     "Outputs",
     "Path",
@@ -37,10 +36,6 @@ __all__ = [
 ]
 
 Path = tuple[str, ...]
-
-OPTION_KEYS = ("replace_on_changes", "ignore_changes")
-"""Resource options the dynamic ``PingBackChannel`` passes among its inputs (the dynamic
-provider sees no options of its own); never credentials, so printable."""
 
 
 @dataclass(frozen=True)
@@ -182,14 +177,15 @@ def is_refresh(props: Mapping[str, Any]) -> bool:
 
 
 def reported(
-    problems: Iterable[tuple[str, str]], names: Mapping[str, str]
+    problems: Iterable[tuple[str, str]], names: Mapping[str, str], *, options: bool = False
 ) -> tuple[tuple[str, str], ...]:
     """Problems as (property, reason) pairs a front turns into CheckFailures, in its own
     ``names``. The CLI prints the program's value of a named top-level property, secrets
-    in plain text: so only printable properties (:data:`._schema.PRINTABLE`, the options
-    passed as inputs, and nested config paths) are named, and anything else is said in
-    the reason of a failure about the resource ("")."""
-    shown = {*PRINTABLE, *OPTION_KEYS}
+    in plain text: so only printable properties (:data:`._schema.PRINTABLE`, nested
+    config paths and, with ``options``, the options the dynamic front passes as inputs)
+    are named, and anything else is said in the reason of a failure about the resource
+    ("")."""
+    shown = {*PRINTABLE, *(OPTION_KEYS if options else ())}
     out = []
     for prop, reason in problems:
         head, dot, rest = prop.partition(".")

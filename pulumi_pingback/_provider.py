@@ -10,7 +10,6 @@ CheckFailures the CLI can print without a credential in them.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,7 +30,6 @@ from ._exceptions import PingBackError
 if TYPE_CHECKING:
     from ._operations import Channels
     from ._props import Outputs
-    from ._settings import Settings
 
 # A Pulumi program only needs this class to exist (it is pickled by reference); the
 # client, models and policy (httpx, pydantic, tenacity) load in the provider process on
@@ -48,8 +46,9 @@ def _secret(value: Any) -> Any:
 
 
 def seal_config(channel_type: Any, config: Any) -> Any:
-    """A config as the provider returns it among *inputs* (Check, Read): the core's
-    secret paths as the wire's secret objects."""
+    """A config as this front puts it among *inputs* (Check and Read seal their whole
+    inputs the same way, :func:`._props.sealed`): the core's secret paths as the wire's
+    secret objects."""
     from ._props import input_secret_paths, sealed
 
     inputs = {"type": channel_type, "config": config}

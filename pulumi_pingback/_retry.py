@@ -14,7 +14,8 @@ before sending the POST again: there is no idempotency key, and a 5xx or a lost 
 does not prove that nothing was created (a proxy may answer 502/503/504 after it
 forwarded the request; the server may commit after the client gave up).
 
-Waits: ``Retry-After`` (seconds or an HTTP date) when the server sends one, up to
+Waits: ``Retry-After`` (seconds or an HTTP date, read by
+:func:`._status.parse_retry_after`) when the server sends one, up to
 ``max_retry_after``; otherwise jittered exponential backoff (``initial`` doubling up to
 ``cap``, each wait 75-100 % of its step). A settle window's lists are paced by
 :meth:`RetryPolicy.settle_wait`. tenacity runs both loops: every request goes through
@@ -23,14 +24,12 @@ Waits: ``Retry-After`` (seconds or an HTTP date) when the server sends one, up t
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TypeVar
 
 import tenacity
@@ -45,28 +44,10 @@ from ._exceptions import (
     ResponseTooLargeError,
 )
 
-__all__ = ["RetryPolicy", "Tally", "attempts", "outcome_unknown", "parse_retry_after"]
+__all__ = ["RetryPolicy", "Tally", "attempts", "outcome_unknown"]
 
 log = logging.getLogger("pulumi_pingback")
 T = TypeVar("T")
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def outcome_unknown(method: str, exc: BaseException) -> bool:

@@ -237,6 +237,11 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
     ),
 )
 
+OPTION_KEYS: tuple[str, ...] = ("replace_on_changes", "ignore_changes")
+"""Resource options the dynamic ``PingBackChannel`` passes among its inputs (the dynamic
+provider sees no options of its own); never credentials, so a check failure may name them.
+Not in the schema: the native provider gets options from the engine."""
+
 # ---- derived from the table: what every other module uses ---------------------------------
 
 INPUTS: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.input)

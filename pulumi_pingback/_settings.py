@@ -170,8 +170,6 @@ SETTINGS: dict[str, str] = {s.key: s.env for s in TABLE}
 """stack config key -> environment variable."""
 BY_NAME: dict[str, Setting] = {s.name: s for s in TABLE}
 """schema name (``maxRetries``) -> its row."""
-BY_FIELD: dict[str, Setting] = {s.field: s for s in TABLE}
-""":class:`Settings` attribute (``max_retries``) -> its row."""
 
 PROVIDER_WORDS = Words({s.key: f"{s.key} (or {s.env})" for s in TABLE}, AUTH_HELP)
 """A Pulumi program's, and the native plugin's: stack config first, then PINGBACK_*."""

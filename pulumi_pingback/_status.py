@@ -4,7 +4,9 @@ it is cut or quoted."""
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from ._exceptions import (
@@ -21,7 +23,26 @@ from ._exceptions import (
     RedirectError,
 )
 
-__all__ = ["make_status_error", "status_class"]
+__all__ = ["make_status_error", "parse_retry_after", "status_class"]
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     cls.status: cls

@@ -32,8 +32,7 @@ from ._exceptions import (
     ResponseTooLargeError,
 )
 from ._redact import Redactor, redactor
-from ._retry import parse_retry_after
-from ._status import make_status_error
+from ._status import make_status_error, parse_retry_after
 from ._version import __version__
 
 __all__ = ["Answer", "Transport", "parallel_writes"]
@@ -235,10 +234,6 @@ class Transport:
 
     def __reduce__(self) -> Any:
         raise TypeError("a PingBack transport holds a token and is never pickled")
-
-    @property
-    def has_token(self) -> bool:
-        return self._token is not None
 
     def remember(self, secrets: Iterable[str]) -> None:
         """Secrets to redact from every later answer (e.g. stored configs the caller saw)."""

@@ -78,20 +78,50 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
     assert _cycles(graph) == []
 
 
+CREATE_PATHS = {
+    "dynamic": [
+        "_provider",
+        "_operations",
+        "_client",
+        "_creates",
+        "_listing",
+        "_retry",
+        "_transport",
+    ],
+    "native": [
+        "_native",
+        "_native_provider",
+        "_native_wire",
+        "_operations",
+        "_client",
+        "_creates",
+        "_listing",
+        "_retry",
+        "_transport",
+    ],
+}
+
+
 def test_the_create_path_goes_down_only() -> None:
-    """The modules a create passes through, front to wire, each importing none before it."""
-    path = [
-        "pulumi_pingback._provider",
-        "pulumi_pingback._operations",
-        "pulumi_pingback._client",
-        "pulumi_pingback._creates",
-        "pulumi_pingback._listing",
-        "pulumi_pingback._transport",
-    ]
+    """The modules a create passes through, front to wire (each front's), each importing
+    none of those before it, directly or through others."""
     modules = _modules()
-    for i, name in enumerate(path):
-        above = set(path[:i])
-        assert not _imports(name, modules[name], set(modules)) & above, name
+    graph = {name: _imports(name, path, set(modules)) for name, path in modules.items()}
+
+    def reach(name: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [name]
+        while todo:
+            for nxt in graph[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    for front, path in CREATE_PATHS.items():
+        names = [f"pulumi_pingback.{m}" for m in path]
+        for i, name in enumerate(names):
+            assert not reach(name) & set(names[:i]), (front, name)
+        assert names[-1] in reach(names[0]), front  # the path is connected
 
 
 def test_no_module_is_over_about_350_lines() -> None:

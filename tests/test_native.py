@@ -133,6 +133,23 @@ def test_the_plugin_starts_in_each_launch_form_and_serves_its_schema(started: An
     assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
+def test_the_plugin_starts_whatever_pingback_log_level_says(tmp_path: Path) -> None:
+    """A PINGBACK_LOG_LEVEL that is not a level is ignored: the plugin still starts (the
+    engine's log gets its warnings) instead of dying before it prints its port."""
+    plugin = ProviderProcess(
+        None,
+        secret_keys=(),
+        cwd=tmp_path,
+        env={**os.environ, "PINGBACK_LOG_LEVEL": "VERBOSE"},
+        command=LAUNCH_FORMS["module"],
+    )
+    try:
+        schema = json.loads(plugin.stub.GetSchema(proto.GetSchemaRequest(), timeout=30).schema)
+        assert schema["name"] == "pingback"
+    finally:
+        plugin.close()
+
+
 def test_the_source_plugin_is_what_the_cli_needs() -> None:
     plugin = yaml.safe_load((ROOT / "PulumiPlugin.yaml").read_text())
     assert plugin["runtime"]["name"] == "python"  # its name is the schema's: pingback
@@ -645,6 +662,45 @@ def test_a_channel_under_a_component_is_checked_by_its_own_type(native: Engine) 
                     news=to_struct({}),
                 ),
             )
+
+
+def test_a_value_that_is_not_json_fails_check_by_the_schema_s_printable_names(
+    native: Engine,
+) -> None:
+    """An asset where the schema says JSON (a program can build one) is a check failure
+    said like every other: a printable property by its schema name, anything else in the
+    reason of a failure about the resource (the CLI prints a named property's value)."""
+    import pulumi
+    from google.protobuf import struct_pb2
+    from pulumi.provider.experimental.property_value import PropertyValue
+
+    asset = PropertyValue(pulumi.StringAsset("x")).marshal()
+    urn = "urn:pulumi:dev::pingback-test::pingback:index:Channel::bot"
+    failures = {}
+    for where in ("isActive", "config"):
+        news = struct_pb2.Struct()
+        news.update({"type": "telegram", "config": {"bot_token": TG}, "isActive": True})
+        news.fields[where].CopyFrom(asset)
+        with native.driver() as drv:
+            resp = drv.rpc(
+                "Check", "bot", proto.CheckRequest(urn=urn, olds=to_struct({}), news=news)
+            )
+        failures[where] = [(f.property, f.reason) for f in resp.failures]
+    must = "must be JSON data: a string, number, bool, list or map"
+    assert failures == {"isActive": [("isActive", must)], "config": [("", f"config: {must}")]}
+
+
+def test_check_names_the_resource_options_only_where_they_are_inputs() -> None:
+    """The dynamic front's inputs carry its resource options (printable, so named); the
+    plugin's never do, and a problem there is said about the resource."""
+    from pulumi_pingback._native_wire import TO_WIRE
+    from pulumi_pingback._operations import Channels
+
+    news = {"type": "sms", "config": {}, "replace_on_changes": 5}
+    dynamic = Channels().check(news).failures
+    native = Channels(native=True).check(news, None, TO_WIRE).failures
+    assert [p for p, _ in dynamic] == ["replace_on_changes"]
+    assert [p for p, _ in native] == [""] and native[0][1].startswith("replace_on_changes: ")
 
 
 def test_numbers_in_an_open_config_round_trip_as_json_numbers(

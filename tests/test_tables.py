@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from pulumi_pingback import PingBackChannel
-from pulumi_pingback._diagnostics import CLI, NATIVE, PYTHON
+from pulumi_pingback._diagnostics import Context, explain
+from pulumi_pingback._exceptions import ConfigurationError, RateLimitError
 from pulumi_pingback._models import Channel
 from pulumi_pingback._props import channel_outputs, declared_inputs
 from pulumi_pingback._schema import (
@@ -21,7 +22,7 @@ from pulumi_pingback._schema import (
     READ_BACK,
     package_schema,
 )
-from pulumi_pingback._settings import CLI_WORDS, PROVIDER_WORDS, TABLE, Settings, load_settings
+from pulumi_pingback._settings import TABLE, Setting, Settings, load_settings
 
 from .engine import Declared
 
@@ -87,30 +88,52 @@ def test_settings_has_one_field_per_row_in_order_with_the_rows_defaults() -> Non
             assert getattr(defaults, f.name) == f.default, f.name
 
 
-def test_every_setting_is_in_the_schema_every_audience_and_the_docs() -> None:
+def test_every_setting_is_in_the_schema_and_the_docs() -> None:
     schema = package_schema()
     variables = schema["config"]["variables"]
-    assert list(variables) == [s.name for s in TABLE]
     assert schema["provider"]["inputProperties"] == variables
-    for s in TABLE:
-        spec = variables[s.name]
-        assert spec["type"] == s.spec["type"]
-        assert spec["defaultInfo"] == {"environment": [s.env]}
-        assert spec.get("secret", False) == s.secret
-    for words in (PROVIDER_WORDS, CLI_WORDS):
-        assert set(words.names) == {s.key for s in TABLE}
-    for audience in (PYTHON, NATIVE, CLI):
-        assert set(audience.settings) == {s.field for s in TABLE}
     reference = (DOCS / "reference.md").read_text()
     for s in TABLE:
+        spec = variables[s.name]
+        assert spec["description"] and spec["defaultInfo"] == {"environment": [s.env]}
         assert f"| `{s.key}`" in reference and f"`{s.env}`" in reference, s.key
+    assert variables["token"]["secret"] is True  # the one credential among them
+
+
+BAD = {"string": "ftp://nowhere", "number": "-1", "integer": "many"}
+
+
+@pytest.mark.parametrize("setting", [s for s in TABLE if s.field != "token"], ids=lambda s: s.name)
+def test_a_bad_setting_is_named_as_each_reader_sets_it(setting: Setting) -> None:
+    """The check a row gives words its message with the name it is handed: the stack
+    config key and variable for a program, the variable (or flag) for the command."""
+    base = {"pingback:token": "t", setting.key: BAD[setting.spec["type"]]}
+    for cli, name in (
+        (False, f"{setting.key} (or {setting.env})"),
+        (True, setting.cli or setting.env),
+    ):
+        with pytest.raises(ConfigurationError) as info:
+            load_settings(base, environ={}, cli=cli)
+        assert str(info.value).startswith(f"{name} must be "), str(info.value)
+
+
+def test_the_advice_names_each_setting_as_its_reader_sets_it() -> None:
+    ctx = Context("create", api_url="https://api.pingback.live", timeout=30.0)
+    limited = RateLimitError("PingBack is rate limiting requests", status_code=429)
+    said = {
+        audience: str(explain(limited, dataclasses.replace(ctx, cli=cli, native=native)))
+        for audience, cli, native in (
+            ("python", False, False),
+            ("native", False, True),
+            ("cli", True, False),
+        )
+    }
+    assert "pingback:maxRetries" in said["python"] and "pingback:maxRetries" in said["native"]
+    assert "PINGBACK_MAX_RETRIES" in said["cli"] and "pingback:" not in said["cli"]
 
 
 @pytest.mark.parametrize("setting", TABLE, ids=lambda s: s.name)
-def test_each_setting_is_read_from_config_then_environment(setting: object) -> None:
-    from pulumi_pingback._settings import Setting
-
-    assert isinstance(setting, Setting)
+def test_each_setting_is_read_from_config_then_environment(setting: Setting) -> None:
     value = {"string": "https://example.test", "number": "12", "integer": "5"}[setting.spec["type"]]
     base = {} if setting.field == "token" else {"pingback:token": "t"}
     from_env = load_settings(base, environ={setting.env: value})

@@ -49,7 +49,7 @@ class Deployment:
         self.preview = preview
         self.refresh = refresh
         self.target_replace: set[str] = set()
-        self.result = command.steps  # {name: step}: the command's, as it runs
+        self._steps = command.steps  # {name: step}: written as the command runs
         self._command = command
         self.registered: set[str] = set()
 
@@ -68,7 +68,7 @@ class Deployment:
             r = self.driver.lookup(d)
             with engine.lock:
                 engine._state[d.name] = r
-                self.result[d.name] = "read"
+                self._steps[d.name] = "read"
             return Registered(r.id, r.outputs, set(r.output_secrets))
         return self._step(d)
 
@@ -76,7 +76,7 @@ class Deployment:
         """``r`` in the state, the step's kind in the run."""
         with self.engine.lock:
             self.engine._state[d.name] = r
-            self.result[d.name] = kind
+            self._steps[d.name] = kind
         return Registered(r.id, r.outputs, set(r.output_secrets))
 
     def _planned(
@@ -91,7 +91,7 @@ class Deployment:
         (Create/Update with ``preview``) and the program sees its answer; otherwise the
         program sees the checked inputs as outputs, and the rest unknown."""
         with self.engine.lock:
-            self.result[d.name] = kind
+            self._steps[d.name] = kind
             self._command.diff_lines += changed_inputs(
                 d.name,
                 old.inputs if old else {},
@@ -227,10 +227,10 @@ class Deployment:
         removed = [r for n, r in engine._state.items() if n not in self.registered]
         for r in reversed(removed):
             if self.preview:
-                self.result[r.name] = "delete"
+                self._steps[r.name] = "delete"
                 continue
             if engine.remove(drv, r):
-                self.result[r.name] = "delete"
+                self._steps[r.name] = "delete"
         if self.preview:
             return
         for r in list(engine._pending):
