@@ -38,14 +38,14 @@ in docs/engine-fidelity.md. Public API:
   :func:`strip_secrets`, :func:`is_secret_path`, :func:`leaves`, ``UNKNOWN``.
 """
 
-from ._engine import (
+from ._deployment import Deployment
+from ._driver import Driver
+from ._engine import Engine, wait_for
+from ._model import (
     UNKNOWN_ID,
     Call,
     CheckFailed,
     Declared,
-    Deployment,
-    Driver,
-    Engine,
     EngineError,
     Registered,
     Request,
@@ -56,7 +56,6 @@ from ._engine import (
     channel,
     error_message,
     replace_keys,
-    wait_for,
 )
 from ._processes import (
     DYNAMIC_SERVER,

@@ -96,15 +96,11 @@ from ._model import (
     Declared,
     EngineError,
     Recording,
-    Registered,
     Request,
     ResourceState,
     Run,
     Snapshot,
     StepError,
-    channel,
-    error_message,
-    replace_keys,
 )
 from ._processes import EngineServer, ProviderProcess
 from ._targets import DYNAMIC, Target
@@ -687,23 +683,4 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     raise AssertionError("condition not met in time")
 
 
-__all__ = [
-    "UNKNOWN_ID",
-    "Call",
-    "CheckFailed",
-    "Declared",
-    "Deployment",
-    "Driver",
-    "Engine",
-    "EngineError",
-    "Registered",
-    "Request",
-    "ResourceState",
-    "Run",
-    "Snapshot",
-    "StepError",
-    "channel",
-    "error_message",
-    "replace_keys",
-    "wait_for",
-]
+__all__ = ["Engine", "wait_for"]
