@@ -155,11 +155,6 @@ class PingBackClient:
         """``attempt`` under the retry policy (:func:`._retry.attempts`)."""
         return attempts(self.policy, method, attempt, tally=self.tally)
 
-    def _send(
-        self, method: str, path: str, body: Any = None, secrets: list[str] | None = None
-    ) -> Answer:
-        return self.transport.send(method, path, json_body=body, secrets=secrets or ())
-
     # ---- reads ------------------------------------------------------------------------------
 
     def listing(self, *, fresh: bool = False) -> Listing:
@@ -182,10 +177,6 @@ class PingBackClient:
             if unreadable is not None:
                 raise unreadable
         return channel
-
-    def _ensure_baseline(self) -> None:
-        if not self.ledger.has_baseline:
-            self.listing()
 
     # ---- create -----------------------------------------------------------------------------
 
@@ -231,7 +222,7 @@ class PingBackClient:
         """
         new_identity = desired.identity
         if new_identity is not None and new_identity != old_identity:
-            self._ensure_baseline()
+            self.creates.ensure_baseline()
             with self.ledger.binding(new_identity, exclude=[channel_id]):
                 return self._patch(channel_id, desired)
         return self._patch(channel_id, desired)
@@ -240,7 +231,10 @@ class PingBackClient:
         path = _channel_path(channel_id)
         body, secrets = desired.body(), desired.secrets()
         try:
-            answer = self._attempts("PATCH", lambda _: self._send("PATCH", path, body, secrets))
+            answer = self._attempts(
+                "PATCH",
+                lambda _: self.transport.send("PATCH", path, json_body=body, secrets=secrets),
+            )
         except NotFoundError as exc:
             self.reads.wrote()
             exc.listed = channel_id in self.listing(fresh=True).ids
@@ -266,7 +260,7 @@ class PingBackClient:
         """DELETE a channel. False when a list confirms it was already gone."""
         path = _channel_path(channel_id)
         try:
-            self._attempts("DELETE", lambda _: self._send("DELETE", path))
+            self._attempts("DELETE", lambda _: self.transport.send("DELETE", path))
         except NotFoundError as exc:
             self.reads.wrote()
             listing = self.listing(fresh=True)  # a 404 on the list itself says: wrong URL

@@ -66,8 +66,7 @@ class Creator:
     def create(self, desired: DesiredChannel, *, guard: bool = True) -> Channel:
         """POST a channel. Never creates a duplicate and never returns another's channel."""
         with self.ledger.one_at_a_time(desired):
-            if not self.ledger.has_baseline:
-                self.reads.get()  # one list per process: "what existed before"
+            self.ensure_baseline()
             channel = self._recover(desired)
             if channel is None:
                 identity = desired.identity if guard else None
@@ -76,6 +75,12 @@ class Creator:
             self.ledger.wrote(channel)
             self.ledger.claim(channel.id)
             return channel
+
+    def ensure_baseline(self) -> None:
+        """One list per process, before its first create or identity-changing update:
+        "what existed before", which the identity guard and settling compare against."""
+        if not self.ledger.has_baseline:
+            self.reads.get()
 
     def _journaled(self, desired: DesiredChannel) -> Channel:
         """The create, recorded in the journal (if any) before it is sent and once it ends."""
