@@ -78,22 +78,29 @@ class EngineLogHandler(logging.Handler):
             sys.stderr.write(f"pulumi-pingback {record.levelname}: {record.getMessage()}\n")
 
 
-def log_to_stderr(level: str | None) -> None:
-    """PINGBACK_LOG_LEVEL=DEBUG|INFO: the provider's log lines on stderr (shown by the CLI)
-    when no engine takes them (:func:`install` replaces this handler with the engine's).
+def log_to_stderr(level: int | None) -> None:
+    """PINGBACK_LOG_LEVEL=DEBUG|INFO (``level``): the provider's log lines on stderr (shown
+    by the CLI), when no engine takes them.
 
     Lines carry methods, paths, statuses and retry decisions, never a token or a body.
     """
-    asked = logging.getLevelName(level.upper()) if level else None
-    if not isinstance(asked, int):
-        return  # unset, or not a level: the provider starts anyway (as install does)
+    if level is None:
+        return
     logger = logging.getLogger("pulumi_pingback")
     if not any(getattr(h, "_pingback", False) for h in logger.handlers):
         handler = logging.StreamHandler()
         handler._pingback = True  # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter("pulumi-pingback %(levelname)s %(message)s"))
         logger.addHandler(handler)
-    logger.setLevel(asked)
+    logger.setLevel(level)
+
+
+def _asked_level() -> int | None:
+    """PINGBACK_LOG_LEVEL as a logging level; None when unset or not a level (ignored:
+    the provider starts anyway)."""
+    raw = os.environ.get("PINGBACK_LOG_LEVEL")
+    asked = logging.getLevelName(raw.upper()) if raw else None
+    return asked if isinstance(asked, int) else None
 
 
 def attach(address: str | None) -> None:
@@ -101,23 +108,19 @@ def attach(address: str | None) -> None:
     fronts: PINGBACK_LOG_LEVEL lines on stderr, or to the engine's log with its warnings
     when there is an engine (:func:`install`); and the process ends once that engine is
     gone (:func:`watch_engine`). Safe to call again."""
-    level = os.environ.get("PINGBACK_LOG_LEVEL")
-    log_to_stderr(level)
-    install(address, level)
+    level = _asked_level()
+    if address:
+        install(address, level)
+    else:
+        log_to_stderr(level)
     watch_engine(address)
 
 
-def install(address: str | None, level_name: str | None) -> None:
+def install(address: str, asked: int | None) -> None:
     """Send the ``pulumi_pingback`` logger's records to the engine at ``address``:
-    warnings and above, or down to ``PINGBACK_LOG_LEVEL`` (``level_name``) when lower.
-    Without an address (a provider started by hand), nothing changes."""
-    if not address:
-        return
+    warnings and above, or down to the level PINGBACK_LOG_LEVEL ``asked`` when lower."""
     logger = logging.getLogger("pulumi_pingback")
-    level = logging.WARNING
-    asked = logging.getLevelName(level_name.upper()) if level_name else None
-    if isinstance(asked, int):
-        level = min(level, asked)
+    level = logging.WARNING if asked is None else min(logging.WARNING, asked)
     for handler in list(logger.handlers):
         if isinstance(handler, EngineLogHandler) or getattr(handler, "_pingback", False):
             logger.removeHandler(handler)  # the engine's handler replaces stderr's
