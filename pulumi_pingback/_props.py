@@ -32,6 +32,7 @@ __all__ = [
     "planned_outputs",
     "reported",
     "sealed",
+    "sealed_config",
     "sealed_config_keys",
 ]
 
@@ -120,6 +121,14 @@ def sealed(
         elif isinstance(out[head], Mapping) and rest[0] in out[head]:
             out[head] = {**out[head], rest[0]: seal(out[head][rest[0]])}
     return out
+
+
+def sealed_config(channel_type: Any, config: Any, seal: Callable[[Any], Any]) -> Any:
+    """A declared ``config`` with ``seal`` applied at its secret paths
+    (:func:`input_secret_paths`): each credential, or the whole config. Each front passes
+    its wire's secret (``pulumi.Output.secret``, the dynamic server's secret object)."""
+    inputs = {"type": channel_type, "config": config}
+    return sealed(inputs, input_secret_paths(inputs), seal)["config"]
 
 
 def channel_outputs(channel: Channel) -> dict[str, Any]:

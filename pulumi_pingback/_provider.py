@@ -49,10 +49,9 @@ def seal_config(channel_type: Any, config: Any) -> Any:
     """A config as this front puts it among *inputs* (Check and Read seal their whole
     inputs the same way, :func:`._props.sealed`): the core's secret paths as the wire's
     secret objects."""
-    from ._props import input_secret_paths, sealed
+    from ._props import sealed_config
 
-    inputs = {"type": channel_type, "config": config}
-    return sealed(inputs, input_secret_paths(inputs), _secret)["config"]
+    return sealed_config(channel_type, config, _secret)
 
 
 def _wire(outputs: Outputs) -> dict[str, Any]:

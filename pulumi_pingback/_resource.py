@@ -50,10 +50,9 @@ def _sealed(channel_type: Any, config: Any) -> Any:
     """The config as registered: the core's secret paths as secret Outputs, so every
     credential is a secret even when given as plain text (``phone_number_id`` stays
     readable; an undocumented type's, or a config not known yet, is secret whole)."""
-    from ._props import input_secret_paths, sealed
+    from ._props import sealed_config
 
-    inputs = {"type": channel_type, "config": config}
-    return sealed(inputs, input_secret_paths(inputs), pulumi.Output.secret)["config"]
+    return sealed_config(channel_type, config, pulumi.Output.secret)
 
 
 _OUTPUTS: dict[str, Any] = dict.fromkeys(COMPUTED)
