@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from ._exceptions import ConfigurationError, PingBackError
+from ._untrusted import inert
 
 __all__ = [
     "Business",
@@ -64,7 +65,7 @@ class LogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = f"pingback: {record.levelname.lower()}: {record.getMessage()}"
-            self.err.write(self.redact(line) + "\n")
+            self.err.write(inert(self.redact(line), keep_newlines=True) + "\n")
             self.err.flush()
         except Exception:  # pragma: no cover - as logging.StreamHandler does
             self.handleError(record)
@@ -113,7 +114,8 @@ def list_business(api_url: str | None, err: TextIO, log: LogHandler) -> Business
     from ._settings import load_settings
 
     try:
-        settings = load_settings({"pingback:apiUrl": api_url} if api_url else {}, cli=True)
+        given = {} if api_url is None else {"pingback:apiUrl": api_url}  # "": an error
+        settings = load_settings(given, cli=True)
     except ConfigurationError as exc:
         raise Usage(exc.message) from None
     client = PingBackClient.from_settings(settings)
@@ -132,7 +134,7 @@ def list_business(api_url: str | None, err: TextIO, log: LogHandler) -> Business
 
 def unreadable_lines(business: Business, what: str, ignored: Sequence[str] = ()) -> list[str]:
     lines = [
-        f"pingback: channel {cid} is listed in a form this tool cannot read "
+        f"pingback: channel {inert(cid)} is listed in a form this tool cannot read "
         f"({business.unreadable[cid]}); {what}"
         for cid in sorted(business.unreadable)
         if cid not in ignored

@@ -8,7 +8,6 @@ At preview, unknown values (computed from other resources) are not judged.
 from __future__ import annotations
 
 import difflib
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +15,7 @@ from ._kinds import KINDS, Kind, a_channel, channel_identity, kind_of
 from ._schema import COMPUTED, INPUTS, OPTION_KEYS
 from ._types import CHANNEL_TYPES
 from ._unknown import UNKNOWN, contains_unknown, is_unknown, to_wire
+from ._untrusted import is_channel_id
 
 __all__ = ["Problem", "check_config", "check_inputs"]
 
@@ -204,13 +204,10 @@ def check_inputs(
     adopt_id = news.get("adopt_id")
     if adopt_id is not None:
         inputs["adopt_id"] = adopt_id
-        if not is_unknown(adopt_id):
-            try:
-                uuid.UUID(str(adopt_id))
-            except ValueError:
-                problems.append(
-                    ("adopt_id", "must be the UUID of an existing channel (copy it from PingBack)")
-                )
+        if not is_unknown(adopt_id) and not is_channel_id(adopt_id):
+            problems.append(
+                ("adopt_id", "must be the UUID of an existing channel (copy it from PingBack)")
+            )
     overwrite = news.get("adopt_overwrite")
     if overwrite is not None and not is_unknown(overwrite):
         inputs["adopt_overwrite"] = overwrite

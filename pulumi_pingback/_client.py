@@ -33,6 +33,7 @@ from ._adoption import adoption_refusal, differs
 from ._creates import Creator
 from ._defaults import CHANNELS_PATH
 from ._exceptions import (
+    ChannelNotFoundError,
     ConfigurationError,
     NotFoundError,
     PingBackError,
@@ -43,8 +44,9 @@ from ._listing import Listing, SharedList, describe_unreadable, list_channels
 from ._models import Channel, DesiredChannel
 from ._redact import Redactor, strings_in
 from ._retry import RetryPolicy, Tally, attempts
-from ._settings import Settings
+from ._settings import Settings, api_url_problem
 from ._transport import Answer, Transport
+from ._untrusted import is_channel_id
 
 __all__ = ["DEFAULT_API_URL", "PingBackClient"]
 
@@ -54,6 +56,13 @@ T = TypeVar("T")
 
 
 def _channel_path(channel_id: str) -> str:
+    """The path of one channel: built from a UUID only (:mod:`._untrusted`), so that no
+    id, whoever sent it, addresses anything but a channel."""
+    if not is_channel_id(channel_id):
+        raise ChannelNotFoundError(
+            f"PingBack has no channel {channel_id!r}: channel ids are UUIDs (nothing was sent)",
+            channel_id=channel_id,
+        )
     return f"{CHANNELS_PATH}{channel_id}"
 
 
@@ -77,10 +86,9 @@ class PingBackClient:
         max_answer_bytes: int = _defaults.MAX_ANSWER_BYTES,
         journal: Journal | None = None,
     ) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(
-                f"the API URL must start with http:// or https:// (e.g. {DEFAULT_API_URL})"
-            )
+        problem = api_url_problem(base_url)
+        if problem is not None:
+            raise ConfigurationError(f"the API URL {problem}")
         if timeout <= 0 or connect_timeout <= 0:
             raise ConfigurationError("the timeout must be a positive number of seconds")
         if max_retries < 0:

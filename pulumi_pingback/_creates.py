@@ -35,6 +35,7 @@ from ._listing import SharedList, unreadable_fields
 from ._models import Channel, DesiredChannel
 from ._retry import RetryPolicy, Tally, attempts, outcome_unknown
 from ._transport import Answer, Transport
+from ._untrusted import is_channel_id
 
 __all__ = ["Creator"]
 log = logging.getLogger("pulumi_pingback")
@@ -251,6 +252,10 @@ def _created(answer: Answer, desired: DesiredChannel) -> Channel:
     data = answer.json()
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):
         raise answer.invalid(f"{answer.describe()}, not a channel with an id")
+    if not is_channel_id(data["id"]):
+        # Not what PingBack documents: unreadable, so settled like any unreadable answer
+        # (nothing is bound to that id, and no request is ever addressed by it).
+        raise answer.invalid(f"{answer.describe()}, whose id is not a UUID")
     try:
         return Channel.model_validate(data)
     except ValidationError as exc:
@@ -264,5 +269,5 @@ def _created(answer: Answer, desired: DesiredChannel) -> Channel:
             type=desired.type,
             config=dict(desired.config),
             is_active=desired.is_active,
-            business_id=data["business_id"] if isinstance(data.get("business_id"), str) else None,
+            business_id=data["business_id"] if is_channel_id(data.get("business_id")) else None,
         )

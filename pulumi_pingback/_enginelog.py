@@ -22,6 +22,8 @@ import sys
 import threading
 from typing import Any
 
+from ._untrusted import inert
+
 __all__ = [
     "EngineLogHandler",
     "attach",
@@ -43,6 +45,13 @@ _SEVERITY = {  # logging level -> pulumirpc.LogSeverity name
 }
 
 
+class _InertFormatter(logging.Formatter):
+    """Log lines with no control character of PingBack's text (:func:`._untrusted.inert`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return inert(super().format(record), keep_newlines=True)
+
+
 class EngineLogHandler(logging.Handler):
     """A logging handler that sends records to the engine at ``address``."""
 
@@ -51,7 +60,7 @@ class EngineLogHandler(logging.Handler):
         self.address = address
         self._stub: Any = None
         self._lock = threading.Lock()
-        self.setFormatter(logging.Formatter("%(message)s"))
+        self.setFormatter(_InertFormatter("%(message)s"))
 
     def _engine(self) -> Any:
         with self._lock:
@@ -75,7 +84,8 @@ class EngineLogHandler(logging.Handler):
             )
             self._engine().Log(request, timeout=5)
         except Exception:  # the engine is gone or refuses: say it where one can read it
-            sys.stderr.write(f"pulumi-pingback {record.levelname}: {record.getMessage()}\n")
+            line = inert(record.getMessage(), keep_newlines=True)
+            sys.stderr.write(f"pulumi-pingback {record.levelname}: {line}\n")
 
 
 def log_to_stderr(level: int | None) -> None:
@@ -90,7 +100,7 @@ def log_to_stderr(level: int | None) -> None:
     if not any(getattr(h, "_pingback", False) for h in logger.handlers):
         handler = logging.StreamHandler()
         handler._pingback = True  # type: ignore[attr-defined]
-        handler.setFormatter(logging.Formatter("pulumi-pingback %(levelname)s %(message)s"))
+        handler.setFormatter(_InertFormatter("pulumi-pingback %(levelname)s %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(level)
 

@@ -27,7 +27,8 @@ is added where the error meets its audience — the provider's boundary, or the 
 command — by :func:`pulumi_pingback._diagnostics.explain`, into
 :attr:`PingBackError.advice`. Which class a status gets, and its message from an answer:
 :mod:`._status`. No message ever carries a token, a channel credential or
-a request body; server text is quoted only after redaction.
+a request body; server text is quoted only after redaction, and no control character of
+it survives (:func:`._untrusted.inert`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
+
+from ._untrusted import inert
 
 __all__ = [
     "APIConnectionError",
@@ -74,11 +77,15 @@ class PingBackError(Exception):
     """What to do next; added by the provider, never by the client."""
 
     def __init__(self, message: str) -> None:
+        # Any text PingBack sent that a message quotes is inert here, whatever path it
+        # took: no control character of its reaches a terminal (:mod:`._untrusted`).
+        message = inert(message, keep_newlines=True)
         super().__init__(message)
         self.message = message
 
     def __str__(self) -> str:
-        return f"{self.message}\n{self.advice}" if self.advice else self.message
+        text = f"{self.message}\n{self.advice}" if self.advice else self.message
+        return inert(text, keep_newlines=True)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"

@@ -29,10 +29,11 @@ from typing import TextIO
 from . import _defaults
 from ._business import Business, LogHandler, Refused, Usage, list_business, unreadable_lines
 from ._kinds import describe_identity, kind_of_identity
-from ._program import NOTE, Secret, render_program
+from ._program import NOTE, Secret, UnsafeProgram, render_program
+from ._untrusted import inert
 from ._version import __version__
 
-__all__ = ["export", "project_name"]
+__all__ = ["commands", "export", "next_steps", "project_name"]
 
 
 def project_name(folder: Path) -> str:
@@ -58,10 +59,10 @@ def _conflicts(business: Business) -> list[str]:
         why = kind.one_channel_per_identity if kind else "one identity, one channel"
         problems.append(
             f"channels {_and(ids)} are all bound to the {describe_identity(identity)} "
-            f"({identity}); {why}, and one program cannot adopt {len(ids)} channels on one "
+            f"({inert(identity)}); {why}, and one program cannot adopt {len(ids)} channels on one "
             "identity (its first change would be refused).\nTo fix: delete all but one of them "
             "in the PingBack dashboard, or export and adopt one only: "
-            + " ".join(f"--exclude {cid}" for cid in ids[1:])
+            + shlex.join(arg for cid in ids[1:] for arg in ("--exclude", cid))
             + " (an excluded channel stays in PingBack, unmanaged)."
         )
     return problems
@@ -92,17 +93,29 @@ def _requirements() -> str:
     )
 
 
-def _commands(business: Business, secrets: Sequence[Secret]) -> list[str]:
-    lines = ["pulumi config set --secret pingback:token '<the business owner API token>'"]
+def commands(business: Business, secrets: Sequence[Secret]) -> list[list[str]]:
+    """The stack config to set before the first ``pulumi up``, each command an argv
+    (printed with :func:`shlex.join`: every argument quoted for the shell)."""
+    argvs = [
+        ["pulumi", "config", "set", "--secret", "pingback:token", "<the business owner API token>"]
+    ]
     if business.api_url.rstrip("/") != _defaults.API_URL:
-        lines.append(f"pulumi config set pingback:apiUrl {business.api_url}")
-    return lines + [s.command() for s in secrets]
+        argvs.append(["pulumi", "config", "set", "pingback:apiUrl", business.api_url])
+    return argvs + [s.argv() for s in secrets]
 
 
-def _note(name: str, business: Business, commands: Sequence[str], stack: str, protect: bool) -> str:
+def next_steps(folder: Path | None, stack: str, config: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Every command the export tells its user to run, in order, as argvs."""
+    steps = [["cd", str(folder)]] if folder is not None else []
+    if folder is not None:
+        steps.append(["pulumi", "stack", "init", stack])
+    return [*steps, *(list(c) for c in config), *([["pulumi", "up"]] if folder else [])]
+
+
+def _note(name: str, business: Business, steps: Sequence[Sequence[str]], protect: bool) -> str:
     ids = business.channels
     owner = next((c.business_id for c in ids if c.business_id), "?")
-    body = "\n".join([f"pulumi stack init {stack}", *commands, "pulumi up"])
+    body = "\n".join(shlex.join(argv) for argv in steps if argv[0] != "cd")
     return (
         f"# Stack config for {name}\n\n"
         f"`pingback export` wrote this project from {business.api_url}: the {len(ids)} "
@@ -166,10 +179,16 @@ def export(args: argparse.Namespace, out: TextIO, err: TextIO, log: LogHandler) 
     problems = _conflicts(business)
     if problems:
         raise Refused("\n".join(problems) + "\nNothing was written.")
-    program, secrets = render_program(
-        business.channels, protect=args.protect, project=folder is not None
-    )
-    commands = _commands(business, secrets)
+    try:
+        program, secrets = render_program(
+            business.channels, protect=args.protect, project=folder is not None
+        )
+    except UnsafeProgram as exc:  # a bug of ours: say so, write nothing
+        raise Refused(
+            f"the program for this business fails its own check ({exc}); nothing was written. "
+            "Please report it, with `pingback channels --json`."
+        ) from None
+    steps = next_steps(folder, args.stack, commands(business, secrets))
     skipped = unreadable_lines(
         business, "not exported (--exclude ID to leave it out)", args.exclude
     )
@@ -187,16 +206,13 @@ def export(args: argparse.Namespace, out: TextIO, err: TextIO, log: LogHandler) 
             ),
             "__main__.py": program,
             "requirements.txt": _requirements(),
-            NOTE: _note(name, business, commands, args.stack, args.protect),
+            NOTE: _note(name, business, steps, args.protect),
         }
         for file_name, text in files.items():
             _write(folder / file_name, text, args.force)
         print(f"pingback: exported {counted} into {folder}/ ({', '.join(names)}). Next:", file=err)
-        print(f"cd {shlex.quote(str(folder))}", file=err)
-        print(f"pulumi stack init {args.stack}", file=err)
-        for line in commands:
-            print(line, file=err)
-        print("pulumi up", file=err)
+        for argv in steps:
+            print(shlex.join(argv), file=err)
     else:
         if args.output:
             _write(Path(args.output), program, args.force)
@@ -204,8 +220,8 @@ def export(args: argparse.Namespace, out: TextIO, err: TextIO, log: LogHandler) 
             out.write(program)
         where = f"into {args.output}" if args.output else "above"
         print(f"# pingback: {counted} exported {where}. Before `pulumi up`, set:", file=err)
-        for line in commands:
-            print(line, file=err)
+        for argv in steps:
+            print(shlex.join(argv), file=err)
     for line in skipped:
         print(line, file=err)
     return 0 if not skipped else 1

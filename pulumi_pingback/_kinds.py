@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._types import ChannelType
+from ._untrusted import inert
 
 __all__ = [
     "KINDS",
@@ -229,6 +230,7 @@ def kind_of_identity(identity: str) -> Kind | None:
 
 
 def describe_identity(identity: str) -> str:
-    """``telegram:bot/712`` -> ``Telegram bot 712`` (for messages)."""
+    """``telegram:bot/712`` -> ``Telegram bot 712`` (for messages: inert, since a
+    phone_number_id is whatever PingBack stores)."""
     kind = kind_of_identity(identity)
-    return f"{kind.identity_words} {identity.partition('/')[2]}" if kind else identity
+    return inert(f"{kind.identity_words} {identity.partition('/')[2]}" if kind else identity)

@@ -14,10 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ._kinds import channel_identity
 from ._redact import strings_in
+from ._untrusted import is_channel_id
 
 __all__ = ["Channel", "Declaration", "DesiredChannel", "split_config"]
 
@@ -30,7 +31,10 @@ def split_config(config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
 
 
 class Channel(BaseModel):
-    """A channel as PingBack returns it; tolerates fields the docs do not list."""
+    """A channel as PingBack returns it; tolerates fields the docs do not list. Its ``id``
+    and ``business_id`` are UUIDs, as PingBack documents them: anything else makes the
+    answer unreadable (:mod:`._untrusted`), so no id this model holds can address
+    anything but a channel."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -40,6 +44,13 @@ class Channel(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
     is_active: bool = True
     created_at: str | None = None
+
+    @field_validator("id", "business_id")
+    @classmethod
+    def _a_uuid(cls, value: str | None) -> str | None:
+        if value is not None and not is_channel_id(value):
+            raise ValueError("not a UUID")  # the value is never quoted
+        return value
 
     @property
     def user_config(self) -> dict[str, Any]:

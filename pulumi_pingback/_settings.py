@@ -24,7 +24,7 @@ from typing import Any
 from . import _defaults
 from ._exceptions import ConfigurationError
 
-__all__ = ["SETTINGS", "TABLE", "Setting", "Settings", "Words", "load_settings"]
+__all__ = ["SETTINGS", "TABLE", "Setting", "Settings", "Words", "api_url_problem", "load_settings"]
 
 AUTH_HELP = (
     "set the business owner's API token with `pulumi config set --secret pingback:token "
@@ -47,29 +47,61 @@ class Words:
 
 
 def _token(raw: str | None, name: str, words: Words) -> str:
-    if raw is None:
+    if not raw:
         raise ConfigurationError(f"no PingBack API token: {words.auth_help}")
     return raw
 
 
-def _api_url(raw: str | None, name: str, words: Words) -> str:
-    url = (raw or _defaults.API_URL).rstrip("/")
+def api_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be PingBack's base URL (the words after the setting's name), or
+    None. The token goes to this URL and nowhere else, so it is checked at the door:
+    http(s), a host, an optional port, and nothing else — no ``user:password@`` (httpx
+    would send it instead of the token), no path, query or fragment (each would
+    re-route the channels' paths). Never quotes the URL: it may hold a password."""
+    example = f"e.g. {_defaults.API_URL}"
+    if url == "":
+        return f"must not be empty: leave it unset for {_defaults.API_URL}"
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return f"must not hold spaces or control characters, {example}"
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"{name} must be an http:// or https:// URL with a host, e.g. {_defaults.API_URL}"
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"must be an http:// or https:// URL with a host, {example}"
+    if "@" in parts.netloc:
+        return (
+            "must not hold a user name or password (user:password@): the API token is "
+            f"the one credential sent, {example}"
         )
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not one
+    except ValueError:
+        return f"has a port that is not a number from 0 to 65535, {example}"
+    if not parts.hostname:
+        return f"must be an http:// or https:// URL with a host, {example}"
+    if "?" in url:
+        return f"must not hold a query (?...), {example}"
+    if "#" in url:
+        return f"must not hold a fragment (#...), {example}"
     if parts.path.rstrip("/").endswith(("/api/v1", "/api/v1/channels")):
-        raise ConfigurationError(
-            f"{name} must be the API's base URL, without the /api/v1 path the provider "
-            f"adds, e.g. {_defaults.API_URL} (not {_defaults.API_URL}/api/v1)"
+        return (
+            "must be the API's base URL, without the /api/v1 path the provider adds, "
+            f"{example} (not {_defaults.API_URL}/api/v1)"
         )
-    return url
+    if parts.path not in ("", "/"):
+        return f"must be the API's base URL, without a path, {example}"
+    return None
+
+
+def _api_url(raw: str | None, name: str, words: Words) -> str:
+    url = _defaults.API_URL if raw is None else raw
+    problem = api_url_problem(url)
+    if problem is not None:
+        raise ConfigurationError(f"{name} {problem}")
+    return url.rstrip("/")
 
 
 def _timeout(raw: str | None, name: str, words: Words) -> float:
     try:
-        timeout = float(raw) if raw is not None else _defaults.TIMEOUT
+        timeout = float(raw) if raw else _defaults.TIMEOUT
         if not 0 < timeout <= _defaults.TIMEOUT_MAX:
             raise ValueError
     except ValueError:
@@ -82,7 +114,7 @@ def _timeout(raw: str | None, name: str, words: Words) -> float:
 
 def _max_retries(raw: str | None, name: str, words: Words) -> int:
     try:
-        retries = int(raw) if raw is not None else _defaults.MAX_RETRIES
+        retries = int(raw) if raw else _defaults.MAX_RETRIES
         if not 0 <= retries <= _defaults.MAX_RETRIES_MAX:
             raise ValueError
     except ValueError:
@@ -191,10 +223,13 @@ class Settings:
 
 
 def _value(config: Mapping[str, Any], key: str, environ: Mapping[str, str]) -> str | None:
+    """The value of the first source that gives one (stack config, then the
+    environment), empty or not: an explicit ``""`` is what was asked (an empty token or
+    API URL is an error, not a fallback to the default); None when neither does."""
     value = config.get(key)
-    if value is None or value == "":
+    if value is None:
         value = environ.get(SETTINGS[key])
-    return None if value is None or value == "" else str(value)
+    return None if value is None else str(value)
 
 
 def _unknown_keys(keys: Iterable[str], project: str | None) -> None:

@@ -22,6 +22,7 @@ from ._exceptions import (
     Redactor,
     RedirectError,
 )
+from ._untrusted import inert
 
 __all__ = ["make_status_error", "parse_retry_after", "status_class"]
 
@@ -83,8 +84,9 @@ _REDACT_SPAN = 65536
 
 
 def _clip(text: str, limit: int = 300) -> str:
-    """``text`` on one line, at most ``limit`` characters; never half a ``[secret]``."""
-    text = " ".join(text.split())
+    """``text`` on one line, inert (:func:`._untrusted.inert`), at most ``limit``
+    characters; never half a ``[secret]``."""
+    text = inert(" ".join(text.split()))
     if len(text) <= limit:
         return text
     cut = text[: limit - 3]

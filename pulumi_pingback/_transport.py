@@ -33,6 +33,7 @@ from ._exceptions import (
 )
 from ._redact import Redactor, redactor
 from ._status import make_status_error, parse_retry_after
+from ._untrusted import inert
 from ._version import __version__
 
 __all__ = ["Answer", "Transport", "parallel_writes"]
@@ -195,7 +196,7 @@ class Answer:
             kind = self.content_type.split(";")[0] or "no content type"
             return f"{size} bytes of {kind}"
         if isinstance(data, dict):
-            keys = ", ".join(sorted(str(k) for k in data)[:6]) or "none"
+            keys = ", ".join(inert(str(k))[:40] for k in sorted(data)[:6]) or "none"
             return f"a JSON object (keys: {keys})"
         if isinstance(data, list):
             return f"a JSON array of {len(data)}"

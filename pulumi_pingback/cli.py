@@ -20,22 +20,45 @@ commands share (the listing, the log and progress lines, the errors): :mod:`._bu
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO, cast
 
 from ._business import LogHandler, Refused, Usage, command_logging, list_business, unreadable_lines
 from ._exceptions import PingBackError
 from ._export import export
 from ._program import NOTE
+from ._untrusted import inert
 from ._version import __version__
 
 __all__ = ["main"]
 
 
+_STACK = re.compile(r"(?:[A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+")
+
+
+def _stack_name(value: str) -> str:
+    """A stack name as ``pulumi stack init`` takes it (``[org/[project/]]name``, each
+    part letters, digits, ``-``, ``_`` or ``.``)."""
+    if _STACK.fullmatch(value) is None:
+        raise argparse.ArgumentTypeError(
+            "a stack name holds letters, digits, '-', '_' and '.' only (org/project/name at most)"
+        )
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, its usage errors one line of the command's (exit 2), on its stderr."""
+
+    def error(self, message: str) -> NoReturn:
+        raise Usage(message)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pingback",
         description="Your PingBack business's channels, and a Pulumi project that adopts them.",
         epilog="The API token is read from PINGBACK_TOKEN; the URL from --api-url or "
@@ -72,7 +95,10 @@ def _parser() -> argparse.ArgumentParser:
         help="leave this channel out (it stays in PingBack, unmanaged); repeatable",
     )
     export.add_argument(
-        "--stack", default="prod", help="the stack name in the commands it prints (default: prod)"
+        "--stack",
+        default="prod",
+        type=_stack_name,
+        help="the stack name in the commands it prints (default: prod)",
     )
     for sub in (channels, export):  # also after the command: `pingback channels --api-url X`
         sub.add_argument("--api-url", default=argparse.SUPPRESS, help=url_help)
@@ -97,16 +123,16 @@ def _channels(args: argparse.Namespace, out: TextIO, err: TextIO, log: LogHandle
     business = list_business(args.api_url, err, log)
     rows = [_row(c) for c in business.channels]
     if args.json:
-        json.dump(rows, out, indent=2)
-        out.write("\n")
+        # ASCII JSON escapes every control character but DEL, which is escaped too.
+        out.write(json.dumps(rows, indent=2).replace("\x7f", "\\u007f") + "\n")
     else:
         table = [["ID", "TYPE", "IDENTITY", "ACTIVE", "CREATED"]] + [
             [
-                r["id"],
-                r["type"],
-                r["identity"] or "-",
+                inert(r["id"]),
+                inert(r["type"]),
+                inert(r["identity"] or "-"),
                 "yes" if r["is_active"] else "no",
-                r["created_at"] or "-",
+                inert(r["created_at"] or "-"),
             ]
             for r in rows
         ]
@@ -117,17 +143,39 @@ def _channels(args: argparse.Namespace, out: TextIO, err: TextIO, log: LogHandle
                 + "\n"
             )
         out.write(f"{len(rows)} channel{'s' if len(rows) != 1 else ''}\n")
-    for line in unreadable_lines(business, "skipped"):
-        print(line, file=err)
+    for warning in unreadable_lines(business, "skipped"):
+        print(warning, file=err)
     return 0 if business.complete else 1
+
+
+class _Terminal(io.TextIOBase):
+    """A stream every write of the command passes through: inert (:func:`._untrusted.inert`),
+    its own line breaks kept, so nothing PingBack sent reaches the terminal as a control
+    sequence, whichever line quotes it (a cell is made inert whole, its line breaks too)."""
+
+    def __init__(self, inner: TextIO) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def write(self, text: str) -> int:
+        self._inner.write(inert(text, keep_newlines=True))
+        return len(text)
+
+    def flush(self) -> None:
+        self._inner.flush()
 
 
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
     """The `pingback` command. Returns the exit code (the console script exits with it)."""
-    out, err = out or sys.stdout, err or sys.stderr
-    args = _parser().parse_args(argv)
+    out = cast(TextIO, _Terminal(out or sys.stdout))
+    err = cast(TextIO, _Terminal(err or sys.stderr))
+    try:
+        args = _parser().parse_args(argv)
+    except Usage as exc:
+        print(f"pingback: error: {exc} (pingback --help says more)", file=err)
+        return 2
     run: Callable[[argparse.Namespace, TextIO, TextIO, LogHandler], int] = (
         export if args.command == "export" else _channels
     )

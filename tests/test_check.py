@@ -11,6 +11,7 @@ from pulumi_pingback._check import check_inputs
 from pulumi_pingback._kinds import channel_identity
 
 from .conftest import TG, wa_config, x_config
+from .hostile import BUSINESS, uid
 
 SECRET = "SUPERSECRETVALUE123"
 
@@ -175,8 +176,8 @@ def test_identity_never_contains_the_secret_part() -> None:
 def test_channel_response_separates_server_keys_and_tolerates_extras() -> None:
     channel = Channel.model_validate(
         {
-            "id": "c1",
-            "business_id": "b1",
+            "id": uid(1),
+            "business_id": BUSINESS,
             "type": "whatsapp",
             "config": {
                 **wa_config(access=SECRET),

@@ -23,6 +23,7 @@ from ._ruff import ruff_isolated
 from .conftest import TG_ROTATED, TOKEN, quick
 from .engine import STARTUP_LIST, Engine, asked
 from .engine._processes import free_port
+from .hostile import BUSINESS, hostile_server, uid
 from .program import run_program
 
 PINGBACK = Path(sys.executable).parent / "pingback"  # the console script, as installed
@@ -227,11 +228,19 @@ def test_a_wrong_url_names_the_setting_of_the_command(
     sim: Simulator, business: PingBackClient
 ) -> None:
     code, _, err = run("--api-url", sim.url + "/api", "channels")
+    assert code == 2  # at the door: nothing sent
+    assert err == (
+        "pingback: error: --api-url (or PINGBACK_API_URL) must be the API's base URL, "
+        "without a path, e.g. https://api.pingback.live\n"
+    )
+    with hostile_server() as elsewhere:  # a host that answers 404 to everything
+        elsewhere.failure = (404, {"detail": "Not Found"})
+        code, _, err = run("--api-url", elsewhere.url, "channels")
     assert code == 1
     assert err.endswith(
         "To fix: set it to the API's base URL, without a path (e.g. https://api.pingback.live).\n"
     )
-    assert f"the API URL {sim.url}/api (--api-url or PINGBACK_API_URL) does not serve" in err
+    assert f"the API URL {elsewhere.url} (--api-url or PINGBACK_API_URL) does not serve" in err
 
 
 def test_the_console_script_runs(sim: Simulator, business: PingBackClient) -> None:
@@ -409,9 +418,10 @@ def test_two_channels_on_one_identity_are_refused_naming_both(
     )
 
 
+ODD = uid(1)
 UNREADABLE = {
-    "id": "odd-1",
-    "business_id": "b",
+    "id": ODD,
+    "business_id": BUSINESS,
     "type": "webchat",
     "config": None,
     "is_active": True,
@@ -424,7 +434,7 @@ def test_a_channel_that_cannot_be_read_is_named_and_the_exit_code_says_so(
 ) -> None:
     planted = httpx.post(sim.url + "/_sim/channels", json=UNREADABLE)
     assert planted.status_code == 201
-    line = "pingback: channel odd-1 is listed in a form this tool cannot read (config); "
+    line = f"pingback: channel {ODD} is listed in a form this tool cannot read (config); "
     code, out, err = run("channels")
     assert code == 1
     assert out.splitlines()[-1] == "8 channels"  # the others are listed all the same
@@ -435,8 +445,8 @@ def test_a_channel_that_cannot_be_read_is_named_and_the_exit_code_says_so(
     code, program, err = run("export")
     assert code == 1 and program.count("adopt_id=") == 8
     assert err.endswith(line + "not exported (--exclude ID to leave it out)\n")
-    code, _, err = run("export", "--exclude", "odd-1")
-    assert code == 0 and "odd-1" not in err
+    code, _, err = run("export", "--exclude", ODD)
+    assert code == 0 and ODD not in err
     sim.plant({"no": "id"})  # an item with no id at all
     code, _, err = run("channels")
     assert code == 1

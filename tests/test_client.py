@@ -38,6 +38,7 @@ from pulumi_pingback._status import parse_retry_after
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import AGENT_TOKEN, TG, TG_ROTATED, TOKEN, quick, wa_config
+from .hostile import BUSINESS, hostile_server, uid
 
 CANARY = "CANARYTOKEN9f8e7d"
 D = DesiredChannel
@@ -98,8 +99,13 @@ def test_a_404_on_delete_from_the_route_is_an_error_when_the_list_shows_the_chan
     assert [c["id"] for c in sim.channels()] == [cid]
 
 
-def test_a_wrong_api_url_is_a_404_on_the_list_not_already_deleted(sim: Simulator) -> None:
-    c = quick(sim, base_url=sim.url + "/api")
+def test_a_wrong_api_url_is_a_404_on_the_list_not_already_deleted() -> None:
+    with hostile_server() as elsewhere:  # a host that answers 404 to everything
+        elsewhere.failure = (404, {"detail": "Not Found"})
+        _a_404_on_the_list_is_not_already_deleted(quick(elsewhere))  # type: ignore[arg-type]
+
+
+def _a_404_on_the_list_is_not_already_deleted(c: PingBackClient) -> None:
     with pytest.raises(NotFoundError) as info:
         c.delete("3fa85f64-5717-4562-b3fc-2c963f66afa6")
     assert info.value.path == "/api/v1/channels/" and info.value.method == "GET"
@@ -109,8 +115,11 @@ def test_a_wrong_api_url_is_a_404_on_the_list_not_already_deleted(sim: Simulator
 
 
 def test_update_of_a_missing_channel_is_404_not_listed(client: PingBackClient) -> None:
-    with pytest.raises(NotFoundError, match=r"404 Not Found to PATCH /api/v1/channels/nope") as e:
-        client.update("nope", D("sms", {}))
+    nope = "00000000-0000-4000-8000-00000000dead"
+    with pytest.raises(
+        NotFoundError, match=rf"404 Not Found to PATCH /api/v1/channels/{nope}"
+    ) as e:
+        client.update(nope, D("sms", {}))
     assert e.value.listed is False
 
 
@@ -352,8 +361,8 @@ def test_malformed_channels_do_not_break_reading_the_others(
     ]
     for i, odd in enumerate(odds):
         base: dict[str, Any] = {
-            "id": f"odd-{i}",
-            "business_id": "b",
+            "id": uid(100 + i),
+            "business_id": BUSINESS,
             "type": "webchat",
             "config": {},
             "is_active": True,
@@ -363,10 +372,12 @@ def test_malformed_channels_do_not_break_reading_the_others(
     sim.plant({"no": "id"})
     assert client.get(good.id, fresh=True) == good
     assert client.update(good.id, D("sms", {"v": "2"}, False)).is_active is False
-    with pytest.raises(InvalidResponseError, match=r"channel odd-0 with fields .*\(config\)"):
-        client.get("odd-0")
+    with pytest.raises(
+        InvalidResponseError, match=rf"channel {uid(100 + 0)} with fields .*\(config\)"
+    ):
+        client.get(uid(100 + 0))
     listing = client.listing()
-    assert sorted(listing.malformed) == ["odd-0", "odd-1", "odd-2", "odd-3"]
+    assert sorted(listing.malformed) == [uid(100 + i) for i in range(4)]
 
 
 # ---- bounds ---------------------------------------------------------------------------------
@@ -600,7 +611,7 @@ def test_client_is_never_pickled_and_hides_the_token() -> None:
 
 
 def test_bad_settings_are_refused() -> None:
-    with pytest.raises(ConfigurationError, match="must start with http"):
+    with pytest.raises(ConfigurationError, match="must be an http:// or https:// URL"):
         PingBackClient("t", base_url="api.pingback.live")
     with pytest.raises(ConfigurationError, match="timeout"):
         PingBackClient("t", timeout=0)

@@ -25,6 +25,7 @@ from pulumi_pingback._schema import (
 from pulumi_pingback._settings import TABLE, Setting, Settings, load_settings
 
 from .engine import Declared
+from .hostile import BUSINESS, uid
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -46,7 +47,7 @@ def test_every_output_comes_from_what_pingback_holds() -> None:
     """``channel_outputs`` fills each output row from a channel PingBack lists."""
     full = Channel.model_validate(
         {
-            "id": "c1",
+            "id": uid(1),
             "type": "whatsapp",
             "config": {
                 "phone_number_id": "15550001",
@@ -54,7 +55,7 @@ def test_every_output_comes_from_what_pingback_holds() -> None:
                 "_meta_setup_instructions": {"callback_url": "https://x/cb", "verify_token": "vt"},
             },
             "is_active": True,
-            "business_id": "b1",
+            "business_id": BUSINESS,
             "created_at": "2026-01-01T00:00:00Z",
         }
     )

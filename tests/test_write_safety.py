@@ -166,9 +166,9 @@ def test_a_wrong_api_url_fails_destroy_and_create_naming_pingback_api_url(
     right.up([bot(), channel("w", "sms", {})])
     wrong = make_engine(config={"pingback:apiUrl": sim.url + "/api"})
     wrong.stack_import(right.state)
-    advice = (
-        f"pingback:apiUrl ({sim.url}/api) does not serve PingBack's channels API. To fix: "
-        "set it to the API's base URL, without a path (e.g. https://api.pingback.live)."
+    advice = (  # at the door, before anything is sent
+        "pingback:apiUrl (or PINGBACK_API_URL) must be the API's base URL, without a path, "
+        "e.g. https://api.pingback.live"
     )
     with pytest.raises(StepError) as info:
         wrong.destroy()
@@ -178,7 +178,7 @@ def test_a_wrong_api_url_fails_destroy_and_create_naming_pingback_api_url(
         wrong.up([*[r.declared for r in right.state.values()], channel("n", "sms", {})])
     # at the provider's start, before any step (the plugin's Configure; the dynamic
     # provider's first call)
-    assert info.value.method in ("Configure", "Check") and info.value.message.endswith(advice)
+    assert info.value.method in ("CheckConfig", "Check") and info.value.message.endswith(advice)
 
 
 def test_a_proxy_not_found_page_on_delete_is_not_already_deleted(

@@ -1,4 +1,4 @@
-"""The PingBack channels of business 1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d, as code.
+"""The PingBack channels of one business, as code.
 
 Made by `pingback export` on 2026-12-02. Every channel is declared with adopt_id:
 the first `pulumi up` adopts it, with no write when PingBack holds what is
