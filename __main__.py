@@ -4,6 +4,6 @@
 the ``pulumi-resource-pingback`` command an installed package provides.
 """
 
-from pulumi_pingback._native import main
+from pulumi_pingback.native import main
 
 main()

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pulumi_pingback import PingBackChannelProvider
-from pulumi_pingback._transport import Transport
+from pulumi_pingback.client._transport import Transport
 
 _lock = threading.Lock()
 _totals = {"provider_s": 0.0, "http_s": 0.0, "calls": 0, "seq": 0}

@@ -120,7 +120,11 @@ def main() -> int:
                 run(command, cwd=project, env=env)
             print("\nThe channels PingBack (the simulator) now holds:", flush=True)
             listing = dict(env, PINGBACK_API_URL=url, PINGBACK_TOKEN=TOKEN)
-            run([sys.executable, "-m", "pulumi_pingback.cli", "channels"], cwd=where, env=listing)
+            run(
+                [sys.executable, "-m", "pulumi_pingback.command", "channels"],
+                cwd=where,
+                env=listing,
+            )
         finally:
             simulator.terminate()
             simulator.wait(10)

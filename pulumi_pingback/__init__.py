@@ -12,22 +12,6 @@ bot = PingBackChannel(
 
 from typing import TYPE_CHECKING, Any
 
-from ._configs import (
-    ChannelConfig,
-    ChannelTypeName,
-    EmailConfig,
-    InstagramConfig,
-    InstagramConfigDict,
-    SmsConfig,
-    TelegramConfig,
-    TelegramConfigDict,
-    WebchatConfig,
-    WhatsAppConfig,
-    WhatsAppConfigDict,
-    WidgetConfig,
-    XConfig,
-    XConfigDict,
-)
 from ._exceptions import (
     AdoptionError,
     AmbiguousCreateError,
@@ -51,20 +35,36 @@ from ._exceptions import (
     RedirectError,
     ResponseTooLargeError,
 )
-from ._provider import PingBackChannelProvider
-from ._resource import PingBackChannel
-from ._types import ChannelType
 from ._version import __version__
+from .channels._configs import (
+    ChannelConfig,
+    ChannelTypeName,
+    EmailConfig,
+    InstagramConfig,
+    InstagramConfigDict,
+    SmsConfig,
+    TelegramConfig,
+    TelegramConfigDict,
+    WebchatConfig,
+    WhatsAppConfig,
+    WhatsAppConfigDict,
+    WidgetConfig,
+    XConfig,
+    XConfigDict,
+)
+from .channels._kinds import ChannelType
+from .dynamic._provider import PingBackChannelProvider
+from .dynamic._resource import PingBackChannel
 
 if TYPE_CHECKING:
-    from ._client import DEFAULT_API_URL, PingBackClient
-    from ._models import Channel, DesiredChannel
+    from .channels._models import Channel, DesiredChannel
+    from .client._client import DEFAULT_API_URL, PingBackClient
 
 _LAZY = {
-    "PingBackClient": "_client",
-    "DEFAULT_API_URL": "_client",
-    "Channel": "_models",
-    "DesiredChannel": "_models",
+    "PingBackClient": "client._client",
+    "DEFAULT_API_URL": "client._client",
+    "Channel": "channels._models",
+    "DesiredChannel": "channels._models",
 }
 
 

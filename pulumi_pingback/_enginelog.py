@@ -23,6 +23,7 @@ import threading
 from typing import Any
 
 from ._untrusted import inert
+from .client._journal import listening
 
 __all__ = [
     "EngineLogHandler",
@@ -159,17 +160,6 @@ class busy:
             _active -= 1
 
 
-def _reachable(address: str) -> bool:
-    import socket
-
-    host, _, port = address.rpartition(":")
-    try:
-        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=2):
-            return True
-    except (OSError, ValueError):
-        return False
-
-
 _watching: set[str] = set()
 
 
@@ -190,7 +180,7 @@ def watch_engine(address: str | None, *, every: float = 2.0, misses: int = 3) ->
         missed = 0
         while True:
             time.sleep(every)
-            missed = 0 if _reachable(address) else missed + 1
+            missed = 0 if listening(address, timeout=2.0) else missed + 1
             if missed >= misses:
                 with _active_lock:
                     idle = _active == 0

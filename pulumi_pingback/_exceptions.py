@@ -22,11 +22,11 @@
         ├── RateLimitError              429
         └── InternalServerError         5xx
 
-The client raises *facts*: what was asked, what came back. Advice on what to run next
-is added where the error meets its audience — the provider's boundary, or the `pingback`
-command — by :func:`pulumi_pingback._diagnostics.explain`, into
-:attr:`PingBackError.advice`. Which class a status gets, and its message from an answer:
-:mod:`._status`. No message ever carries a token, a channel credential or
+The client raises *facts*: what was asked, what came back; an error is never edited
+once made. Advice on what to run next is added where the error meets its audience — the
+provider's boundary, or the `pingback` command — by :func:`._advice.explain`, which
+makes a new error carrying it in :attr:`PingBackError.advice`. Which class a status
+gets, and its message from an answer: :mod:`.client._status`. No message ever carries a token, a channel credential or
 a request body; server text is quoted only after redaction, and no control character of
 it survives (:func:`._untrusted.inert`).
 """
@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from ._untrusted import inert
 
@@ -66,8 +66,17 @@ __all__ = [
 Redactor = Callable[[str], str]
 
 
+_E = TypeVar("_E", bound="PingBackError")
+
+
 class PingBackError(Exception):
-    """Base class of every error raised by pulumi_pingback."""
+    """Base class of every error raised by pulumi_pingback.
+
+    An error is a fact, built once: its fields are never edited after it is made, so one
+    raised to several threads (a list they shared) says to each the same thing. What
+    another layer adds (a write that may have landed, the advice for a reader, a list
+    made since) makes a new error with :meth:`evolve`.
+    """
 
     maybe_applied: bool = False
     """True when a write may have taken effect although it failed (an attempt's answer was
@@ -82,6 +91,24 @@ class PingBackError(Exception):
         message = inert(message, keep_newlines=True)
         super().__init__(message)
         self.message = message
+        self._fact = True  # from here on, fields are read only
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self.__dict__.get("_fact") and not name.startswith("__"):
+            raise AttributeError(
+                f"{type(self).__name__} is a fact, never edited: make a new one with evolve()"
+            )
+        super().__setattr__(name, value)
+
+    def evolve(self: _E, **changes: Any) -> _E:
+        """A new error of this class: this one's facts, with ``changes`` (``message``,
+        ``advice``, ``maybe_applied``, a class's own fields). This one is unchanged."""
+        if "message" in changes:
+            changes["message"] = inert(changes["message"], keep_newlines=True)
+        new = type(self).__new__(type(self))
+        new.__dict__.update({**self.__dict__, **changes})
+        Exception.__init__(new, new.message)
+        return new
 
     def __str__(self) -> str:
         text = f"{self.message}\n{self.advice}" if self.advice else self.message
@@ -133,9 +160,20 @@ class ChannelNotFoundError(PingBackError):
 class IdentityConflictError(PingBackError):
     """Another channel of the business is bound to the same bot, number or account."""
 
-    def __init__(self, message: str, *, identity: str, other_id: str | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        identity: str,
+        other_id: str | None,
+        resource: str | None = None,
+        unknown_here: bool = False,
+    ) -> None:
         self.identity = identity
         self.other_id = other_id  # None: another create in this process holds it
+        self.resource = resource  # the resource (URN) whose create was refused, if known
+        # No create journal here knows other_id: it may be a killed run's on another machine
+        self.unknown_here = unknown_here
         super().__init__(message)
 
 
@@ -229,6 +267,7 @@ class APIStatusError(PingBackError):
         body: Any = None,
         server_message: str = "",
         retry_after: float | None = None,
+        location: str = "",
     ) -> None:
         self.status_code = status_code
         self.method = method
@@ -237,13 +276,12 @@ class APIStatusError(PingBackError):
         self.body = body
         self.server_message = server_message
         self.retry_after = retry_after
+        self.location = location  # a redirect's target (redacted, inert)
         super().__init__(message)
 
 
 class RedirectError(APIStatusError):
     """3xx: PingBack (or a proxy) redirected; the client never follows redirects."""
-
-    location: str = ""
 
     @classmethod
     def describe(cls, answer: Answered) -> str:

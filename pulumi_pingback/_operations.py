@@ -1,18 +1,22 @@
 """The provider's work, whatever the front: check, diff, create, update, delete, read.
 
-Both fronts — the dynamic provider (:mod:`._provider`, for Python programs) and the
-native plugin (:mod:`._native_provider`, for every language) — translate their wire format into
+Both fronts — the dynamic provider (:mod:`.dynamic._provider`, for Python programs) and the
+native plugin (:mod:`.native._provider`, for every language) — translate their wire format into
 these calls and back. Properties here use the Python names (``is_active``,
 ``adopt_id``, ``meta_verify_token``) and plain values; what a call gives back
-(:class:`._props.Checked`, :class:`._props.Outputs`) carries its secret paths, which each
-front only puts on its wire. Create and update take the checked inputs typed
-(:class:`._models.Declaration`): checked once, by Check.
+(:class:`.channels._results.Checked`, :class:`.channels._results.Outputs`) carries its
+secret paths, which each front only puts on its wire. Create and update take the checked inputs typed
+(:class:`.channels._models.Declaration`): checked once, by Check.
 
 One :class:`Channels` serves every resource of one deployment (one provider process) on
 many threads, so it holds the settings, one client and the deployment's ownership
-records, and nothing per resource. Every method is a boundary: a PingBackError leaves it
-with its advice added (:mod:`._diagnostics`), every secret of the call redacted, a short
-traceback and no chain.
+registry (:mod:`.client._ownership`: what Check, Diff, Create and Delete tell it, and
+the only place that decides who owns a channel), and nothing per resource. Every method
+is a boundary: a PingBackError leaves it as a new error with its advice
+(:mod:`._advice`), every secret of the call redacted, a short traceback and no chain.
+Every call that may write (create, update, delete) is marked in flight here
+(:func:`._enginelog.busy`), whichever front made it, so a provider whose engine is gone
+finishes it, and its journal records it, before the process ends.
 """
 
 from __future__ import annotations
@@ -23,17 +27,18 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _defaults
+from ._enginelog import busy
 from ._exceptions import ChannelNotFoundError, PingBackError
-from ._props import Checked, Outputs, input_secret_paths, is_refresh, reported
+from .channels._results import Checked, Outputs, input_secret_paths, is_refresh, reported
 
 if TYPE_CHECKING:
-    from ._client import PingBackClient
-    from ._diagnostics import Context
-    from ._diff import DiffDecision
-    from ._journal import Journal
-    from ._models import Channel, Declaration
-    from ._ownership import Ownership
+    from ._advice import Context
     from ._settings import Settings
+    from .channels._diff import DiffDecision
+    from .channels._models import Channel, Declaration
+    from .client._client import PingBackClient
+    from .client._journal import Journal
+    from .client._ownership import Ownership
 
 log = logging.getLogger("pulumi_pingback")
 
@@ -41,7 +46,7 @@ __all__ = ["Channels"]
 
 
 def _strings(props: Iterable[Mapping[str, Any]]) -> list[str]:
-    from ._redact import strings_in
+    from .channels._models import strings_in
 
     return [s for p in props for s in strings_in(p.get("config"))]
 
@@ -50,18 +55,16 @@ class Channels:
     """One deployment's channel operations (thread-safe). ``native``: errors name the
     native provider's properties and options (``adoptId``, ``deleteBeforeReplace``).
     ``caller``: the Pulumi engine's address, which the create journal probes to tell a
-    create whose answer reached the engine from one whose CLI was killed (:mod:`._journal`).
+    create whose answer reached the engine from one whose CLI was killed (:mod:`.client._journal`).
     """
 
     def __init__(
         self, settings: Settings | None = None, *, native: bool = False, caller: str | None = None
     ) -> None:
-        from ._ownership import Ownership
-
         self._lock = threading.Lock()
         self._settings = settings
         self._client: PingBackClient | None = None
-        self.ownership: Ownership = Ownership()  # a fresh deployment: nothing recorded
+        self._owners: Ownership | None = None  # a fresh deployment: nothing recorded
         self.native = native
         self.caller = caller
         self._journal: Journal | None = None
@@ -94,24 +97,38 @@ class Channels:
                     self._settings = load_settings({})
         return self._settings
 
+    @property
+    def owners(self) -> Ownership:
+        """The deployment's ownership registry, with this token's journal as its store."""
+        current = self._owners
+        if current is not None:
+            return current
+        from .client._ownership import Ownership
+
+        journal = self.journal()
+        with self._lock:
+            if self._owners is None:
+                self._owners = Ownership(journal)
+            return self._owners
+
     def client(self) -> PingBackClient:
         """The client, built on first use (httpx and pydantic load only then)."""
         current = self._client
         if current is not None:
             return current
-        from ._client import PingBackClient
+        from .client._client import PingBackClient
 
         settings = self.settings
-        journal = self.journal()
+        owners = self.owners
         with self._lock:
             if self._client is None:
-                self._client = PingBackClient.from_settings(settings, journal=journal)
+                self._client = PingBackClient.from_settings(settings, owners=owners)
             return self._client
 
     # ---- errors ---------------------------------------------------------------------------
 
     def context(self, op: str, ctype: Any = None, channel_id: str | None = None) -> Context:
-        from ._diagnostics import Context
+        from ._advice import Context
 
         settings = self._settings
         return Context(
@@ -127,8 +144,8 @@ class Channels:
         self, exc: PingBackError, ctx: Context, *props: Mapping[str, Any]
     ) -> PingBackError:
         """``exc`` with advice, redacted of every secret this call knows (token, configs)."""
-        from ._diagnostics import explain
-        from ._redact import redactor
+        from ._advice import explain
+        from .client._redact import redactor
 
         # Server text was redacted by the client, fragments included, before any cut;
         # this last pass removes whole secrets from everything, our own words included.
@@ -152,29 +169,27 @@ class Channels:
         news: Mapping[str, Any],
         olds: Mapping[str, Any] | None = None,
         names: Mapping[str, str] | None = None,
+        *,
+        resource: str | None = None,
     ) -> Checked:
         """The checked inputs, their secret paths and every problem found, said safely
-        for the CLI to print (:func:`._props.reported`); ``olds``, the previous inputs
-        (what PingBack stores is accepted as it is); ``names``, the properties as the
-        program's language names them (None: the dynamic front's, whose inputs carry
-        its resource options too)."""
-        from ._check import PYTHON_NAMES, check_inputs
+        for the CLI to print (:func:`.channels._results.reported`); ``olds``, the previous
+        inputs (what PingBack stores is accepted as it is); ``names``, the properties as
+        the program's language names them (None: the dynamic front's, whose inputs carry
+        its resource options too); ``resource``, its URN when the front knows it."""
+        from .channels._check import PYTHON_NAMES, check_inputs
 
         options = names is None
         names = names or PYTHON_NAMES
         inputs, problems = check_inputs(news, olds, names=names)
         if not problems:
-            self.ownership.checked(inputs)
-            adopt_id = inputs.get("adopt_id")
-            journal = self.journal()
-            if isinstance(adopt_id, str) and journal is not None:
-                journal.claim("declared", adopt_id)
+            self.owners.checked(inputs, resource=resource, old=bool(olds))
         failures = reported(problems, names, options=options)
         return Checked(inputs, frozenset(input_secret_paths(inputs)), failures)
 
     def journal(self) -> Journal | None:
         """The create journal of this token and API URL (None without a token)."""
-        from ._journal import Journal
+        from .client._journal import Journal
 
         settings = self._settings
         if settings is None or not settings.token:
@@ -187,11 +202,13 @@ class Channels:
     def diff(
         self, channel_id: str, olds: Mapping[str, Any], news: Mapping[str, Any]
     ) -> DiffDecision:
-        from ._diff import decide
+        from .channels._diff import decide
 
         decision = decide(olds, news)
         try:
-            self.ownership.diffed(channel_id, news, replaced=bool(decision.replaces))
+            self.owners.kept(
+                channel_id, adopt_id=news.get("adopt_id"), replaced=bool(decision.replaces)
+            )
         except PingBackError as exc:
             raise self.explained(
                 exc, self.context("diff", news.get("type"), channel_id), news
@@ -200,19 +217,18 @@ class Channels:
 
     # ---- CRUD -----------------------------------------------------------------------------
 
-    def create(self, declared: Declaration) -> Outputs:
+    def create(self, declared: Declaration, *, resource: str | None = None) -> Outputs:
+        """A create or, with ``adopt_id``, an adoption, for ``resource`` (its URN, when the
+        front knows it: the native plugin's engine sends it with every create)."""
         adopt_id, wanted = declared.adopt_id, declared.channel
         secrets = {"config": wanted.config}
         try:
-            client = self._api(secrets)
-            if adopt_id:
-                self.ownership.before_adopt(adopt_id)
-                channel = client.adopt(adopt_id, wanted, overwrite=declared.adopt_overwrite)
-                self.ownership.adopted(channel.id)
-                if client.journal is not None:
-                    client.journal.claim("adopted", channel.id)
-            else:
-                channel = client.create(wanted)
+            with busy():
+                client = self._api(secrets)
+                if adopt_id:
+                    channel = client.adopt(adopt_id, wanted, overwrite=declared.adopt_overwrite)
+                else:
+                    channel = client.create(wanted, resource=resource)
         except PingBackError as exc:
             ctx = self.context("adopt" if adopt_id else "create", wanted.type)
             raise self.explained(exc, ctx, secrets) from None
@@ -223,11 +239,12 @@ class Channels:
         secrets = {"config": wanted.config}
         try:
             old_identity = olds.get("identity")
-            channel = self._api(secrets, olds).update(
-                channel_id,
-                wanted,
-                old_identity=old_identity if isinstance(old_identity, str) else None,
-            )
+            with busy():
+                channel = self._api(secrets, olds).update(
+                    channel_id,
+                    wanted,
+                    old_identity=old_identity if isinstance(old_identity, str) else None,
+                )
         except PingBackError as exc:
             ctx = self.context("update", wanted.type, channel_id)
             raise self.explained(exc, ctx, secrets, olds) from None
@@ -235,18 +252,9 @@ class Channels:
 
     def delete(self, channel_id: str, props: Mapping[str, Any]) -> None:
         try:
-            if self.ownership.keep_on_delete(channel_id, props):
-                log.info("channel %s is kept: a resource of this deployment manages it", channel_id)
-                return
-            journal = self.journal()
-            if journal is not None and journal.claimed_elsewhere(channel_id):
-                log.info(
-                    "channel %s is kept: a resource of this deployment adopts it (through "
-                    "another provider process)",
-                    channel_id,
-                )
-                return
-            self._api(props).delete(channel_id)
+            with busy():
+                if self.owners.may_delete(channel_id, props.get("type"), props.get("identity")):
+                    self._api(props).delete(channel_id)
         except PingBackError as exc:
             ctx = self.context("delete", props.get("type"), channel_id)
             raise self.explained(exc, ctx, props) from None
@@ -273,6 +281,9 @@ class Channels:
             RedirectError,
         )
 
+        journal = self.journal()
+        if journal is not None:
+            journal.warm()  # the first create's question, answered ahead
         try:
             self._api().listing()
         except (

@@ -2,7 +2,7 @@
 then ``PINGBACK_*``.
 
 Each row is one setting: its stack config name, its environment variable, its schema
-type and description (the native provider's config, :mod:`._schema`), how the `pingback`
+type and description (the native provider's config, :mod:`.channels._schema`), how the `pingback`
 command names it, and the function that checks and converts it. Everything else —
 :data:`SETTINGS`, the words each audience's messages use, the schema's provider inputs,
 the native plugin's CheckConfig — derives from the rows; :class:`Settings` has one field

@@ -3,7 +3,7 @@ its text for a terminal.
 
 - :func:`is_channel_id`: PingBack documents channel ids (and business ids) as UUIDs. An
   id that is not one is an unreadable answer wherever it enters (a create's answer, a
-  list's item), and no request path is ever built from one (:mod:`._client`): an id
+  list's item), and no request path is ever built from one (:mod:`.client._client`): an id
   ``../../auth/x`` can never address anything but a channel.
 - :func:`inert`: text from PingBack (an id, a timestamp, a server message, a config key)
   with every control character escaped — C0, DEL, C1, and the Unicode marks that

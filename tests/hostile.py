@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +34,8 @@ class Hostile:
         self.listing: list[Any] = []
         self.created: dict[str, Any] | None = None
         self.failure: tuple[int, Any] | None = None
+        self.on_post: Callable[[dict[str, Any]], tuple[int, Any]] | None = None
+        """When set: what answers a POST (given its body), instead of ``created``."""
         self._lock = threading.Lock()
         self._received: list[Received] = []
         self.url = ""
@@ -54,17 +56,21 @@ class Hostile:
     def answer(self, handler: BaseHTTPRequestHandler) -> tuple[int, Any]:
         self._record(handler)
         length = int(handler.headers.get("Content-Length") or 0)
-        if length:
-            handler.rfile.read(length)
+        body = json.loads(handler.rfile.read(length)) if length else None
         if self.failure is not None:
             return self.failure
         method, path = handler.command, handler.path
+        if path == LIST_PATH and method == "POST" and self.on_post is not None:
+            return self.on_post(body or {})
         if path == LIST_PATH and method == "GET":
             return 200, self.listing
         if path == LIST_PATH and method == "POST" and self.created is not None:
             self.listing.append(self.created)
             return 201, self.created
         if path.startswith(LIST_PATH) and method in ("PATCH", "DELETE"):
+            if method == "DELETE":
+                gone = path.removeprefix(LIST_PATH)
+                self.listing = [c for c in self.listing if c.get("id") != gone]
             return 200, {"message": "ok"}
         return 404, {"detail": "Not Found"}
 

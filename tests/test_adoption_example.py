@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pulumi_pingback.cli import main
+from pulumi_pingback.command import main
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TOKEN

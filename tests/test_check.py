@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from pulumi_pingback import Channel, ChannelType
-from pulumi_pingback._check import check_inputs
-from pulumi_pingback._kinds import channel_identity
+from pulumi_pingback.channels._check import check_inputs
+from pulumi_pingback.channels._kinds import channel_identity
 
 from .conftest import TG, wa_config, x_config
 from .hostile import BUSINESS, uid

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from pulumi_pingback import DesiredChannel, PingBackClient, __version__
-from pulumi_pingback._export import project_name
-from pulumi_pingback.cli import main
+from pulumi_pingback.command import main
+from pulumi_pingback.command._export import project_name
 from pulumi_pingback.simulator import Simulator
 
 from ._ruff import ruff_isolated
@@ -245,14 +245,14 @@ def test_a_wrong_url_names_the_setting_of_the_command(
 
 def test_the_console_script_runs(sim: Simulator, business: PingBackClient) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "pulumi_pingback.cli", "channels", "--json"],
+        [sys.executable, "-m", "pulumi_pingback.command", "channels", "--json"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert out.returncode == 0 and len(json.loads(out.stdout)) == 8
     bad = subprocess.run(
-        [sys.executable, "-m", "pulumi_pingback.cli", "channels"],
+        [sys.executable, "-m", "pulumi_pingback.command", "channels"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -261,7 +261,7 @@ def test_the_console_script_runs(sim: Simulator, business: PingBackClient) -> No
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("pingback: error: PingBack rejected the API token")
     both = subprocess.run(  # export (another module) raises the errors this one catches
-        [sys.executable, "-m", "pulumi_pingback.cli", "export", "DIR", "-o", "FILE"],
+        [sys.executable, "-m", "pulumi_pingback.command", "export", "DIR", "-o", "FILE"],
         capture_output=True,
         text=True,
         timeout=60,

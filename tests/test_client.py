@@ -34,7 +34,7 @@ from pulumi_pingback import (
     ResponseTooLargeError,
     __version__,
 )
-from pulumi_pingback._status import parse_retry_after
+from pulumi_pingback.client._status import parse_retry_after
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import AGENT_TOKEN, TG, TG_ROTATED, TOKEN, quick, wa_config

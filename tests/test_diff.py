@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from pulumi_pingback._check import check_inputs
-from pulumi_pingback._diff import decide
-from pulumi_pingback._unknown import UNKNOWN
+from pulumi_pingback.channels._check import check_inputs
+from pulumi_pingback.channels._diff import decide
+from pulumi_pingback.channels._unknowns import UNKNOWN
 
 from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, wa_config, x_config
 

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from pulumi_pingback import ChannelNotFoundError, DesiredChannel, PingBackError
-from pulumi_pingback.cli import main
+from pulumi_pingback.command import main
 
 from ._ruff import ruff_isolated
 from .conftest import TOKEN, bot, quick

@@ -1,4 +1,4 @@
-"""The create journal (pulumi_pingback._journal): a create whose answer never reached its
+"""The create journal (pulumi_pingback.client._journal): a create whose answer never reached its
 caller — a Pulumi CLI killed mid-flight — is found by the next process, not made again.
 
 Each "earlier run" is a real child process creating through the client with a journal,
@@ -11,64 +11,18 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import stat
-import subprocess
-import sys
-import textwrap
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
 from pulumi_pingback import AmbiguousCreateError, DesiredChannel, PingBackClient
-from pulumi_pingback._journal import Journal
+from pulumi_pingback.client._journal import Journal
 from pulumi_pingback.simulator import Simulator
 
+from ._runs import Caller, earlier_run
 from .conftest import TG, TOKEN, quick
-
-CHILD = textwrap.dedent(
-    """
-    import json, sys
-    from pathlib import Path
-    from pulumi_pingback import DesiredChannel, PingBackClient
-    from pulumi_pingback._journal import Journal
-    url, directory, caller, body = sys.argv[1:5]
-    spec = json.loads(body)
-    journal = Journal({token!r}, url, directory=Path(directory), caller=caller or None)
-    client = PingBackClient({token!r}, base_url=url, timeout=10, journal=journal)
-    print("sending", flush=True)
-    channel = client.create(DesiredChannel(spec["type"], spec["config"]))
-    print(channel.id, flush=True)
-    """
-).format(token=TOKEN)
-
-
-class Caller:
-    """A listening socket standing for the engine that waits for the answer."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.address = f"127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def die(self) -> None:
-        self.sock.close()
-
-
-def earlier_run(
-    sim: Simulator, journal_dir: Path, spec: Mapping[str, object], caller: str = ""
-) -> subprocess.Popen[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, sim.url, str(journal_dir), caller, json.dumps(spec)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "sending"
-    return proc
 
 
 def wait_for_posts(sim: Simulator, n: int) -> None:
@@ -82,8 +36,8 @@ def next_run(sim: Simulator, journal_dir: Path) -> PingBackClient:
     return quick(sim, journal=Journal(TOKEN, sim.url, directory=journal_dir))
 
 
-BOT: Mapping[str, object] = {"type": "telegram", "config": {"bot_token": TG}}
-WIDGET: Mapping[str, object] = {"type": "widget", "config": {"widget_id": "site-1"}}
+BOT = DesiredChannel("telegram", {"bot_token": TG})
+WIDGET = DesiredChannel("widget", {"widget_id": "site-1"})
 
 
 def posts(sim: Simulator) -> int:
@@ -105,7 +59,8 @@ def test_a_create_answered_after_its_caller_died_is_taken_not_made_again(
     channel = next_run(sim, tmp_path).create(DesiredChannel("telegram", {"bot_token": TG}))
     assert channel.id == made_id
     assert posts(sim) == 1  # the next run sent none
-    entries = [json.loads(line) for line in (tmp_path / next(tmp_path.glob("*.jsonl"))).open()]
+    (path,) = tmp_path.glob("creates-*/*.jsonl")  # one channel, one file
+    entries = [json.loads(line) for line in path.open()]
     assert [e["op"] for e in entries] == ["sent", "orphaned", "taken"]
 
 
@@ -126,8 +81,8 @@ def test_a_create_whose_process_was_killed_mid_flight_is_found_by_listing(
 
 
 def test_a_killed_create_that_never_landed_is_sent_again(sim: Simulator, tmp_path: Path) -> None:
-    sim.inject("hang", method="POST", delay=30)
-    run = earlier_run(sim, tmp_path, WIDGET)
+    sim.inject("hang", method="POST", delay=5)
+    run = earlier_run(sim, tmp_path, WIDGET, timeout=1)  # it lands by 3 s, or never
     wait_for_posts(sim, 1)
     sim.clear_faults()
     sim.reset()  # PingBack never stored it
@@ -175,11 +130,12 @@ def test_the_journal_holds_no_secret_and_only_its_owner_reads_it(
 ) -> None:
     client = next_run(sim, tmp_path / "journal")
     client.create(DesiredChannel("telegram", {"bot_token": TG}))
-    (path,) = (tmp_path / "journal").glob("*.jsonl")
+    (path,) = (tmp_path / "journal").glob("creates-*/*.jsonl")
     text = path.read_text()
     assert TOKEN not in text and TG not in text and TG.split(":")[1] not in text
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "journal").stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
 def test_a_journal_that_cannot_be_written_never_fails_a_create(
@@ -198,7 +154,7 @@ def test_a_journal_that_cannot_be_written_never_fails_a_create(
 def test_the_default_directory_follows_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pulumi_pingback._journal import default_directory
+    from pulumi_pingback.client._journal import default_directory
 
     monkeypatch.delenv("PINGBACK_STATE_DIR", raising=False)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))

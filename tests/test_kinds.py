@@ -15,9 +15,9 @@ import pytest
 
 import pulumi_pingback
 from pulumi_pingback import ChannelConfig, ChannelType, ChannelTypeName, PingBackChannel
-from pulumi_pingback._configs import CONFIG_CLASSES, _Fields, _Open
-from pulumi_pingback._kinds import KINDS, channel_identity
-from pulumi_pingback._provider import seal_config
+from pulumi_pingback.channels._configs import CONFIG_CLASSES, _Fields, _Open
+from pulumi_pingback.channels._kinds import KINDS, channel_identity
+from pulumi_pingback.dynamic._provider import seal_config
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPING = Path(__file__).resolve().parent / "typing"

@@ -1,6 +1,7 @@
-"""The package's modules form layers: a call goes down (front → core → client →
-transport), never back up. No module imports — at its top or inside a function — one that
-imports it back, directly or through others; and none outside tests is over ~350 lines."""
+"""The package reads as folders by concern, and its modules form layers: a call goes down
+(front → core → client → channel rules → settings and errors), never back up. No module
+imports — at its top or inside a function — one that imports it back, directly or
+through others; and each folder imports nothing of what it must know nothing of."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pulumi_pingback"
-MAX_LINES = 365  # "~350": one cohesive module may run a little over
 
 
 def _modules() -> dict[str, Path]:
@@ -74,15 +74,34 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_no_module_imports_one_that_imports_it_back() -> None:
     modules = _modules()
     graph = {name: _imports(name, path, set(modules)) for name, path in modules.items()}
-    assert graph["pulumi_pingback._client"] >= {"pulumi_pingback._creates"}  # it sees imports
+    assert graph["pulumi_pingback.client._client"] >= {
+        "pulumi_pingback.client._creates"
+    }  # it sees imports
     assert _cycles(graph) == []
 
 
-_CORE_DOWN = ["_operations", "_client", "_creates", "_listing", "_retry", "_transport"]
+_CORE_DOWN = [
+    "_operations",
+    "client._client",
+    "client._creates",
+    "client._listing",
+    "client._retry",
+    "client._transport",
+]
 CREATE_PATHS = {
-    "dynamic": ["_provider", *_CORE_DOWN],
-    "native": ["_native", "_native_provider", "_native_wire", *_CORE_DOWN],
+    "dynamic": ["dynamic._provider", *_CORE_DOWN],
+    "native": ["native._server", "native._provider", "native._wire", *_CORE_DOWN],
 }
+
+
+def _reach(graph: dict[str, set[str]], name: str) -> set[str]:
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        for nxt in graph[todo.pop()] - seen:
+            seen.add(nxt)
+            todo.append(nxt)
+    return seen
 
 
 def test_the_create_path_goes_down_only() -> None:
@@ -90,23 +109,47 @@ def test_the_create_path_goes_down_only() -> None:
     none of those before it, directly or through others."""
     modules = _modules()
     graph = {name: _imports(name, path, set(modules)) for name, path in modules.items()}
-
-    def reach(name: str) -> set[str]:
-        seen: set[str] = set()
-        todo = [name]
-        while todo:
-            for nxt in graph[todo.pop()] - seen:
-                seen.add(nxt)
-                todo.append(nxt)
-        return seen
-
     for front, path in CREATE_PATHS.items():
         names = [f"pulumi_pingback.{m}" for m in path]
         for i, name in enumerate(names):
-            assert not reach(name) & set(names[:i]), (front, name)
-        assert names[-1] in reach(names[0]), front  # the path is connected
+            assert not _reach(graph, name) & set(names[:i]), (front, name)
+        assert names[-1] in _reach(graph, names[0]), front  # the path is connected
 
 
-def test_no_module_is_over_about_350_lines() -> None:
-    sizes = {n: len(p.read_text().splitlines()) for n, p in _modules().items()}
-    assert {n: s for n, s in sizes.items() if s > MAX_LINES} == {}
+KNOWS_NOTHING_OF = {
+    # folder: what its modules never import, directly or through others (package parts,
+    # or third-party packages by their top name)
+    "client": {"pulumi", "dynamic", "native", "command", "_operations", "_advice"},
+    "channels": {"httpx", "client", "dynamic", "native", "command", "_operations", "_advice"},
+    "dynamic": {"native", "command"},
+    "native": {"dynamic", "command"},
+    "command": {"dynamic", "native", "_operations"},
+}
+
+
+def _third_party(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.add(node.module.split(".")[0])
+    return found - {"pulumi_pingback"}
+
+
+def test_each_folder_knows_nothing_of_what_it_must_not() -> None:
+    """The folders name the architecture: the client knows no Pulumi, the channel rules no
+    HTTP, each front no other front; the one registry of ownership is the client's."""
+    modules = _modules()
+    graph = {name: _imports(name, path, set(modules)) for name, path in modules.items()}
+
+    def part(module: str) -> str:
+        return module.removeprefix("pulumi_pingback.").split(".")[0]
+
+    for name in modules:
+        folder = part(name)
+        if folder not in KNOWS_NOTHING_OF or name == f"pulumi_pingback.{folder}":
+            continue
+        reached = {name, *_reach(graph, name)}
+        used = {part(m) for m in reached} | {t for m in reached for t in _third_party(modules[m])}
+        assert not used & KNOWS_NOTHING_OF[folder], (name, used & KNOWS_NOTHING_OF[folder])

@@ -26,10 +26,9 @@ from google.protobuf import empty_pb2
 from pulumi.runtime import proto
 
 from pulumi_pingback import __version__
-from pulumi_pingback._kinds import KINDS
-from pulumi_pingback._native import TESTED_SDK
-from pulumi_pingback._schema import CHANNEL_TOKEN, package_schema
-from pulumi_pingback._types import CHANNEL_TYPES
+from pulumi_pingback.channels._kinds import CHANNEL_TYPES, KINDS
+from pulumi_pingback.channels._schema import CHANNEL_TOKEN, package_schema
+from pulumi_pingback.native._server import TESTED_SDK
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TG, TG_OTHER_BOT, TG_ROTATED, TOKEN, bot, wa_config, writes, x_config
@@ -80,7 +79,7 @@ LAUNCH_FORMS = {
     "plugin-directory": [sys.executable, str(ROOT), ENGINE_ADDRESS],
     # An installed package's command, as the CLI runs a plugin binary (with its flags).
     "console-script": [str(BIN / "pulumi-resource-pingback"), ENGINE_ADDRESS, "--logtostderr"],
-    "module": [sys.executable, "-m", "pulumi_pingback._native", ENGINE_ADDRESS, "-v=9"],
+    "module": [sys.executable, "-m", "pulumi_pingback.native._server", ENGINE_ADDRESS, "-v=9"],
     # With tracing on, the CLI passes `--tracing <endpoint>` before the address.
     "tracing": [
         sys.executable,
@@ -156,10 +155,10 @@ def test_the_source_plugin_is_what_the_cli_needs() -> None:
     assert plugin["runtime"]["options"]["virtualenv"] == "venv"
     requirements = (ROOT / "requirements.txt").read_text().split()
     assert requirements[-1] == ".[native]"  # installed by the CLI: the project and its pin
-    assert "pulumi_pingback._native import main" in (ROOT / "__main__.py").read_text()
+    assert "pulumi_pingback.native import main" in (ROOT / "__main__.py").read_text()
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert f'native = ["pulumi>={TESTED_SDK}.0,<3.273"]' in pyproject
-    assert 'pulumi-resource-pingback = "pulumi_pingback._native:main"' in pyproject
+    assert 'pulumi-resource-pingback = "pulumi_pingback.native:main"' in pyproject
 
 
 # ---- 2. the schema -----------------------------------------------------------------------
@@ -693,8 +692,8 @@ def test_a_value_that_is_not_json_fails_check_by_the_schema_s_printable_names(
 def test_check_names_the_resource_options_only_where_they_are_inputs() -> None:
     """The dynamic front's inputs carry its resource options (printable, so named); the
     plugin's never do, and a problem there is said about the resource."""
-    from pulumi_pingback._native_wire import TO_WIRE
     from pulumi_pingback._operations import Channels
+    from pulumi_pingback.native._wire import TO_WIRE
 
     news = {"type": "sms", "config": {}, "replace_on_changes": 5}
     dynamic = Channels().check(news).failures

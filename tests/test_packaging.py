@@ -36,9 +36,9 @@ def test_the_wheel_is_ready_to_publish(tmp_path: Path) -> None:
     requires = metadata.get_all("Requires-Dist") or []
     base = [r for r in requires if "extra ==" not in r]
     assert all("<" in r for r in base), base  # every runtime dependency has an upper bound
-    assert "pingback = pulumi_pingback.cli:console" in scripts
+    assert "pingback = pulumi_pingback.command:console" in scripts
     assert "pingback-simulator = pulumi_pingback.simulator.__main__:main" in scripts
-    assert "pulumi-resource-pingback = pulumi_pingback._native:main" in scripts
+    assert "pulumi-resource-pingback = pulumi_pingback.native:main" in scripts
     assert "pulumi<3.273,>=3.272.0; extra == 'native'" in requires  # the tested SDK
     assert str(metadata.get_payload()).startswith("# pulumi-pingback")  # the README
     assert (ROOT / "CHANGELOG.md").read_text().count(f"## [{__version__}]") == 1

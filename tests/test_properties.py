@@ -11,11 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pulumi_pingback._check import check_inputs
-from pulumi_pingback._diff import decide
-from pulumi_pingback._kinds import KINDS
-from pulumi_pingback._types import CHANNEL_TYPES
-from pulumi_pingback._unknown import UNKNOWN
+from pulumi_pingback.channels._check import check_inputs
+from pulumi_pingback.channels._diff import decide
+from pulumi_pingback.channels._kinds import CHANNEL_TYPES, KINDS
+from pulumi_pingback.channels._unknowns import UNKNOWN
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import TOKEN

@@ -143,7 +143,7 @@ def test_replace_on_changes_is_passed_to_the_provider() -> Any:
 def test_the_harness_registers_the_secret_outputs_the_class_asks_for() -> None:
     """The harness writes the program's side in its own words; the class's registration
     options must say the same (both derive nothing from each other)."""
-    from pulumi_pingback._resource import _with_secret_outputs
+    from pulumi_pingback.dynamic._resource import _with_secret_outputs
 
     from .engine import Declared
 

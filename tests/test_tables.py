@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 
 from pulumi_pingback import PingBackChannel
-from pulumi_pingback._diagnostics import Context, explain
+from pulumi_pingback._advice import Context, explain
 from pulumi_pingback._exceptions import ConfigurationError, RateLimitError
-from pulumi_pingback._models import Channel
-from pulumi_pingback._props import channel_outputs, declared_inputs
-from pulumi_pingback._schema import (
+from pulumi_pingback._settings import TABLE, Setting, Settings, load_settings
+from pulumi_pingback.channels._models import Channel
+from pulumi_pingback.channels._results import channel_outputs, declared_inputs
+from pulumi_pingback.channels._schema import (
     CHANNEL_PROPERTIES,
     CHANNEL_TOKEN,
     READ_BACK,
     package_schema,
 )
-from pulumi_pingback._settings import TABLE, Setting, Settings, load_settings
 
 from .engine import Declared
 from .hostile import BUSINESS, uid
@@ -30,7 +30,7 @@ from .hostile import BUSINESS, uid
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-# ---- the channel's properties (pulumi_pingback._schema.CHANNEL_PROPERTIES) -----------------
+# ---- the channel's properties (pulumi_pingback.channels._schema.CHANNEL_PROPERTIES) -----------------
 
 
 def test_every_output_is_a_typed_property_of_the_class() -> None:

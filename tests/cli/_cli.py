@@ -93,7 +93,7 @@ class Workspace:
             "PULUMI_SKIP_CONFIRMATIONS": "true",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "NO_COLOR": "1",
-            # the create journal of this "machine" (pulumi_pingback._journal)
+            # the create journal of this "machine" (pulumi_pingback.client._journal)
             "PINGBACK_STATE_DIR": str(root / "pingback-state"),
         }
         if env:

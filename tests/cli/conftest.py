@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ..engine._processes import SimulatorProcess
-from ._cli import TOKEN, Workspace, cli_bin, plugin_copy
+from ._cli import TOKEN, Process, Workspace, cli_bin, plugin_copy
 
 BUILD = "scripts/pulumi-cli/build"
 
@@ -74,3 +74,13 @@ def native_plugin(pulumi_bin: Path, tmp_path_factory: pytest.TempPathFactory) ->
     ws.run("package", "add", str(plugin), cwd=project, timeout=900)
     assert (plugin / "venv" / "bin" / "python").exists()
     return plugin
+
+
+@pytest.fixture
+def no_leftovers() -> Iterator[list[Process]]:
+    """Whatever the test started in the background (``Workspace.start``) is killed at the
+    end, its whole session, orphaned plugins included."""
+    started: list[Process] = []
+    yield started
+    for up in started:
+        up.kill_session()

@@ -4,15 +4,29 @@ PingBack holding exactly the stack's channels: no duplicate, no orphan."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ..engine._processes import SimulatorProcess
-from ._cli import TOKEN, Process, Stack, Workspace, python_project, wait_for
+from ._cli import (
+    CHANNEL as CHANNEL_NATIVE,
+)
+from ._cli import (
+    TOKEN,
+    Process,
+    Stack,
+    Workspace,
+    ids,
+    python_project,
+    squash,
+    stack_on,
+    wait_for,
+)
 
 CHANNEL = "pulumi-python:dynamic/pingback:Channel"
 PROGRAM = """\
@@ -36,15 +50,6 @@ def st(ws: Workspace, sim: SimulatorProcess, tmp_path: Path) -> Stack:
     stack.set("pingback:apiUrl", sim.url)
     stack.set("pingback:token", TOKEN, secret=True)
     return stack
-
-
-@pytest.fixture(autouse=True)
-def no_leftovers() -> Iterator[list[Process]]:
-    """Whatever the test started is killed at the end, orphaned plugins included."""
-    started: list[Process] = []
-    yield started
-    for up in started:
-        up.kill_session()
 
 
 def start_slow_up(st: Stack, sim: SimulatorProcess, started: list[Process]) -> Process:
@@ -137,3 +142,124 @@ def test_an_interrupted_up_finishes_what_it_started(
     done = st.up()
     assert "pending operations" not in done.stdout
     consistent(st, sim)
+
+
+# ---- a killed run's POST that commits late (#25, 1) ----------------------------------------------
+
+SIX_BOTS = """\
+import pulumi
+from pulumi_pingback import PingBackChannel, TelegramConfig
+
+for i in range(6):
+    PingBackChannel(
+        f"bot{i}",
+        type="telegram",
+        config=TelegramConfig(bot_token=pulumi.Output.secret(f"730000000{i}:AAH" + "x" * 32)),
+    )
+"""
+
+
+def test_a_post_that_commits_after_the_killed_run_is_taken_not_made_again(
+    ws: Workspace, sim: SimulatorProcess, tmp_path: Path, no_leftovers: list[Process]
+) -> None:
+    """Six bots; PingBack commits one POST 12 s after it arrives. The whole `up` is
+    SIGKILLed at 5 s and run again at once: the new run's create of that bot waits for the
+    killed run's POST to land (its time to land has not passed) and takes its channel —
+    where it used to list at once, find nothing, and POST a seventh channel for six
+    resources."""
+    st = Stack(ws, python_project(tmp_path / "six", SIX_BOTS), "dev").init()
+    st.set("pingback:apiUrl", sim.url)
+    st.set("pingback:token", TOKEN, secret=True)
+    fault = {"kind": "latency", "delay": 12, "method": "POST"}
+    sim.control.post("/_sim/faults", json=fault).raise_for_status()
+    up = st.ws.start("up", "--yes", "--non-interactive", "--stack", st.name, cwd=st.dir)
+    no_leftovers.append(up)
+    wait_for(lambda: sum(r["method"] == "POST" for r in sim.requests()) >= 6, 60, "six POSTs")
+    time.sleep(max(0.0, 5 - 1))  # about 5 s into the run: one POST still held
+    up.kill_session()
+    up.wait()
+    assert len(sim.state()["channels"]) == 5  # the sixth commits later
+
+    assert st.run("cancel", "--yes").code == 0
+    sim.clear_log()
+    done = st.up()
+    time.sleep(8)  # past the held POST's commit, whatever the run did
+    state = {r["urn"].rsplit("::", 1)[1]: r["id"] for r in st.resources()}
+    held = sorted(c["id"] for c in sim.state()["channels"])
+    assert len(state) == 6 and sorted(state.values()) == held  # six, no duplicate, no orphan
+    assert [r["method"] for r in sim.requests()].count("POST") == 0  # taken, not made again
+    printed = squash(done.stdout)
+    assert "an earlier run's create of a telegram channel" in printed
+    assert "may still land: waiting up to" in printed
+    assert st.run("preview", "--expect-no-changes").code == 0
+
+
+# ---- the native plugin finishes a create whose engine is gone (#25, 4) --------------------------
+
+
+def test_the_native_plugin_finishes_and_journals_a_create_whose_engine_is_gone(
+    ws: Workspace, sim: SimulatorProcess, tmp_path: Path, no_leftovers: list[Process]
+) -> None:
+    """The CLI alone is SIGKILLed while the plugin's POST waits 9 s for PingBack: the
+    plugin notices the engine is gone (after 6 s) but finishes the create first — its
+    journal records the channel as orphaned — then exits; the next `up` takes it. It used
+    to exit at once (its calls were never marked in flight), leaving an orphan no journal
+    named. The plugin is the installed `pulumi-resource-pingback` (a project with no
+    `packages:` entry), which the engine starts itself; a source plugin runs under the
+    Python language host, which kills it with the engine, as Pulumi's own host does
+    (docs/testing.md)."""
+    project = tmp_path / "yaml-kill"
+    project.mkdir()
+    program = {
+        "name": "yaml-kill",
+        "runtime": "yaml",
+        "config": {"botToken": {"type": "string", "secret": True}},
+        "resources": {
+            "bot": {
+                "type": CHANNEL_NATIVE,
+                "properties": {"type": "telegram", "config": {"bot_token": "${botToken}"}},
+            }
+        },
+    }
+    (project / "Pulumi.yaml").write_text(yaml.safe_dump(program, sort_keys=False))
+    st = stack_on(ws, project, sim, botToken="7300000011:AAH" + "k" * 32)
+    fault = {"kind": "latency", "delay": 9, "method": "POST"}
+    sim.control.post("/_sim/faults", json=fault).raise_for_status()
+    up = st.ws.start("up", "--yes", "--non-interactive", "--stack", st.name, cwd=st.dir)
+    no_leftovers.append(up)
+    wait_for(lambda: any(r["method"] == "POST" for r in sim.requests()), 120, "the POST")
+    plugins = [p for p in up.session() if b"pulumi-resource-pingback" in _cmdline(p)]
+    assert plugins, "the plugin is not running"
+    up.signal(signal.SIGKILL)  # the CLI alone: the engine is gone, the plugin lives on
+    up.wait()
+    time.sleep(4)
+    assert all(_alive(p) for p in plugins), "the plugin left before its create ended"
+    wait_for(lambda: not any(_alive(p) for p in plugins), 60, "the plugin to exit")
+    (made,) = sim.state()["channels"]
+    (file,) = (ws.root / "pingback-state").glob("creates-*/*.jsonl")  # one channel's
+    journal = file.read_text()
+    records = [json.loads(line) for line in journal.splitlines()]
+    assert {"op": "orphaned", "id": made["id"]} in [
+        {k: r.get(k) for k in ("op", "id")} for r in records
+    ], journal
+
+    assert st.run("cancel", "--yes").code == 0
+    sim.clear_log()
+    st.up()
+    assert [r["method"] for r in sim.requests()].count("POST") == 0
+    assert ids(st) == {"bot": made["id"]}
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from pulumi_pingback import __version__
-from pulumi_pingback._kinds import KINDS
+from pulumi_pingback.channels._kinds import KINDS
 
 from ..engine._processes import SimulatorProcess
 from ._cli import TOKEN, Stack, Workspace, python_project, secrets_outside_envelopes, squash

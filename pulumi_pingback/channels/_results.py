@@ -1,0 +1,211 @@
+"""A channel's properties as the core hands them to both fronts, which only marshal them:
+inputs and outputs with their secret paths, check failures a front may print, the
+outputs a preview can already say, and what a refresh writes back among the inputs.
+
+Properties use the Python names (``is_active``, ``meta_verify_token``) and plain values;
+every rule comes from the property table (:mod:`._schema`) and the channel kinds
+(:mod:`._kinds`). Light: no pydantic or httpx import, so a Pulumi program's preview may
+use it (:mod:`..dynamic._resource`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._schema import COMPUTED, OPTION_KEYS, PRINTABLE, READ_BACK, REFRESH_MARKS, SECRET_OUTPUTS
+from ._unknowns import UNKNOWN
+
+if TYPE_CHECKING:
+    from ._models import Channel
+
+__all__ = [
+    "Checked",
+    "Outputs",
+    "Path",
+    "channel_outputs",
+    "declared_inputs",
+    "input_secret_paths",
+    "is_refresh",
+    "output_secret_paths",
+    "planned_outputs",
+    "reported",
+    "sealed",
+    "sealed_config",
+    "sealed_config_keys",
+]
+
+Path = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What Check answers, for either front: the inputs (plain; unknowns as the
+    sentinel), the paths of them to mark secret, and the failures as (property, reason)
+    in the front's names, each safe to print (:func:`reported`)."""
+
+    inputs: dict[str, Any]
+    secret_paths: frozenset[Path]
+    failures: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """A channel's outputs (plain) and the paths of them kept secret; ``id`` None for
+    the outputs a preview plans."""
+
+    id: str | None
+    values: dict[str, Any]
+    secret_paths: frozenset[Path]
+
+    @classmethod
+    def of(cls, channel: Channel) -> Outputs:
+        values = channel_outputs(channel)
+        return cls(channel.id, values, frozenset(output_secret_paths(values)))
+
+    @classmethod
+    def planned(cls, news: Mapping[str, Any], olds: Mapping[str, Any]) -> Outputs:
+        values = planned_outputs(news, olds)
+        return cls(None, values, frozenset(output_secret_paths(values)))
+
+    def declared(self) -> tuple[dict[str, Any], frozenset[Path]]:
+        """The inputs a program declaring this channel has (refresh, import), with their
+        secret paths."""
+        inputs = declared_inputs(self.values)
+        return inputs, frozenset(input_secret_paths(inputs))
+
+
+def sealed_config_keys(channel_type: Any, config: Any) -> set[str] | None:
+    """The config keys a front marks secret; None: the whole config.
+
+    Every credential is a secret whatever the program gave (a plain string included);
+    so is every key PingBack does not document as readable (a key added in the
+    dashboard), and the whole config of the undocumented types. Only readable keys
+    (``phone_number_id``) stay plain, so a preview still shows why a channel is replaced.
+    """
+    from ._kinds import kind_of
+
+    kind = kind_of(channel_type)
+    if not isinstance(config, Mapping) or kind is None or kind.free_keys:
+        return None
+    return {k for k in config if not kind.readable(k)}
+
+
+def input_secret_paths(inputs: Mapping[str, Any]) -> set[Path]:
+    """The paths of a channel's inputs a front marks secret: each credential key of its
+    config (:func:`sealed_config_keys`), or the whole config."""
+    if "config" not in inputs:
+        return set()
+    keys = sealed_config_keys(inputs.get("type"), inputs["config"])
+    return {("config",)} if keys is None else {("config", k) for k in keys}
+
+
+def output_secret_paths(outputs: Mapping[str, Any]) -> set[Path]:
+    """The paths of a channel's outputs kept secret (:data:`._schema.SECRET_OUTPUTS`)."""
+    return {(k,) for k in SECRET_OUTPUTS if k in outputs}
+
+
+def sealed(
+    props: Mapping[str, Any], paths: Iterable[Path], seal: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """``props`` with ``seal`` applied at each of ``paths`` (a top-level key, or a key of a
+    map under one): how a front puts the core's secret paths onto its own wire."""
+    out = dict(props)
+    for path in sorted(paths, key=len):
+        head, rest = path[0], path[1:]
+        if head not in out:
+            continue
+        if not rest:
+            out[head] = seal(out[head])
+        elif isinstance(out[head], Mapping) and rest[0] in out[head]:
+            out[head] = {**out[head], rest[0]: seal(out[head][rest[0]])}
+    return out
+
+
+def sealed_config(channel_type: Any, config: Any, seal: Callable[[Any], Any]) -> Any:
+    """A declared ``config`` with ``seal`` applied at its secret paths
+    (:func:`input_secret_paths`): each credential, or the whole config. Each front passes
+    its wire's secret (``pulumi.Output.secret``, the dynamic server's secret object)."""
+    inputs = {"type": channel_type, "config": config}
+    return sealed(inputs, input_secret_paths(inputs), seal)["config"]
+
+
+def channel_outputs(channel: Channel) -> dict[str, Any]:
+    """A channel's outputs (plain). ``config`` holds the user's keys only."""
+    from ._kinds import kind_of
+
+    outs: dict[str, Any] = {
+        "type": channel.type,
+        "config": channel.user_config,
+        "is_active": channel.is_active,
+    }
+    identity = channel.identity  # parses the config: once
+    if identity is not None:
+        outs["identity"] = identity
+    if channel.business_id is not None:
+        outs["business_id"] = channel.business_id
+    if channel.created_at is not None:
+        outs["created_at"] = channel.created_at
+    kind = kind_of(channel.type)
+    if kind is not None and kind.meta_setup:
+        meta = channel.meta_setup
+        if isinstance(meta.get("callback_url"), str):
+            outs["meta_callback_url"] = meta["callback_url"]
+        if isinstance(meta.get("verify_token"), str):
+            outs["meta_verify_token"] = meta["verify_token"]
+    return outs
+
+
+def planned_outputs(news: Mapping[str, Any], olds: Mapping[str, Any]) -> dict[str, Any]:
+    """Preview outputs: the checked inputs, what PingBack keeps from before, and unknowns
+    for what it will say (``business_id``, ``created_at``, the Meta setup)."""
+    from ._kinds import kind_of
+
+    outs = {k: v for k, v in news.items() if k in READ_BACK}
+    kind = kind_of(news.get("type"))
+    for key in COMPUTED:
+        if key in outs:
+            continue
+        if key.startswith("meta_") and kind is not None and not kind.meta_setup:
+            continue
+        if key == "identity" and kind is not None and kind.identity_key is None:
+            continue
+        same_type = olds.get("type") == news.get("type")
+        keep = key in ("business_id", "created_at") or (same_type and key.startswith("meta_"))
+        outs[key] = olds[key] if keep and key in olds else UNKNOWN
+    return outs
+
+
+def is_refresh(props: Mapping[str, Any]) -> bool:
+    """Whether a Read refreshes a resource of the stack, from what it carries: a refresh
+    carries the outputs a create wrote; a lookup (``get``, ``pulumi import``, the
+    ``import`` option) carries nothing, or the state the program gave as both inputs and
+    outputs. A refresh of a channel that is gone drops it; a lookup of one is an error."""
+    return any(isinstance(props.get(k), str) for k in REFRESH_MARKS)
+
+
+def reported(
+    problems: Iterable[tuple[str, str]], names: Mapping[str, str], *, options: bool = False
+) -> tuple[tuple[str, str], ...]:
+    """Problems as (property, reason) pairs a front turns into CheckFailures, in its own
+    ``names``. The CLI prints the program's value of a named top-level property, secrets
+    in plain text: so only printable properties (:data:`._schema.PRINTABLE`, nested
+    config paths and, with ``options``, the options the dynamic front passes as inputs)
+    are named, and anything else is said in the reason of a failure about the resource
+    ("")."""
+    shown = {*PRINTABLE, *(OPTION_KEYS if options else ())}
+    out = []
+    for prop, reason in problems:
+        head, dot, rest = prop.partition(".")
+        named = names.get(head, head) + dot + rest
+        if head in shown or (head == "config" and rest):
+            out.append((named, reason))
+        else:
+            out.append(("", f"{named}: {reason}" if named else reason))
+    return tuple(out)
+
+
+def declared_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs a program declaring this channel has (for refresh and import)."""
+    return {k: outs[k] for k in READ_BACK if k in outs}

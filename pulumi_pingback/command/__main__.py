@@ -1,0 +1,5 @@
+"""``python -m pulumi_pingback.command``: the ``pingback`` command."""
+
+from ._main import console
+
+console()
