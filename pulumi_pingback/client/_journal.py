@@ -132,8 +132,6 @@ class Entry:
     until: float
     state: str = "sent"
     channel: str | None = None
-    lines: int = 1
-    """How many lines of the file are its (sent, attempts, resolution): what dropping it saves."""
 
     def writer_alive(self) -> bool:
         return _alive(self.pid, self.started)
@@ -493,7 +491,6 @@ class Journal:
         known = index.entries.get(key)
         if known is None:
             return  # its entry was compacted away
-        known.lines += 1
         if op == "attempt":
             known.until = max(known.until, float(record["until"]))
             return

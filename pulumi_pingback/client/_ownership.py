@@ -316,6 +316,13 @@ class Ownership:
         with self._lock:
             self._claimed.add(channel_id)
 
+    def took(self, channel_id: str) -> None:
+        """A create took ``channel_id`` back from a lost one: its resource's, and kept by
+        any delete of this deployment (:meth:`may_delete`)."""
+        with self._lock:
+            self._claimed.add(channel_id)
+            self._taken.add(channel_id)
+
     # ---- what the engine's calls said --------------------------------------------------------
 
     def checked(self, inputs: Mapping[str, Any], *, resource: str | None, old: bool) -> None:
@@ -455,9 +462,7 @@ class Create:
         return channel if channel is not None else self._lost(journal, fresh)
 
     def _took(self, channel: Channel, why: str) -> Channel:
-        with self.owners._lock:
-            self.owners._claimed.add(channel.id)
-            self.owners._taken.add(channel.id)
+        self.owners.took(channel.id)
         self.recovered = True
         log.info("channel %s, %s, is taken instead of creating another", channel.id, why)
         return channel
