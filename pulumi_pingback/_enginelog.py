@@ -23,7 +23,6 @@ import threading
 from typing import Any
 
 from ._untrusted import inert
-from .client._journal import listening
 
 __all__ = [
     "EngineLogHandler",
@@ -177,9 +176,11 @@ def watch_engine(address: str | None, *, every: float = 2.0, misses: int = 3) ->
         import os
         import time
 
+        time.sleep(every)
+        from .client._journal import listening  # not before: a plugin's start does without it
+
         missed = 0
         while True:
-            time.sleep(every)
             missed = 0 if listening(address, timeout=2.0) else missed + 1
             if missed >= misses:
                 with _active_lock:
@@ -187,5 +188,6 @@ def watch_engine(address: str | None, *, every: float = 2.0, misses: int = 3) ->
                 if idle:
                     sys.stderr.flush()
                     os._exit(0)
+            time.sleep(every)
 
     threading.Thread(target=watch, name="pingback-engine-watch", daemon=True).start()

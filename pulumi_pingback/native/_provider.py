@@ -1,7 +1,8 @@
 """The native provider's resource and config methods over :mod:`.._operations`: the
 wire (camelCase names, ``PropertyValue``, secrets the provider marks itself, detailed
 diffs, :mod:`._wire`) in and out, the blocking core on a thread pool. Served by
-:mod:`._server`.
+:mod:`._server`, which imports this module (and with it the client stack: httpx,
+pydantic) on the first call that needs it, not to answer GetSchema.
 
 The experimental API's rough edges (SDK 3.272), handled here and in the wire module:
 unknowns arrive as the wire's sentinel string, numbers must be floats, ``diff_config`` is
@@ -29,8 +30,6 @@ from pulumi.provider.experimental.provider import (
     DeleteRequest,
     DiffRequest,
     DiffResponse,
-    GetSchemaRequest,
-    GetSchemaResponse,
     Provider,
     ReadRequest,
     ReadResponse,
@@ -52,7 +51,6 @@ from ..channels._results import Outputs, reported
 from ..channels._schema import (
     CHANNEL_TOKEN,
     PACKAGE,
-    schema_json,
 )
 from ..channels._unknowns import is_unknown
 from ..client._transport import parallel_writes
@@ -125,9 +123,6 @@ class PingBackProvider(Provider):
         config = {BY_NAME[k].key: v for k, v in props.items() if k in BY_NAME}
         keys = [f"{PACKAGE}:{k}" for k in props if k not in _ENGINE_KEYS]
         return config, keys
-
-    async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
-        return GetSchemaResponse(schema=schema_json())
 
     async def check_config(self, request: CheckRequest) -> CheckResponse:
         """The provider's settings, checked at preview: unknown keys (did you mean?), a

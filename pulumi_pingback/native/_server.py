@@ -12,6 +12,12 @@ engine's ``--parallel``, not by a server's threads. This module serves it, sendi
 errors with their gRPC code. The three are the only modules that touch
 ``pulumi.provider.experimental``, written against the Pulumi Python SDK 3.272 (see
 :data:`TESTED_SDK`; its rough edges are listed in :mod:`._provider`).
+
+The CLI starts the plugin several times per command, some of them only to ask
+GetPluginInfo and GetSchema: so this module loads nothing of the client stack (httpx,
+pydantic, :mod:`.._operations`). It serves :class:`_Front`, which answers the schema from
+the tables and builds the real provider on the first call that needs it
+(``tests/test_plugin_start.py``).
 """
 
 from __future__ import annotations
@@ -21,11 +27,30 @@ import asyncio
 import contextlib
 import logging
 import sys
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import grpc.aio
+from pulumi.provider.experimental.provider import (
+    CheckRequest,
+    CheckResponse,
+    ConfigureRequest,
+    ConfigureResponse,
+    CreateRequest,
+    CreateResponse,
+    DeleteRequest,
+    DiffRequest,
+    DiffResponse,
+    GetSchemaRequest,
+    GetSchemaResponse,
+    Provider,
+    ReadRequest,
+    ReadResponse,
+    UpdateRequest,
+    UpdateResponse,
+)
 from pulumi.provider.experimental.server import ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
@@ -49,16 +74,87 @@ from .._exceptions import (
     RateLimitError,
 )
 from .._version import __version__
-from ..channels._schema import (
-    PACKAGE,
-)
-from ._provider import PingBackProvider
+from ..channels._schema import PACKAGE, schema_json
 
-__all__ = ["TESTED_SDK", "PingBackProvider", "main"]
+if TYPE_CHECKING:
+    from ._provider import PingBackProvider
+
+__all__ = ["TESTED_SDK", "main"]
 
 TESTED_SDK = "3.272"
 """The Pulumi SDK releases (3.272.x) this module was tested with; the ``native`` extra
-pins them, and the plugin warns on stderr when it runs with another."""
+pins them, and the plugin warns (through the engine's log) when it runs with another,
+on its first call that needs the provider."""
+
+
+# ---- what the server serves: the schema at once, the provider when first needed ------------
+
+
+class _Front(Provider):
+    """The provider the server serves from its start. GetSchema is the tables' (and
+    GetPluginInfo, Handshake, Cancel, DiffConfig the SDK's, as for the provider itself);
+    every other call goes to the :class:`~._provider.PingBackProvider` it builds on the
+    first of them — importing the client stack then, off the event loop, once."""
+
+    def __init__(self, engine: str | None) -> None:
+        self._engine = engine
+        self._provider: PingBackProvider | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> str | None:
+        """The engine's address: given at launch, or by ``Attach``."""
+        return self._engine
+
+    def attach(self, address: str) -> None:
+        with self._lock:  # a provider being built takes this address
+            self._engine = address or None
+            if self._provider is None:
+                attach(self._engine)
+            else:
+                self._provider.attach(address)
+
+    def _build(self) -> PingBackProvider:
+        with self._lock:
+            if self._provider is None:
+                from ._provider import PingBackProvider
+
+                self._provider = PingBackProvider(engine=self._engine)
+                _check_sdk()
+            return self._provider
+
+    async def provider(self) -> PingBackProvider:
+        """The real provider, built (on a thread: the loop keeps serving) when first asked."""
+        if self._provider is None:
+            return await asyncio.to_thread(self._build)
+        return self._provider
+
+    async def get_schema(self, request: GetSchemaRequest) -> GetSchemaResponse:
+        return GetSchemaResponse(schema=schema_json())
+
+    async def check_config(self, request: CheckRequest) -> CheckResponse:
+        return await (await self.provider()).check_config(request)
+
+    async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
+        return await (await self.provider()).configure(request)
+
+    async def check(self, request: CheckRequest) -> CheckResponse:
+        return await (await self.provider()).check(request)
+
+    async def diff(self, request: DiffRequest) -> DiffResponse:
+        return await (await self.provider()).diff(request)
+
+    async def create(self, request: CreateRequest) -> CreateResponse:
+        return await (await self.provider()).create(request)
+
+    async def update(self, request: UpdateRequest) -> UpdateResponse:
+        return await (await self.provider()).update(request)
+
+    async def delete(self, request: DeleteRequest) -> None:
+        await (await self.provider()).delete(request)
+
+    async def read(self, request: ReadRequest) -> ReadResponse:
+        return await (await self.provider()).read(request)
 
 
 # ---- the gRPC server -------------------------------------------------------------------------
@@ -120,9 +216,9 @@ class _Servicer(ProviderServicer):
     ``PULUMI_DEBUG_PROVIDERS=pingback:<port>``, to a plugin started by hand) and an
     honest UNIMPLEMENTED for ``Parameterize``."""
 
-    def __init__(self, args: list[str], version: str, provider: PingBackProvider) -> None:
-        super().__init__(args, version, provider, engine_address=provider.engine or "")
-        self.pingback = provider
+    def __init__(self, args: list[str], version: str, front: _Front) -> None:
+        super().__init__(args, version, front, engine_address=front.engine or "")
+        self.pingback = front
 
     async def Attach(self, request: Any, context: Any) -> Any:
         from google.protobuf import empty_pb2
@@ -142,7 +238,7 @@ for _name in ("CheckConfig", "Configure", "Check", "Diff", "Create", "Update", "
 
 async def _serve(args: Sequence[str], engine: str | None) -> None:
     server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
-    servicer = _Servicer(list(args), __version__, PingBackProvider(engine=engine))
+    servicer = _Servicer(list(args), __version__, _Front(engine))
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
@@ -186,7 +282,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     known, _ = parser.parse_known_args(args)
     if known.engine:
         attach(known.engine)
-    _check_sdk()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args, known.engine))
 
