@@ -126,10 +126,8 @@ def run_program(
     config: dict[str, str],
     secret_keys: list[str],
     preview: bool = False,
-    refresh: bool = False,
 ) -> tuple[Run, dict[str, Any], EngineMonitor]:
-    """`pulumi up --skip-preview` (or `pulumi preview`) of the program in ``program_dir``;
-    ``refresh``: with ``--refresh``.
+    """`pulumi up --skip-preview` (or `pulumi preview`) of the program in ``program_dir``.
 
     Returns the command's run (its ``steps``: the step results), the stack exports
     (resolved: (value, is_secret), value None when unknown) and the monitor.
@@ -139,7 +137,7 @@ def run_program(
     loop.set_exception_handler(_quiet_about_step_errors)
     asyncio.set_event_loop(loop)
     SETTINGS.outputs.clear()  # set_mocks does not reset what a failed program left
-    with engine.deployment(preview=preview, refresh=refresh) as deploy:
+    with engine.deployment(preview=preview) as deploy:
         monitor = EngineMonitor(deploy)
         mocks.set_mocks(
             _NoMocks(),

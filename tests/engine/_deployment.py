@@ -42,12 +42,10 @@ class Deployment:
         command: Recording,
         *,
         preview: bool,
-        refresh: bool,
     ) -> None:
         self.engine = engine
         self.driver = driver
         self.preview = preview
-        self.refresh = refresh
         self.target_replace: set[str] = set()
         self._steps = command.steps  # {name: step}: written as the command runs
         self._command = command

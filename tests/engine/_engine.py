@@ -13,9 +13,9 @@ repository.
 For both targets:
 
 - one provider process per command (``up`` — which is `up --skip-preview`: a plain
-  `pulumi up` is ``preview`` then ``up`` —, ``preview``, ``refresh``, ``destroy``,
-  ``pulumi_import``), sent ``Handshake`` (UNIMPLEMENTED: the engine falls back to the
-  old protocol) and ``GetPluginInfo`` first and ``Cancel`` last;
+  `pulumi up` is ``preview`` then ``up`` —, ``preview``, ``refresh`` and ``destroy``,
+  each the `--skip-preview` form), sent ``Handshake`` (UNIMPLEMENTED: the engine falls
+  back to the old protocol) and ``GetPluginInfo`` first and ``Cancel`` last;
 - the default provider: ``CheckConfig`` of the stack's settings and ``DiffConfig``
   against the inputs the state holds (when it holds some), both with secrets stripped
   (the dynamic server answers both UNIMPLEMENTED: the news stand, DIFF_UNKNOWN), then
@@ -34,11 +34,7 @@ For both targets:
   second Check for a replace; a provider that supports previews also gets
   ``Create``/``Update`` with ``preview`` and the program sees its answer, otherwise the
   checked inputs); refresh (Read, then Diff of the refreshed state against the old
-  inputs, inverted; ``preview=True``: the preview a plain `pulumi refresh` runs first);
-  ``up --refresh`` (every resource of the state refreshed first with the provider from
-  the state, then the program's default provider checked in a process of its own and,
-  when unchanged, the resources left with the refreshed one: registry.Same); destroy
-  (Delete in reverse order; ``preview=True``: Configure only);
+  inputs, inverted); destroy (Delete in reverse order);
 - resource options as the engine applies them: ``ignore_changes`` (old values copied
   into the new inputs before Check, with their secrets), ``replace_on_changes``
   (applied to the Diff's detailed diff or changed keys — which the dynamic server never
@@ -48,8 +44,6 @@ For both targets:
   "does not support importing" —, then Check with the read outputs as ``oldOutputs``
   and Diff against the program), ``id`` / ``get`` (a read step: Read with the
   registered inputs, ``inputs`` left out when there are none), ``replacement_trigger``;
-  `pulumi import` is the import step's Read, then Check of the read inputs against
-  themselves, no Diff;
 - secrets: a provider that does not accept them (the dynamic server) gets them
   stripped, and the engine re-marks them on same-named properties (annotateSecrets);
   one that does (the plugin) gets them as secrets, a secret inside a secret too, and
@@ -63,6 +57,10 @@ state it left, the requests (``record=True``), what the processes printed and lo
 a command that fails gives its record to its :class:`StepError` (``run``). The engine
 keeps only the stack: ``state`` (a :class:`Snapshot`) and the default provider's saved
 inputs (``saved_provider``), both read-only.
+
+What tests/cli proves under the real CLI and no test here needs is not reproduced:
+``up --refresh``, `pulumi import`, and the previews `pulumi refresh` and `pulumi
+destroy` run first (docs/engine-fidelity.md).
 """
 
 from __future__ import annotations
@@ -75,7 +73,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -154,7 +152,7 @@ class Engine:
         self.target = target
         self.command = tuple(command if command is not None else target.command)
         # The engine of the current CLI command: each command (up, preview, refresh,
-        # destroy, import) has its own, at its own address, as each `pulumi` run has.
+        # destroy) has its own, at its own address, as each `pulumi` run has.
         self._engine = EngineServer()
         self.record = record
         self.provider_version = provider_version
@@ -301,7 +299,7 @@ class Engine:
             if from_state is not None:
                 inputs, secrets = from_state
             else:
-                inputs, secrets, _ = self._check_provider(process, config)
+                inputs, secrets = self._check_provider(process, config)
             yield self._configure(process, inputs, secrets)
 
     def _saved_inputs(self) -> tuple[dict[str, Any], AbstractSet[Path_]] | None:
@@ -354,12 +352,12 @@ class Engine:
 
     def _check_provider(
         self, process: ProviderProcess, config: dict[str, str]
-    ) -> tuple[dict[str, Any], AbstractSet[Path_], bool]:
+    ) -> tuple[dict[str, Any], AbstractSet[Path_]]:
         """CheckConfig of the stack's settings, and DiffConfig against the saved inputs
         when there are some, both with secrets stripped (PP CheckConfig, DiffConfig);
-        UNIMPLEMENTED (the dynamic server) is the news as they are and DIFF_UNKNOWN.
-        Returns the checked inputs, their secret paths (the news' kept: annotateSecrets),
-        and whether they changed (DIFF_UNKNOWN: the engine compares the inputs)."""
+        UNIMPLEMENTED (the dynamic server) is the news as they are. Returns the checked
+        inputs and their secret paths (the news' kept: annotateSecrets). Whatever
+        DiffConfig answers, the command's one process is then configured."""
         news, news_secrets = self._provider_news(config)
         saved = self._saved_inputs()
         olds = saved[0] if saved else {}
@@ -385,9 +383,8 @@ class Engine:
                 )
             inputs, secrets = from_wire(resp.inputs)
             secrets |= news_secrets
-        changed = saved is None
         if saved is not None:
-            answer = self._provider_call(
+            self._provider_call(
                 process,
                 "DiffConfig",
                 proto.DiffRequest(
@@ -398,12 +395,8 @@ class Engine:
                 ),
                 optional=True,
             )
-            changes = proto.DiffResponse.DIFF_UNKNOWN if answer is None else answer.changes
-            changed = changes == proto.DiffResponse.DIFF_SOME or (
-                changes == proto.DiffResponse.DIFF_UNKNOWN and olds != inputs
-            )
         self._checked_provider = (inputs, secrets)
-        return inputs, secrets, changed
+        return inputs, secrets
 
     def _configure(
         self, process: ProviderProcess, inputs: dict[str, Any], secrets: AbstractSet[Path_]
@@ -490,77 +483,46 @@ class Engine:
 
     # ---- operations ---------------------------------------------------------------------------
 
-    def up(
-        self,
-        program: list[Declared],
-        *,
-        target_replace: Iterable[str] = (),
-        refresh: bool = False,
-    ) -> Run:
-        """Like `pulumi up --skip-preview` (``--target-replace``, ``--refresh``); a plain
-        `pulumi up` is ``preview`` then this.
+    def up(self, program: list[Declared], *, target_replace: Iterable[str] = ()) -> Run:
+        """Like `pulumi up --skip-preview` (``--target-replace``); a plain `pulumi up` is
+        ``preview`` then this.
 
         Its run's ``steps``: {name: create|update|replace|same|delete|read}.
         """
         names = [d.name for d in program]
         assert len(set(names)) == len(names), "duplicate resource names"
-        with self.deployment(target_replace=target_replace, refresh=refresh) as deploy:
+        with self.deployment(target_replace=target_replace) as deploy:
             self._run_parallel([functools.partial(deploy.register, d) for d in program])
         return deploy.run
 
-    def preview(self, program: list[Declared], *, refresh: bool = False) -> Run:
+    def preview(self, program: list[Declared]) -> Run:
         """Like `pulumi preview --diff`: its run's ``steps`` are {name: create|update|
         replace:<keys>|same|delete}, its ``diff_lines`` the changed inputs as the CLI
         prints them."""
-        with self.deployment(preview=True, refresh=refresh) as deploy:
+        with self.deployment(preview=True) as deploy:
             for d in program:
                 deploy.register(d)
         return deploy.run
 
     @contextmanager
     def deployment(
-        self,
-        *,
-        preview: bool = False,
-        target_replace: Iterable[str] = (),
-        refresh: bool = False,
+        self, *, preview: bool = False, target_replace: Iterable[str] = ()
     ) -> Iterator[Deployment]:
         """An `up` (or preview) whose resources are registered one by one, as a program
         does — one CLI command. At the end: removed resources are deleted, then pending
-        deletes retired, and the deployment's ``run`` is the command's record.
-
-        ``refresh`` (`up --refresh`): before the program runs, every resource of the
-        state is refreshed with the provider the state holds (deployment_executor.go
-        refresh: Configure from the saved inputs, no CheckConfig); then the program's
-        default provider is checked in a process of its own (CheckConfig, DiffConfig),
-        and when its inputs have not changed the resources stay with the refreshed one,
-        already configured (registry.go Same) — the new process gets no Configure."""
-        with (
-            self._command("preview" if preview else "up") as command,
-            self._kept(preview),
-            ExitStack() as stack,
-        ):
+        deletes retired, and the deployment's ``run`` is the command's record."""
+        with self._command("preview" if preview else "up") as command, self._kept(preview):
             if not preview and self._provider_id is None:
                 self._provider_id = str(uuid.uuid4())  # the default provider's create
-            if refresh:
-                refresher = stack.enter_context(self.driver(config=self._saved(False), saved=True))
-                self._refresh_all(refresher, {})
-                drv = refresher
-                if self._session is None:
-                    process = stack.enter_context(self._process())
-                    inputs, secrets, changed = self._check_provider(process, self.config)
-                    if changed:
-                        drv = self._configure(process, inputs, secrets)
-            else:
-                drv = stack.enter_context(self.driver())
-            if not preview:
-                self._save_provider()
-            deploy = Deployment(self, drv, command, preview=preview, refresh=refresh)
-            deploy.target_replace = set(target_replace)
-            yield deploy
-            deploy.finish()
-            if not preview:
-                self._forget_provider()
+            with self.driver() as drv:
+                if not preview:
+                    self._save_provider()
+                deploy = Deployment(self, drv, command, preview=preview)
+                deploy.target_replace = set(target_replace)
+                yield deploy
+                deploy.finish()
+                if not preview:
+                    self._forget_provider()
 
     def _refresh_all(self, drv: Driver, steps: dict[str, str]) -> None:
         """A refresh step for every managed resource of the state, into ``steps``: {name:
@@ -578,73 +540,31 @@ class Engine:
         managed = [r for r in self._state.values() if not r.external]
         self._run_parallel([functools.partial(one, r) for r in managed])
 
-    def refresh(self, *, run_program: bool = False, preview: bool = False) -> Run:
+    def refresh(self, *, run_program: bool = False) -> Run:
         """Like `pulumi refresh --skip-preview`: its run's ``steps`` are {name: same|
-        changed|deleted} (changed: drift shown). ``preview``: the preview a plain `pulumi
-        refresh` runs first — the same calls, nothing kept."""
+        changed|deleted} (changed: drift shown)."""
         with (
             self._command("refresh") as command,
-            self._kept(preview),
             self.driver(config=self._saved(run_program), saved=not run_program) as drv,
         ):
             self._refresh_all(drv, command.steps)
         assert command.run is not None
         return command.run
 
-    def destroy(self, *, preview: bool = False) -> Run:
+    def destroy(self) -> Run:
         """Like `pulumi destroy --skip-preview`, with the config the last `up` saved: its
-        run's ``steps`` are {name: delete} for each resource it took out (a preview's:
-        every resource of the state). ``preview``: the preview a plain `pulumi destroy`
-        runs first — the provider is configured and nothing else is sent (a protected
-        resource stops it)."""
+        run's ``steps`` are {name: delete} for each resource it took out."""
         with (
             self._command("destroy") as command,
             self.driver(config=self._saved(False), saved=True) as drv,
         ):
-            if preview:
-                for r in self._state.values():
-                    if r.protect and not r.external:
-                        raise self._protected(r)
+            for r in list(self._pending):
+                drv.delete(r)
+                self._pending.remove(r)
+            for r in reversed(list(self._state.values())):
+                if self.remove(drv, r):
                     command.steps[r.name] = "delete"
-            else:
-                for r in list(self._pending):
-                    drv.delete(r)
-                    self._pending.remove(r)
-                for r in reversed(list(self._state.values())):
-                    if self.remove(drv, r):
-                        command.steps[r.name] = "delete"
-                self._forget_provider()
-        assert command.run is not None
-        return command.run
-
-    def pulumi_import(self, name: str, import_id: str, *, protect: bool = True) -> Run:
-        """`pulumi import <type> <name> <id>` (no program runs): the provider from the
-        state when there is one (else checked from the stack config), the import step's
-        Read, then Check of the read inputs against themselves — no Diff. The resource is
-        protected unless ``protect=False`` (`--protect=false`), as the CLI does. Its
-        run's ``steps``: {name: import}; the resource is its ``state[name]``."""
-        with self._command("import") as command:
-            from_state = self._saved_inputs() is not None
-            if self._provider_id is None:
-                self._provider_id = str(uuid.uuid4())
-            with self.driver(saved=from_state) as drv:
-                if not from_state:
-                    self._save_provider()
-                read = drv.import_(Declared(name, {}, protect=protect), import_id)
-                declared = Declared(name, _wrap(read.inputs, read.input_secrets), protect=protect)
-                checked, secrets = drv.check(declared, read.inputs, read.inputs, read.input_secrets)
-                imported = ResourceState(
-                    name,
-                    read.id,
-                    checked,
-                    read.outputs,
-                    secrets,
-                    read.output_secrets,
-                    Declared(name, _wrap(checked, secrets), protect=protect),
-                )
-                with self.lock:
-                    self._state[name] = imported
-                    command.steps[name] = "import"
+            self._forget_provider()
         assert command.run is not None
         return command.run
 

@@ -288,13 +288,13 @@ class Request:
 
 @dataclass(frozen=True)
 class Run:
-    """The record of one command (``up``, ``preview``, ``refresh``, ``destroy``,
-    ``import``): what it did, and the state it left. Immutable: tuples, read-only
+    """The record of one command (``up``, ``preview``, ``refresh``, ``destroy``): what
+    it did, and the state it left. Immutable: tuples, read-only
     mappings, a :class:`Snapshot`; a failed command's record is its error's ``run``.
 
     - ``steps``: {name: create|update|replace|same|delete|read} for an up (a preview:
       ``replace:<keys>`` for a replace), {name: same|changed|deleted} for a refresh,
-      {name: delete} for a destroy, {name: import} for an import;
+      {name: delete} for a destroy;
     - ``calls``: the resource calls, in order; ``provider_calls``: the default
       provider's own (CheckConfig, DiffConfig, Configure), in order;
     - ``diffs``: the Diff answer per resource of an up or preview (protobuf);
