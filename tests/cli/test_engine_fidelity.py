@@ -1,9 +1,13 @@
 """The engine harness (tests/engine) checked against the real engine, call by call.
 
-One stack per target goes through every scenario under the real CLI, with
-``PULUMI_DEBUG_GRPC`` recording what the engine sends the provider; then the same steps
-go through the harness (``Engine(record=True)``) on the same simulator, reset. Each
-scenario's calls — methods in order, and each request in full: olds, news, inputs,
+The harness plans the commands the fast tests run whole — `up` (a plain `pulumi up`:
+its preview first), preview, both replace orders, refresh, destroy, a read step, the
+``import`` option —, and this checks those paths, and only those: ``up --refresh``,
+`pulumi import` and the previews before refresh and destroy are not in the harness, and
+the other tests of tests/cli prove them under the CLI alone. One stack per target goes
+through every scenario under the real CLI, with ``PULUMI_DEBUG_GRPC`` recording what the
+engine sends the provider; then the same steps go through the harness
+(``Engine(record=True)``) on the same simulator, reset. Each scenario's calls — methods in order, and each request in full: olds, news, inputs,
 state, secrets, ``ignoreChanges``, ``preview``, urn/name/type, ``oldInputs``,
 ``oldOutputs``, ``sendsOldInputs``… — must agree once normalised (``_grpclog``), except
 for the differences in ``DIFFERENCES``, each with its reason, each written in
@@ -136,7 +140,7 @@ class Step:
     name: str
     program: Spec | None
     cli: tuple[str, ...]
-    harness: str  # preview+up | preview | up | up --refresh | refresh | destroy | import
+    harness: str  # preview+up | preview | up | refresh | destroy
     drift: bool = False  # the bot is turned on in the dashboard first
     make: dict[str, Any] | None = None  # a channel made in the dashboard first: "$made"
     targets: frozenset[str] = frozenset({"dynamic", "native"})
@@ -145,6 +149,7 @@ class Step:
 UP = ("up", "--yes", "--skip-preview")
 STEPS = (
     # `pulumi up` without --skip-preview previews first: the harness's preview, then up
+    # (the harness has no preview of refresh or destroy: those run with --skip-preview)
     Step("create", [bot(TG)], ("up", "--yes"), "preview+up"),
     Step("preview", [bot(TG, is_active=False, ignore=["config"])], ("preview",), "preview"),
     Step("update", None, UP, "up"),
@@ -155,31 +160,20 @@ STEPS = (
         UP,
         "up",
     ),
-    # `pulumi refresh` and `pulumi destroy` preview first too
-    Step("refresh-with-drift", None, ("refresh", "--yes"), "refresh", drift=True),
-    Step("up-refresh", None, (*UP, "--refresh"), "up --refresh", drift=True),
-    Step("destroy", None, ("destroy", "--yes"), "destroy"),
+    Step(
+        "refresh-with-drift",
+        None,
+        ("refresh", "--yes", "--skip-preview"),
+        "refresh",
+        drift=True,
+    ),
+    Step("destroy", None, ("destroy", "--yes", "--skip-preview"), "destroy"),
     Step(
         "get",
         [{"name": "found", "get": "$made"}],
         UP,
         "up",
         make={"type": "widget", "config": {"widget_id": "w-1"}},
-    ),
-    Step(
-        "pulumi-import",
-        None,
-        (
-            "import",
-            "pingback:index:Channel",
-            "imp",
-            "$made",
-            "--yes",
-            "--protect=false",
-            "--skip-preview",
-        ),
-        "import",
-        targets=frozenset({"native"}),
     ),
     Step(
         "import-option",
@@ -256,14 +250,11 @@ DIFFERENCES = (
     Difference(
         "resource-status",
         "The CLI adds resourceStatusAddress and resourceStatusToken to Create, Update, "
-        "Delete and Read (not to the Read of `pulumi import`); the harness sends neither.",
+        "Delete and Read; the harness sends neither.",
         "They point at the engine's resource-status service, through which a provider may "
         "report progress and views; the harness serves no such service, and neither "
         "provider here uses it.",
-        {
-            "dynamic": DYNAMIC_STEPS - {"preview"},
-            "native": ALL - {"pulumi-import"},
-        },
+        {"dynamic": DYNAMIC_STEPS - {"preview"}, "native": ALL},
         _without_keys("resourceStatusAddress", "resourceStatusToken"),
     ),
     Difference(
@@ -280,9 +271,9 @@ DIFFERENCES = (
     Difference(
         "schema-loader",
         "With the native plugin, the CLI starts the plugin once more in each command that "
-        "needs its schema — a YAML program (to type-check it) and `pulumi import` (to "
-        "write the code) — and sends it Handshake, GetPluginInfo, GetSchema, GetPluginInfo "
-        "and, at the end, Cancel; the harness starts no such process.",
+        "runs a YAML program (to type-check it) and sends it Handshake, GetPluginInfo, "
+        "GetSchema, GetPluginInfo and, at the end, Cancel; the harness starts no such "
+        "process.",
         "That process serves the language host and the code generator, not the "
         "deployment: no resource call goes to it. A Python program on a generated SDK "
         "needs no schema at run time.",
@@ -397,7 +388,7 @@ def _run_harness(target: str, root: Path, sim: SimulatorProcess) -> dict[str, li
     spec: Spec = []
     made: str | None = None
 
-    def up(*, preview: bool = False, refresh: bool = False) -> Run:
+    def up(*, preview: bool = False) -> Run:
         if target == "dynamic":
             (program_dir / "spec.json").write_text(json.dumps(spec))
             return run_program(
@@ -406,11 +397,10 @@ def _run_harness(target: str, root: Path, sim: SimulatorProcess) -> dict[str, li
                 config=config,
                 secret_keys=["pingback:token"],
                 preview=preview,
-                refresh=refresh,
             )[0]
         if preview:
-            return engine.preview([declared(r) for r in spec], refresh=refresh)
-        return engine.up([declared(r) for r in spec], refresh=refresh)
+            return engine.preview([declared(r) for r in spec])
+        return engine.up([declared(r) for r in spec])
 
     calls: dict[str, list[Call]] = {}
     for step in STEPS:
@@ -429,15 +419,11 @@ def _run_harness(target: str, root: Path, sim: SimulatorProcess) -> dict[str, li
             runs = [up(preview=True)]
         elif step.harness == "up":
             runs = [up()]
-        elif step.harness == "up --refresh":
-            runs = [up(refresh=True)]
         elif step.harness == "refresh":
-            runs = [engine.refresh(preview=True), engine.refresh()]
-        elif step.harness == "destroy":
-            runs = [engine.destroy(preview=True), engine.destroy()]
+            runs = [engine.refresh()]
         else:
-            assert step.harness == "import" and made is not None
-            runs = [engine.pulumi_import("imp", made, protect=False)]
+            assert step.harness == "destroy"
+            runs = [engine.destroy()]
         calls[step.name] = normalise(harness_calls(runs), values=places)
     return calls
 
