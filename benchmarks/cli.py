@@ -1,67 +1,78 @@
-"""pulumi-pingback under the real Pulumi CLI: wall times of `pulumi up`, `preview` and
-`refresh`, each beside a baseline measured in the same run.
+"""pulumi-pingback under the real Pulumi CLI, beside the engine's floor measured in the same
+run: a trivial provider of the same shape whose every call only waits the round trip.
 
-    .venv/bin/python -m benchmarks.cli            # the full run (a few minutes on 2 cores)
-    .venv/bin/python -m benchmarks.cli --quick    # a few channels, one repeat (a smoke run)
+    .venv/bin/python -m benchmarks.cli            # N = 100 and 300, median of 3
+    .venv/bin/python -m benchmarks.cli --quick    # 3 channels, one repeat (a smoke run)
 
 The CLI is the one ``scripts/pulumi-cli/build`` makes (skipped, with a message, when it is
 missing). Everything runs in a temporary directory: a ``Workspace`` of its own (PULUMI_HOME,
 file backend, PINGBACK_STATE_DIR), a copy of this checkout's native plugin made ready by
-`pulumi package add`, and the simulator as its own process on 127.0.0.1, answering every
-request after a fixed latency (the round trip to a real API).
+`pulumi package add` (or the one ``--plugin`` names), and the simulator as its own process
+on 127.0.0.1, answering every request after the round trip (150 ms).
 
-Two paths, the same N widgets (distinct ``widget_id``s: no identity collides):
+Four paths, each a stack of its own, the same N widgets (type, config, isActive):
 
-- dynamic: a Python program of ``PingBackChannel``s (the ``python -m pulumi.dynamic``
-  server, at most 4 calls at once: the SDK server's 4 worker threads);
-- native: a YAML program of ``pingback:index:Channel``s (the plugin ``pingback``, as many
-  calls at once as the engine's ``--parallel``: 4 x CPUs unless PULUMI_PARALLEL).
+- native, pingback: a YAML program of ``pingback:index:Channel``s, the plugin against the
+  simulator;
+- native, trivial: the same YAML program of ``trivial:index:Channel``s
+  (:mod:`benchmarks.trivial.native`: a source plugin started as ``pingback`` is, with the
+  virtualenv `pulumi package add` made for it; Create, Update, Read and Delete sleep the
+  round trip, nothing is secret);
+- dynamic, pingback: a Python program of ``PingBackChannel``s;
+- dynamic, trivial: a Python program of the same shape whose
+  ``pulumi.dynamic.ResourceProvider`` sleeps the round trip (:mod:`benchmarks.trivial.dynamic`).
 
-Each `up` is set beside the CLI's fixed cost (the same program with 0 channels, the same
-latency) plus ceil(N/P) round trips, for the parallelism P that applies; the P the run
-actually had is read back from the simulator (the peak of requests in flight). Figures are
-printed, never asserted (``tests/cli/test_cli_benchmark.py`` runs ``--quick``).
+For each N and each repeat, the paths in turn (interleaved, the order reversed every other
+repeat, so that a change of load or a warm cache favours no path; the dynamic paths at
+N = 100 unless ``--dynamic-n 100 300``): `pulumi up`, a no-op `pulumi preview`,
+`pulumi refresh`, `pulumi destroy`. Each is timed as a user waits for it (process start
+to exit), with the CPU of its whole process tree (the CLI, language host, program and
+plugins: ``getrusage(RUSAGE_CHILDREN)`` deltas, this process a child subreaper so that no
+orphaned plugin escapes the count; the simulator, PingBack's side, is not counted). After
+the first `up` of each N, `pulumi stack export` gives the state's size per channel and
+the secrets each channel's resource holds. Printed: medians, each pingback figure as a
+ratio to the trivial one, the targets of issue 26 beside them; never asserted
+(``tests/cli/test_cli_benchmark.py`` runs ``--quick``).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import contextlib
+import ctypes
+import functools
+import json
 import os
+import resource
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from tests.cli._cli import (
-    Result,
-    Stack,
-    Workspace,
-    cli_bin,
-    plugin_copy,
-    python_project,
-)
+from benchmarks import trivial
+from tests.cli._cli import ROOT, Result, Stack, Workspace, cli_bin, plugin_copy, python_project
 from tests.engine import SimulatorProcess
-
-ROOT = Path(__file__).resolve().parent.parent
 
 TOKEN = "bench-cli-token"
 BUILD = "scripts/pulumi-cli/build"
-DYNAMIC_WORKERS = 4  # the SDK's dynamic-provider server: ThreadPoolExecutor(max_workers=4)
+RTT = 0.15  # the simulator's latency, the trivial providers' sleep
 DYNAMIC_IDS, NATIVE_IDS = "bench-dynamic-w", "bench-native-w"  # distinct widget_ids
-rows: list[tuple[str, str, str, str]] = []
-
-
-def row(name: str, measured: str, baseline: str = "", ratio: float | None = None) -> None:
-    r = "" if ratio is None else f"{ratio:.2f}x"
-    rows.append((name, measured, baseline, r))
-    print(f"  {name}: {measured}" + (f" (baseline {baseline}) {r}" if baseline else ""), flush=True)
+COMMANDS = (  # in the order of a cycle, each with what its output says of N channels
+    ("up", "`pulumi up`", "created"),
+    ("preview", "no-op `pulumi preview`", "unchanged"),
+    ("refresh", "`pulumi refresh`", "unchanged"),
+    ("destroy", "`pulumi destroy`", "deleted"),
+)
+TARGETS = {("native", "up", 100): 1.10, ("native", "up", 300): 1.15}
+"""Issue 26: pingback's native `up` against the trivial plugin's, under the same CLI."""
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the key of Pulumi's secret envelope
 
 
 def secs(t: float) -> str:
@@ -71,10 +82,12 @@ def secs(t: float) -> str:
 # ---- the programs -------------------------------------------------------------------------
 
 
-def dynamic_program(n: int) -> str:
+def dynamic_program() -> str:
+    """``PingBackChannel``s, as many as the stack's ``count``."""
     return (
+        "import pulumi\n"
         "from pulumi_pingback import PingBackChannel, WidgetConfig\n\n"
-        f"for i in range({n}):\n"
+        'for i in range(pulumi.Config().require_int("count")):\n'
         "    PingBackChannel(\n"
         f'        f"w{{i}}", type="widget", config=WidgetConfig(widget_id=f"{DYNAMIC_IDS}{{i}}"),\n'
         "        is_active=True,\n"
@@ -82,125 +95,37 @@ def dynamic_program(n: int) -> str:
     )
 
 
-def yaml_program(where: Path, plugin: Path, n: int) -> Path:
-    """A YAML project naming the plugin as `pulumi package add` records it."""
+def yaml_program(
+    where: Path,
+    plugin: Path,
+    n: int,
+    *,
+    package: str = "pingback",
+    widget_ids: str = NATIVE_IDS,
+) -> Path:
+    """A YAML project of ``n`` widgets naming the plugin as `pulumi package add` records it
+    (a local path under ``packages:``); rewritten in place for another ``n``."""
     where.mkdir(parents=True, exist_ok=True)
     resources = {
         f"w{i}": {
-            "type": "pingback:index:Channel",
+            "type": f"{package}:index:Channel",
             "properties": {
                 "type": "widget",
-                "config": {"widget_id": f"{NATIVE_IDS}{i}"},
+                "config": {"widget_id": f"{widget_ids}{i}"},
                 "isActive": True,
             },
         }
         for i in range(n)
     }
     project: dict[str, Any] = {
-        "name": "bench-native",
+        "name": f"bench-native-{package}" if package != "pingback" else "bench-native",
         "runtime": "yaml",
-        "packages": {"pingback": str(plugin)},
+        "packages": {package: str(plugin)},
     }
     if resources:
         project["resources"] = resources
     (where / "Pulumi.yaml").write_text(yaml.safe_dump(project, sort_keys=False))
     return where
-
-
-# ---- measuring ----------------------------------------------------------------------------
-
-
-@dataclass
-class Run:
-    """One CLI command: its wall time, the API calls it made, the peak in flight."""
-
-    seconds: float
-    calls: Counter[str]
-    max_inflight: int
-
-    def api(self) -> str:
-        total = sum(self.calls.values())
-        if not total:
-            return "0 API calls"
-        split = ", ".join(f"{v} {k}" for k, v in sorted(self.calls.items()))
-        return f"{total} API calls ({split})"
-
-
-@dataclass
-class Route:
-    """One provider path: a stack with 0 channels and one with N, and what they measured."""
-
-    name: str
-    widget_ids: str
-    zero: Stack
-    full: Stack
-    runs: dict[str, list[Run]] = field(default_factory=dict)
-
-    def median(self, key: str) -> float:
-        return statistics.median(r.seconds for r in self.runs[key])
-
-    def last(self, key: str) -> Run:
-        return self.runs[key][-1]
-
-
-class Bench:
-    def __init__(self, sim: SimulatorProcess, ws: Workspace, latency: float) -> None:
-        self.sim = sim
-        self.ws = ws
-        self.latency = latency
-
-    def configure(self, latency: float) -> None:
-        self.sim.control.post(
-            "/_sim/config", json={"latency": latency, "limit": 100_000, "plan": "pro"}
-        ).raise_for_status()
-
-    def stack(self, project: Path, name: str) -> Stack:
-        st = Stack(self.ws, project, name).init()
-        st.set("pingback:apiUrl", self.sim.url)
-        st.set("pingback:token", TOKEN, secret=True)
-        return st
-
-    def timed(self, command: str, st: Stack, expect: str) -> Run:
-        """``pulumi <command>`` of ``st`` at the benchmark's latency, timed as a user waits
-        for it (process start to exit)."""
-        self.configure(self.latency)
-        self.sim.clear_log()
-        start = time.perf_counter()
-        result: Result = getattr(st, command)()
-        seconds = time.perf_counter() - start
-        if expect not in result.stdout:
-            raise RuntimeError(f"expected {expect!r} in the output of\n{result}")
-        calls = Counter(r["method"] for r in self.sim.requests())
-        return Run(seconds, calls, int(self.sim.state()["max_inflight"]))
-
-    def destroy(self, st: Stack) -> None:
-        """Back to an empty stack, untimed and at no latency (each `up` then creates)."""
-        self.configure(0)
-        st.destroy()
-
-    def measure(self, p: Route, n: int, first: bool) -> None:
-        print(f"  {p.name}", flush=True)
-        if not first:
-            self.destroy(p.zero)
-            self.destroy(p.full)
-        for key, st, expect in (
-            ("up0", p.zero, "1 created"),
-            ("preview0", p.zero, "1 unchanged"),
-            ("refresh0", p.zero, "1 unchanged"),
-            ("up", p.full, f"{n + 1} created"),
-            ("preview", p.full, f"{n + 1} unchanged"),
-            ("refresh", p.full, f"{n + 1} unchanged"),
-        ):
-            run = self.timed(key.rstrip("0"), st, expect)
-            p.runs.setdefault(key, []).append(run)
-            print(f"    {key}: {run.seconds:.2f} s, {run.api()}", flush=True)
-        held = [
-            c
-            for c in self.sim.state()["channels"]
-            if str(c["config"].get("widget_id", "")).startswith(p.widget_ids)
-        ]
-        if len(held) != n:
-            raise RuntimeError(f"the simulator holds {len(held)} of the {n} channels of {p.name}")
 
 
 def native_plugin(ws: Workspace, root: Path) -> tuple[Path, float]:
@@ -215,86 +140,248 @@ def native_plugin(ws: Workspace, root: Path) -> tuple[Path, float]:
     return plugin, time.perf_counter() - start
 
 
-# ---- the table ----------------------------------------------------------------------------
-
-
-def report(p: Route, n: int, rtt: float, parallel: int, why: str) -> None:
-    ms = rtt * 1000
-    up, up0 = p.median("up"), p.median("up0")
-    floor = math.ceil(n / parallel) * rtt
-    last = p.last("up")
-    peak = max(r.max_inflight for r in p.runs["up"])
-    row(
-        f"1. {p.name}: `pulumi up` of {n} channels at {ms:.0f} ms, default --parallel",
-        f"{secs(up)} ({last.api()})",
-        f"0 channels {secs(up0)} + ceil({n}/{parallel}) x {ms:.0f} ms {secs(floor)} "
-        f"= {secs(up0 + floor)}",
-        up / (up0 + floor),
+def call(request: dict[str, Any]) -> str:
+    """What one request asked PingBack: ``GET list``, ``POST``, ``DELETE``… (with its
+    status when it failed)."""
+    method, path, status = request["method"], str(request["path"]), request.get("status")
+    what = (
+        f"{method} list" if method == "GET" and path.rstrip("/").endswith("/channels") else method
     )
-    # What the 0-channel program never pays: starting the provider, and a Check + Diff per
-    # channel; the no-op preview pays exactly that, with no API call.
-    starts = p.median("preview") - p.median("preview0")
-    row(
-        f"1. {p.name}: the `up` over that baseline",
-        secs(up - up0 - floor),
-        f"no-op preview of {n} over 0 channels (provider start, Check + Diff) {secs(starts)}",
-        (up - up0 - floor) / starts if starts > 0 else None,
-    )
-    row(
-        f"1. {p.name}: parallelism (peak requests in flight at the simulator)",
-        f"{peak}",
-        f"{parallel}: {why}",
-    )
-    for key, what in (("preview", "no-op `pulumi preview`"), ("refresh", "`pulumi refresh`")):
-        t, t0 = p.median(key), p.median(key + "0")
-        last = p.last(key)
-        if key == "preview":
-            baseline, bound = f"0 channels {secs(t0)}", t0
-        else:
-            # the reads of a pass share one list; `refresh --yes` makes two passes
-            lists = max(last.calls["GET"], 1)
-            bound = t0 + lists * rtt
-            baseline = f"0 channels {secs(t0)} + {lists} x {ms:.0f} ms = {secs(bound)}"
-        row(f"2. {p.name}: {what} of {n}", f"{secs(t)} ({last.api()})", baseline, t / bound)
+    return what if status is None or int(status) < 400 else f"{what} {status}"
 
 
-def summary(dynamic: Route, native: Route, n: int, rtt: float, engine: int) -> list[str]:
-    """The table in words, from this run's figures."""
-    ms = rtt * 1000
-    d_up, d_up0, n_up, n_up0 = (r.median(k) for r in (dynamic, native) for k in ("up", "up0"))
-    d_peak, n_peak = (max(x.max_inflight for x in r.runs["up"]) for r in (dynamic, native))
-    d_wait, n_wait = math.ceil(n / DYNAMIC_WORKERS) * rtt, math.ceil(n / engine) * rtt
-    lines = [
-        f"The CLI's fixed cost (`up` of 0 channels, no provider started): {secs(d_up0)} for "
-        f"the Python program (the language host runs it once for the preview pass and once "
-        f"for the update), {secs(n_up0)} for the YAML one.",
-        f"Parallelism: at most {d_peak} requests in flight through the dynamic provider (the "
-        f"SDK server's {DYNAMIC_WORKERS} workers, below the engine's {engine}); {n_peak} "
-        f"through the native plugin (the engine's default --parallel, {engine}).",
-        f"`up` of {n} at {ms:.0f} ms: dynamic {secs(d_up)}, of which ceil({n}/{DYNAMIC_WORKERS})"
-        f" round trips are {secs(d_wait)} ({d_wait / d_up:.0%}); native {secs(n_up)}, of "
-        f"which ceil({n}/{engine}) round trips are {secs(n_wait)} ({n_wait / n_up:.0%}). "
-        f"Native takes {n_up / d_up:.2f}x the dynamic time.",
-    ]
-    for r in (dynamic, native):
-        extra = r.median("preview") - r.median("preview0")
-        lines.append(
-            f"{r.name}: a no-op preview of {n} makes {sum(r.last('preview').calls.values())} "
-            f"API calls and costs {secs(extra)} over the 0-channel preview: starting the "
-            f"provider and a Check + Diff per channel, which the 0-channel `up` never pays; "
-            f"refresh makes {r.last('refresh').api()} (one shared list per pass: "
-            f"`refresh --yes` runs a preview pass first, with a provider process of its own)."
+# ---- the CPU of a command's whole process tree ----------------------------------------------
+
+
+def become_subreaper() -> bool:
+    """Orphans of the CLI's tree (a plugin outliving its parent) become this process's
+    children, so that waiting for them counts their CPU in RUSAGE_CHILDREN. Linux only."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(36, 1, 0, 0, 0)) == 0  # PR_SET_CHILD_SUBREAPER
+    return False
+
+
+def _children() -> list[int]:
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == me:  # field 4, ppid
+            found.append(int(entry.name))
+    return found
+
+
+def reap(keep: Iterable[int], timeout: float = 10) -> int:
+    """Wait for the children this process did not start itself (orphans adopted as the
+    subreaper) until none is left or ``timeout``; how many were reaped."""
+    kept, reaped = set(keep), 0
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [pid for pid in _children() if pid not in kept]
+        for pid in left:
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    reaped += 1
+        if not left or time.monotonic() > deadline:
+            return reaped
+        time.sleep(0.02)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+# ---- measuring ----------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One CLI command: its wall time, its tree's CPU, the API calls it made."""
+
+    seconds: float
+    cpu: float
+    calls: Counter[str]
+
+    def api(self) -> str:
+        total = sum(self.calls.values())
+        split = ", ".join(f"{v} {k}" for k, v in sorted(self.calls.items()))
+        return f"{total} API calls ({split})" if total else "0 API calls"
+
+
+@dataclass
+class Route:
+    """One path: a stack, how to size its program, and what it measured."""
+
+    kind: str  # native | dynamic
+    provider: str  # trivial | pingback
+    stack: Stack
+    size: Callable[[int], object]  # writes the program (or its config) for N channels
+    widget_ids: str | None = None  # pingback's: checked at the simulator after each `up`
+    runs: dict[tuple[str, int], list[Run]] = field(default_factory=dict)
+    state: dict[int, tuple[float, float]] = field(default_factory=dict)  # bytes, secrets
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}, {self.provider}"
+
+    def median(self, command: str, n: int, what: str = "seconds") -> float:
+        return float(statistics.median(getattr(r, what) for r in self.runs[(command, n)]))
+
+
+class Bench:
+    def __init__(self, sim: SimulatorProcess, ws: Workspace) -> None:
+        self.sim = sim
+        self.ws = ws
+        self.keep = {sim.proc.pid}
+
+    def stack(self, project: Path, name: str, *, secret: str = "", **config: str) -> Stack:
+        """A new stack of ``project``: ``config`` set in one command, ``secret`` too (the
+        simulator's throwaway token, so on the command line)."""
+        st = Stack(self.ws, project, name).init()
+        given = [f"--plaintext={k}={v}" for k, v in config.items()]
+        st.run("config", "set-all", *given, *([f"--secret={secret}"] if secret else []))
+        return st
+
+    def pingback_stack(self, project: Path, name: str, **config: str) -> Stack:
+        url, token = self.sim.url, f"pingback:token={TOKEN}"
+        return self.stack(project, name, secret=token, **{"pingback:apiUrl": url, **config})
+
+    def timed(self, route: Route, command: str, n: int, says: str) -> Run:
+        """``pulumi <command>``, timed from process start to exit, with its tree's CPU."""
+        self.sim.clear_log()
+        cpu = children_cpu()
+        start = time.perf_counter()
+        result: Result = getattr(route.stack, command)()
+        seconds = time.perf_counter() - start
+        reap(self.keep)
+        cpu = children_cpu() - cpu
+        expect = f"{n + 1} {says}"  # the channels and the stack
+        if expect not in result.stdout:
+            raise RuntimeError(f"{route.name}: expected {expect!r} in the output of\n{result}")
+        calls = Counter(call(r) for r in self.sim.requests())
+        return Run(seconds, cpu, calls)
+
+    def cycle(self, route: Route, n: int) -> None:
+        route.size(n)
+        line = []
+        for command, _, says in COMMANDS:
+            run = self.timed(route, command, n, says)
+            route.runs.setdefault((command, n), []).append(run)
+            line.append(f"{command} {run.seconds:.2f} s (CPU {run.cpu:.2f} s)")
+            if route.provider == "pingback":
+                line[-1] += f" {run.api()}"
+            if command == "up":
+                self.after_up(route, n)
+        print(f"    {route.name}: " + ", ".join(line), flush=True)
+
+    def after_up(self, route: Route, n: int) -> None:
+        if route.widget_ids is not None:
+            held = [
+                c
+                for c in self.sim.state()["channels"]
+                if str(c["config"].get("widget_id", "")).startswith(route.widget_ids)
+            ]
+            if len(held) != n:
+                raise RuntimeError(f"the simulator holds {len(held)} of {route.name}'s {n}")
+        if n not in route.state:  # the state is the same every time: read once
+            exported = route.stack.run("stack", "export").stdout
+            channels = [
+                r
+                for r in json.loads(exported)["deployment"].get("resources", [])
+                if r["type"].endswith("Channel")
+            ]
+            secrets = sum(json.dumps(r).count(SECRET_SIG) for r in channels)
+            route.state[n] = (len(exported.encode()) / n, secrets / n)
+
+
+# ---- the tables ---------------------------------------------------------------------------
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b > 0 else "-"
+
+
+def target(kind: str, command: str, n: int, value: float) -> str:
+    bound = TARGETS.get((kind, command, n))
+    if bound is None:
+        return ""
+    return f"≤ {bound:.2f}x: {'met' if value <= bound else 'missed'}"
+
+
+def report(routes: list[Route], ns: dict[str, tuple[int, ...]]) -> None:
+    pairs = {
+        kind: (
+            next(r for r in routes if r.kind == kind and r.provider == "trivial"),
+            next(r for r in routes if r.kind == kind and r.provider == "pingback"),
         )
-    return lines
+        for kind in ("native", "dynamic")
+    }
+    print(
+        "| path | command | N | trivial | pingback | ratio | target | CLI CPU trivial "
+        "| CLI CPU pingback | CPU ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for kind, (floor, ours) in pairs.items():
+        for n in ns[kind]:
+            for command, what, _ in COMMANDS:
+                t, p = floor.median(command, n), ours.median(command, n)
+                ct, cp = floor.median(command, n, "cpu"), ours.median(command, n, "cpu")
+                print(
+                    f"| {kind} | {what} | {n} | {secs(t)} | {secs(p)} | {ratio(p, t)} "
+                    f"| {target(kind, command, n, p / t)} | {secs(ct)} | {secs(cp)} "
+                    f"| {ratio(cp, ct)} |"
+                )
+    print()
+    print(
+        "| path | N | state per channel: trivial | pingback | ratio "
+        "| secrets per channel: trivial | pingback |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for kind, (floor, ours) in pairs.items():
+        for n in ns[kind]:
+            (bt, st), (bp, sp) = floor.state[n], ours.state[n]
+            print(
+                f"| {kind} | {n} | {bt:,.0f} B | {bp:,.0f} B | {ratio(bp, bt)} | {st:g} | {sp:g} |"
+            )
+    print("\nWhat the figures say:\n")
+    for kind, (floor, ours) in pairs.items():
+        for n in ns[kind]:
+            up, up0 = ours.median("up", n), floor.median("up", n)
+            cpu, cpu0 = ours.median("up", n, "cpu"), floor.median("up", n, "cpu")
+            calls = ours.runs[("up", n)][-1].api()
+            print(
+                f"- {kind}, `up` of {n}: pingback's own share is {secs(up - up0)} of wall "
+                f"time ({(up - up0) / n * 1000:.1f} ms per channel) and {secs(cpu - cpu0)} "
+                f"of CPU ({(cpu - cpu0) / n * 1000:.1f} ms per channel); it made {calls}."
+            )
+
+
+# ---- the run ------------------------------------------------------------------------------
 
 
 def main() -> int:
     started = time.perf_counter()
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="a few channels, one repeat")
+    parser.add_argument("--quick", action="store_true", help="3 channels, one repeat")
+    parser.add_argument("--plugin", type=Path, help="a plugin `pulumi package add` made ready")
+    parser.add_argument("--repeats", type=int, default=3, help="cycles of each (the median)")
+    parser.add_argument(
+        "--dynamic-n",
+        type=int,
+        nargs="+",
+        default=[100],
+        help="the dynamic paths' N (default 100; 300 adds about 3 minutes a repeat)",
+    )
     args = parser.parse_args()
-    n, repeats = (6, 1) if args.quick else (100, 3)
-    rtt = 0.15
+    native_ns = (3,) if args.quick else (100, 300)
+    dynamic_ns = (3,) if args.quick else tuple(args.dynamic_n)
+    repeats = 1 if args.quick else args.repeats
     bin_dir = cli_bin()
     if bin_dir is None:
         print(
@@ -302,82 +389,83 @@ def main() -> int:
             f"(or PINGBACK_PULUMI_BIN): run `{BUILD}` first"
         )
         return 0
+    subreaper = become_subreaper()
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    engine_parallel = 4 * (cpus or 1)
-    print(f"pulumi CLI in {bin_dir}; {n} channels, {rtt * 1000:.0f} ms round trip", flush=True)
+    print(f"pulumi CLI in {bin_dir}; {RTT * 1000:.0f} ms round trip", flush=True)
     with tempfile.TemporaryDirectory(prefix="pingback-cli-bench-") as tmp:
         root = Path(tmp)
-        ws = Workspace(root / "ws", bin_dir)
+        # the Python programs import this checkout's pulumi_pingback, as the plugin does
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+        ws = Workspace(root / "ws", bin_dir, env={"PYTHONPATH": path})
         with SimulatorProcess("--quiet", token=TOKEN) as sim:
-            bench = Bench(sim, ws, rtt)
-            bench.configure(0)
-            print("setup: `pulumi package add` of the plugin, stacks", flush=True)
-            plugin, added = native_plugin(ws, root / "plugin")
-            dyn0 = python_project(root / "dynamic-0", dynamic_program(0), name="bench-dynamic")
-            dynn = python_project(root / "dynamic-n", dynamic_program(n), name="bench-dynamic")
-            nat0 = yaml_program(root / "native-0", plugin, 0)
-            natn = yaml_program(root / "native-n", plugin, n)
-            paths = [
+            sim.reset(plan="pro", latency=RTT, limit=100_000, token=TOKEN)
+            bench = Bench(sim, ws)
+            if args.plugin is not None:
+                plugin, added = args.plugin.resolve(), None
+            else:
+                print("setup: `pulumi package add` of the plugin", flush=True)
+                plugin, added = native_plugin(ws, root / "plugin")
+            floor = trivial.native_plugin(root / "trivial-plugin", plugin / "venv")
+            print("setup: the four stacks", flush=True)
+            nat = yaml_program(root / "native-pingback", plugin, 0)
+            nat_t = yaml_program(root / "native-trivial", floor, 0, package="trivial")
+            dyn = python_project(root / "dynamic-pingback", dynamic_program(), name="bench-dyn")
+            dyn_t = trivial.dynamic_provider(
+                python_project(root / "dynamic-trivial", trivial.PROGRAM, name="bench-dyn-floor")
+            )
+            first = str(min(dynamic_ns))  # the programs read N from their stack's config
+            st_dyn_t = bench.stack(dyn_t, "floor", rtt=str(RTT), count=first)
+            st_dyn = bench.pingback_stack(dyn, "ours", count=first)
+            routes = [
                 Route(
-                    "dynamic (Python program)",
-                    DYNAMIC_IDS,
-                    bench.stack(dyn0, "zero"),
-                    bench.stack(dynn, "full"),
+                    "native",
+                    "trivial",
+                    bench.stack(nat_t, "floor", **{"trivial:rtt": str(RTT)}),
+                    functools.partial(yaml_program, nat_t, floor, package="trivial"),
                 ),
                 Route(
-                    "native (YAML program)",
+                    "native",
+                    "pingback",
+                    bench.pingback_stack(nat, "ours"),
+                    functools.partial(yaml_program, nat, plugin),
                     NATIVE_IDS,
-                    bench.stack(nat0, "zero"),
-                    bench.stack(natn, "full"),
                 ),
+                Route("dynamic", "trivial", st_dyn_t, sizer(st_dyn_t, first)),
+                Route("dynamic", "pingback", st_dyn, sizer(st_dyn, first), DYNAMIC_IDS),
             ]
             for i in range(repeats):
-                print(f"repeat {i + 1} of {repeats}", flush=True)
-                for p in paths:  # interleaved: a change of load hits both alike
-                    bench.measure(p, n, first=i == 0)
-            bench.configure(0)
-            for p in paths:  # leave nothing behind but the temporary directory
-                p.full.destroy()
-                p.zero.destroy()
-    print("\nfigures:", flush=True)
-    dynamic, native = paths
-    report(
-        dynamic,
-        n,
-        rtt,
-        DYNAMIC_WORKERS,
-        "the SDK server's 4 worker threads",
-    )
-    report(
-        native,
-        n,
-        rtt,
-        engine_parallel,
-        f"the engine's default --parallel, 4 x {cpus} CPUs (PULUMI_PARALLEL unset)",
-    )
-    row(
-        f"1. native against dynamic: `pulumi up` of {n}",
-        secs(native.median("up")),
-        secs(dynamic.median("up")),
-        native.median("up") / dynamic.median("up"),
-    )
-    row("setup: `pulumi package add` of the plugin (its venv, pip install)", secs(added))
+                for n in sorted(set(native_ns) | set(dynamic_ns)):
+                    print(f"repeat {i + 1} of {repeats}, {n} channels", flush=True)
+                    # interleaved, the order turned each repeat: a change of load, or
+                    # a warm cache, favours neither the floor nor pingback
+                    for route in routes if i % 2 == 0 else routes[::-1]:
+                        if n in (native_ns if route.kind == "native" else dynamic_ns):
+                            bench.cycle(route, n)
     versions = bin_dir / "VERSIONS"
-    built = versions.read_text().strip() if versions.exists() else "pulumi"
+    built = versions.read_text().strip().replace("\n", ", ") if versions.exists() else "pulumi"
     print(
         f"\npulumi-pingback under the Pulumi CLI ({built}; {cpus} CPUs, "
-        f"Python {sys.version.split()[0]}; median of {repeats}; "
+        f"Python {sys.version.split()[0]}; {RTT * 1000:.0f} ms round trip; median of "
+        f"{repeats}; CPU: user+sys of each command's process tree"
+        f"{'' if subreaper else ' (no subreaper: orphaned plugins uncounted)'}; "
         f"{time.perf_counter() - started:.0f} s)\n"
     )
-    print("| benchmark | measured | baseline (same run) | ratio |")
-    print("|---|---|---|---|")
-    # section 1 (up), then 2 (preview, refresh), then the setup; in order within each
-    for r in sorted(rows, key=lambda r: r[0][:2] if r[0][0].isdigit() else "9"):
-        print("| " + " | ".join(r) + " |")
-    print("\nWhat the figures say:\n")
-    for line in summary(dynamic, native, n, rtt, engine_parallel):
-        print(f"- {line}")
+    report(routes, {"native": native_ns, "dynamic": dynamic_ns})
+    if added is not None:
+        print(f"- setup: `pulumi package add` of the plugin (its venv, pip install): {secs(added)}")
     return 0
+
+
+def sizer(st: Stack, count: str) -> Callable[[int], None]:
+    """Sets ``count`` in the stack's config (``count`` now) when it changes."""
+    current = [count]
+
+    def size(n: int) -> None:
+        if current != [str(n)]:
+            st.run("config", "set", "count", str(n))
+            current[:] = [str(n)]
+
+    return size
 
 
 if __name__ == "__main__":
