@@ -28,7 +28,10 @@ N = 100 unless ``--dynamic-n 100 300``): `pulumi up`, a no-op `pulumi preview`,
 `pulumi refresh`, `pulumi destroy`. Each is timed as a user waits for it (process start
 to exit), with the CPU of its whole process tree (the CLI, language host, program and
 plugins: ``getrusage(RUSAGE_CHILDREN)`` deltas, this process a child subreaper so that no
-orphaned plugin escapes the count; the simulator, PingBack's side, is not counted). After
+orphaned plugin escapes the count; the simulator, PingBack's side, is not counted). Before
+each cycle the create journal (PINGBACK_STATE_DIR) is emptied: every `up` creates
+channels new to this machine, as a first `up` does (the URNs of the previous cycle's
+channels, still in the journal, would each cost a list: a re-create's cost). After
 the first `up` of each N, `pulumi stack export` gives the state's size per channel and
 the secrets each channel's resource holds. Printed: medians, each pingback figure as a
 ratio to the trivial one, the targets of issue 26 beside them; never asserted
@@ -44,6 +47,7 @@ import functools
 import json
 import os
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -268,6 +272,10 @@ class Bench:
         return Run(seconds, cpu, calls)
 
     def cycle(self, route: Route, n: int) -> None:
+        # Each `up` creates channels new to this machine: without its create journal, a
+        # create of a URN that an earlier cycle created (and destroyed) within the
+        # journal's hours would list once, to see whether it is a lost create to recover.
+        shutil.rmtree(self.ws.env["PINGBACK_STATE_DIR"], ignore_errors=True)
         route.size(n)
         line = []
         for command, _, says in COMMANDS:
