@@ -77,7 +77,7 @@ def test_dev_staging_and_prod(sim: Simulator) -> None:
         run, exports, monitor = run_program(engine, EXAMPLE, config=config, secret_keys=secrets)
         engines[stack], results[stack] = engine, (run.steps, exports)
         for request in monitor.registrations:
-            assert list(request.additionalSecretOutputs) == ["config", "meta_verify_token"]
+            assert list(request.additionalSecretOutputs) == ["meta_verify_token"]
             assert request.protect is (stack == "prod")
 
     assert results["dev"][0] == {"support-widget": "create"}

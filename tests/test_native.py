@@ -253,12 +253,13 @@ def test_credentials_are_secret_in_the_schema() -> None:
     assert secret == {
         "config.token",
         "provider.token",
-        f"{CHANNEL_TOKEN}.properties.config",
         f"{CHANNEL_TOKEN}.properties.metaVerifyToken",
     }
-    # The input `config` is not secret as a whole (a generated SDK would then send it as
-    # one secret, and phone_number_id would print as [secret]): it is one of the typed
-    # configs, whose credentials are secret key by key, or a plain map.
+    # `config` is not secret as a whole, input or output (a generated SDK or a YAML program
+    # would then send it as one secret, or ask the engine to seal the output whole: a
+    # widget would carry a ciphertext, phone_number_id print as [secret]): the input is
+    # one of the typed configs, whose credentials are secret key by key, or a plain map;
+    # the provider seals the output's credentials by the same rule.
     union = channel_["inputProperties"]["config"]["oneOf"]
     assert union[-1] == {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}
     typed = {m["$ref"].removeprefix("#/types/pingback:index:") for m in union[:-1]}
@@ -359,7 +360,11 @@ def test_a_preview_shows_the_provider_s_plan_with_unknowns_for_what_pingback_wil
     assert planned.outputs["identity"] == "whatsapp:phone/109876543210"
     for key in ("business_id", "created_at", "meta_callback_url", "meta_verify_token"):
         assert planned.outputs[key] == UNKNOWN, key
-    assert {("config",), ("meta_verify_token",)} <= planned.secrets
+    assert {("config", "access_token"), ("meta_verify_token",)} <= planned.secrets
+    assert ("config",) not in planned.secrets and (
+        "config",
+        "phone_number_id",
+    ) not in planned.secrets
     native.up([channel("wa", "whatsapp", wa_config())])
     created = native.state["wa"].outputs
     sim.clear_log()
@@ -466,7 +471,9 @@ def test_a_dynamic_stack_moves_to_the_plugin_without_a_create_or_a_delete(
     assert {name: r.id for name, r in native.state.items()} == ids
     assert sorted(c["id"] for c in sim.channels()) == sorted(ids.values())
     assert ("config", "bot_token") in native.state["bot"].input_secrets
-    assert ("config",) in native.state["bot"].output_secrets
+    assert ("config", "bot_token") in native.state["bot"].output_secrets
+    web = native.state["web"]  # a widget: no secret (nor any output but the Meta token's)
+    assert web.input_secrets == set() and web.output_secrets <= {("meta_verify_token",)}
     # 3. without import_: nothing to do, nothing drifted, and destroy now deletes.
     assert native.up([bot(), channel("web", "widget", {"widget_id": "w1"})]).steps == {
         "bot": "same",
@@ -527,8 +534,15 @@ def test_credentials_are_secret_in_state_even_when_given_in_plain_text(
     assert leaked == []
     assert "dashboard-key-123" not in str(plain) and "k-456789" not in str(plain)
     wa = native.state["wa"]
-    assert ("meta_verify_token",) in wa.output_secrets and ("config",) in wa.output_secrets
+    assert wa.output_secrets == {
+        ("meta_verify_token",),
+        ("config", "access_token"),
+        ("config", "verify_token"),
+    }
     assert ("config", "phone_number_id") not in wa.input_secrets  # readable: shown in previews
+    w = native.state["w"]  # the widget's extra key, not widget_id
+    assert w.input_secrets == {("config", "extra")}
+    assert w.output_secrets - {("meta_verify_token",)} == {("config", "extra")}  # none held
     assert native.saved_provider is not None and ("token",) in native.saved_provider[1]
     output = "".join(printed for run in runs for printed in run.process_output)
     assert not [c for c in CREDENTIALS if c in output]
@@ -539,9 +553,10 @@ def test_a_value_the_program_marked_secret_stays_secret(sim: Simulator, native: 
     native.up([channel("wa", "whatsapp", config)])
     wa = native.state["wa"]
     assert ("config", "phone_number_id") in wa.input_secrets
-    assert ("config",) in wa.output_secrets
+    assert ("config", "phone_number_id") in wa.output_secrets
     native.refresh()
     assert ("config", "phone_number_id") in native.state["wa"].input_secrets
+    assert ("config", "phone_number_id") in native.state["wa"].output_secrets
 
 
 def test_preview_diff_lines_show_secrets_as_secret(sim: Simulator, native: Engine) -> None:

@@ -411,9 +411,11 @@ def test_state_marks_credentials_secret_and_identity_plain(sim: Simulator, engin
     assert shown[("wa", ("outputs", "identity"))] == "whatsapp:phone/109876543210"
     assert shown[("wa", ("outputs", "meta_callback_url"))].endswith("/api/v1/webhooks/whatsapp")
     plain_outputs = {path for (_, path) in shown if path[0] == "outputs"}
-    assert not any(
-        p[:2] in {("outputs", "config"), ("outputs", "meta_verify_token")} for p in plain_outputs
-    )
+    assert ("outputs", "meta_verify_token") not in plain_outputs
+    # of the outputs' config, the readable key only: each credential is sealed, as in inputs
+    assert {p for p in plain_outputs if p[:2] == ("outputs", "config")} == {
+        ("outputs", "config", "phone_number_id")
+    }
     assert TG not in [v for v in shown.values()]
 
 

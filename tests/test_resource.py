@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from typing import Any
@@ -69,15 +70,45 @@ def test_typed_config_enum_type_and_outputs() -> Any:
     ).apply(check)
 
 
+def _value_and_secrecy(output: pulumi.Output[Any]) -> pulumi.Output[tuple[Any, bool]]:
+    """An Output's value with whether it is secret, for a test to assert on both inside
+    its apply (what ``@pulumi.runtime.test`` awaits: an assertion there fails the test)."""
+    secret: pulumi.Output[bool] = pulumi.Output.from_input(
+        asyncio.ensure_future(output.is_secret())
+    )
+    return pulumi.Output.all(output, secret).apply(lambda pair: (pair[0], pair[1]))
+
+
 @pulumi.runtime.test
 def test_config_output_is_secret_even_from_plain_inputs() -> Any:
-    channel = PingBackChannel(
+    """Credentials given as plain text are registered as secrets, so the config that holds
+    them is a secret Output (under mocks the outputs echo the registered inputs; the
+    provider seals its outputs by the same rule); a widget's config, which holds no
+    credential, is none."""
+    wa = PingBackChannel(
         "wa",
         type="whatsapp",
         config=WhatsAppConfig(phone_number_id="1", access_token="plain", verify_token="v"),
     )
-    # additional_secret_outputs is applied by the engine; the registration asks for it.
-    return channel.config.apply(lambda c: c["access_token"] == "plain")
+    widget = PingBackChannel("w", type="widget", config={"widget_id": "w1"})
+
+    def check(values: list[Any]) -> None:
+        (wa_config, wa_secret), (widget_config, widget_secret) = values
+        assert wa_config == {"phone_number_id": "1", "access_token": "plain", "verify_token": "v"}
+        assert wa_secret is True
+        assert widget_config == {"widget_id": "w1"}
+        assert widget_secret is False
+        # Registered: the mocks see a map holding a secret as one secret (the SDK lifts it
+        # when it reads the wire; tests/test_secrets.py reads the raw registration).
+        sent = {args.name: args.inputs["config"] for args in registered}
+        assert rpc.is_rpc_secret(sent["wa"]) and rpc.unwrap_rpc_secret(sent["wa"]) == wa_config
+        assert sent["w"] == {"widget_id": "w1"}
+        # nor is the pickled provider, which holds none: a widget registers no secret at all
+        assert not [a.name for a in registered if rpc.is_rpc_secret(a.inputs["__provider"])]
+
+    return pulumi.Output.all(
+        _value_and_secrecy(wa.config), _value_and_secrecy(widget.config)
+    ).apply(check)
 
 
 def test_typed_config_classes_are_keyword_only() -> None:
@@ -148,5 +179,5 @@ def test_the_harness_registers_the_secret_outputs_the_class_asks_for() -> None:
     from .engine import Declared
 
     asked = _with_secret_outputs(None).additional_secret_outputs
-    assert asked == ["config", "meta_verify_token"]
+    assert asked == ["meta_verify_token"]  # config's credentials: sealed by the provider
     assert tuple(asked) == Declared("c", {}).additional_secret_outputs

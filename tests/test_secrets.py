@@ -13,6 +13,7 @@ import logging
 import textwrap
 import urllib.parse
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
@@ -437,3 +438,66 @@ def test_a_program_passing_plain_credentials_registers_them_as_secrets(
     assert raw["wa"]["config"]["phone_number_id"] == "4400001"  # readable on purpose
     assert rpc.is_rpc_secret(raw["s"]["config"])  # an undocumented type: all of it
     assert not [v for _, _, v in engine.non_secret_values() if MARK in repr(v)]
+
+
+# ---- what is sealed: each credential, nothing more (issue 26) -------------------------------
+
+
+def _held(paths: AbstractSet[tuple[str, ...]], props: dict[str, Any]) -> set[tuple[str, ...]]:
+    """The secret paths that hold a value in ``props`` (the engine seals nothing else),
+    each outermost (a key under a secret config is that config's ciphertext)."""
+    held = set()
+    for path in paths:
+        value: Any = props
+        for key in path:
+            value = value.get(key, _ABSENT) if isinstance(value, dict) else _ABSENT
+        if value is not _ABSENT and not any(path[:i] in paths for i in range(1, len(path))):
+            held.add(path)
+    return held
+
+
+_ABSENT = object()
+
+
+def test_only_credentials_are_sealed_in_inputs_and_outputs_alike(
+    sim: Simulator, target: Target, make_engine: Callable[..., Engine]
+) -> None:
+    """A widget holds no secret at all; a bot's token is secret in its inputs and its
+    outputs, given in plain text or as a secret; a readable key is plain in both; an
+    undocumented key is sealed alone; a config the program gave whole as a secret stays
+    secret whole (the engine's rules, the provider's answer); the whole config of a type
+    that documents no key is sealed, an empty one is not. Through a refresh too."""
+    engine = make_engine(target=target)
+    program = [
+        channel("w", "widget", {"widget_id": "w1"}),
+        channel("wx", "widget", {"widget_id": "w2", "extra": CRED + "w"}),
+        channel("web", "webchat", {}),
+        channel("s", "sms", {"key": CRED + "s"}),
+        channel("bot", "telegram", {"bot_token": tg(1)}),  # plain text in the program
+        channel("bot2", "telegram", {"bot_token": Secret(tg(2, 7100000002))}),
+        channel("whole", "telegram", Secret({"bot_token": tg(3, 7100000003)})),
+        channel("wa", "whatsapp", meta(1)),
+    ]
+    expected: dict[str, set[tuple[str, ...]]] = {
+        "w": set(),
+        "wx": {("config", "extra")},
+        "web": set(),
+        "s": {("config",)},
+        "bot": {("config", "bot_token")},
+        "bot2": {("config", "bot_token")},
+        "whole": {("config",)},
+        "wa": {("config", "access_token"), ("config", "verify_token")},
+    }
+    engine.up(program)
+    for step in ("up", "refresh"):
+        for name, r in engine.state.items():
+            ins, outs = _held(r.input_secrets, r.inputs), _held(r.output_secrets, r.outputs)
+            assert ins == expected[name], (step, name)
+            more = {("meta_verify_token",)} if name == "wa" else set()
+            assert outs == expected[name] | more, (step, name)
+        engine.refresh()
+    shown = {(name, path): v for name, path, v in engine.non_secret_values()}
+    assert shown[("w", ("outputs", "config", "widget_id"))] == "w1"
+    assert shown[("wa", ("inputs", "config", "phone_number_id"))] == "4400001"
+    assert shown[("wa", ("outputs", "config", "phone_number_id"))] == "4400001"
+    assert not [item for item in shown.items() if MARK in repr(item[1])]

@@ -5,7 +5,7 @@ accepts keys beyond them, which keys are credentials, the key a channel's *ident
 comes from (the external thing it is bound to) and how to read it, the formats some
 keys must have, and whether PingBack adds Meta setup instructions. From the rows come
 the validation (``_check``), the identity and the replace policy (``_diff``), the
-sealing of secrets (``_provider``), the outputs, the typed config classes (checked
+sealing of secrets (``_results``), the outputs, the typed config classes (checked
 against the rows by ``tests/test_kinds.py``), ``pingback export`` and the schema of the
 native provider. Adding a channel type is adding a row (and its typed config class).
 
@@ -76,7 +76,8 @@ class Kind:
     """Documented config keys, all required, in order."""
     free_keys: bool = False
     """Accepts keys beyond ``keys`` (the type's config is not, or not fully, documented);
-    any value may then be a credential, so the whole config is kept secret."""
+    any such key may hold a credential, so each is kept secret (and the whole config of a
+    type that documents no key: :func:`._results.sealed_config_keys`)."""
     credentials: tuple[str, ...] = ()
     """Keys whose values are credentials."""
     identity_key: str | None = None
@@ -100,13 +101,10 @@ class Kind:
     """What each documented key is, as PingBack's documentation says (descriptions)."""
 
     def credential(self, key: str) -> bool:
-        """Whether a key's value may be a credential: a documented credential, or any
-        key the docs do not describe."""
+        """Whether a key's value may be a credential, kept secret in the state: a
+        documented credential, or any key the docs do not describe. Every other key
+        (``phone_number_id``, ``widget_id``) is shown in plain text (state, previews)."""
         return key in self.credentials or key not in self.keys
-
-    def readable(self, key: str) -> bool:
-        """Whether a config key's value may be shown in plain text (state, previews)."""
-        return not self.free_keys and not self.credential(key)
 
     def identity(self, config: Mapping[str, Any]) -> str | None:
         if self.identity_key is None:

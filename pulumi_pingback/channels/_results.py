@@ -34,6 +34,7 @@ __all__ = [
     "sealed",
     "sealed_config",
     "sealed_config_keys",
+    "secret_paths",
 ]
 
 Path = tuple[str, ...]
@@ -62,48 +63,60 @@ class Outputs:
     @classmethod
     def of(cls, channel: Channel) -> Outputs:
         values = channel_outputs(channel)
-        return cls(channel.id, values, frozenset(output_secret_paths(values)))
+        return cls(channel.id, values, frozenset(secret_paths(values)))
 
     @classmethod
     def planned(cls, news: Mapping[str, Any], olds: Mapping[str, Any]) -> Outputs:
         values = planned_outputs(news, olds)
-        return cls(None, values, frozenset(output_secret_paths(values)))
+        return cls(None, values, frozenset(secret_paths(values)))
 
     def declared(self) -> tuple[dict[str, Any], frozenset[Path]]:
         """The inputs a program declaring this channel has (refresh, import), with their
         secret paths."""
         inputs = declared_inputs(self.values)
-        return inputs, frozenset(input_secret_paths(inputs))
+        return inputs, frozenset(secret_paths(inputs))
 
 
 def sealed_config_keys(channel_type: Any, config: Any) -> set[str] | None:
-    """The config keys a front marks secret; None: the whole config.
+    """The keys of a channel's ``config`` kept secret, among its inputs and its outputs
+    alike (:func:`secret_paths`); None: the whole config.
 
-    Every credential is a secret whatever the program gave (a plain string included);
-    so is every key PingBack does not document as readable (a key added in the
-    dashboard), and the whole config of the undocumented types. Only readable keys
-    (``phone_number_id``) stay plain, so a preview still shows why a channel is replaced.
+    Every credential is a secret whatever the program gave (a plain string included), and
+    so is every key PingBack does not document (a widget's extra keys, a key added in the
+    dashboard). Documented keys that are no credential (``phone_number_id``,
+    ``widget_id``) stay plain: a preview shows why a channel is replaced, and a channel
+    without credentials (a widget) carries no ciphertext at all. The config of an
+    undocumented type (webchat, email, sms), of a type not known, or that is no map (not
+    known at preview, or a mistake Check refuses) is secret whole; an empty one holds
+    nothing to hide.
     """
     from ._kinds import kind_of
 
-    kind = kind_of(channel_type)
-    if not isinstance(config, Mapping) or kind is None or kind.free_keys:
-        return None
-    return {k for k in config if not kind.readable(k)}
-
-
-def input_secret_paths(inputs: Mapping[str, Any]) -> set[Path]:
-    """The paths of a channel's inputs a front marks secret: each credential key of its
-    config (:func:`sealed_config_keys`), or the whole config."""
-    if "config" not in inputs:
+    if config is None or (isinstance(config, Mapping) and not config):
         return set()
-    keys = sealed_config_keys(inputs.get("type"), inputs["config"])
-    return {("config",)} if keys is None else {("config", k) for k in keys}
+    kind = kind_of(channel_type)
+    if not isinstance(config, Mapping) or kind is None or not kind.keys:
+        return None
+    return {k for k in config if kind.credential(k)}
 
 
-def output_secret_paths(outputs: Mapping[str, Any]) -> set[Path]:
-    """The paths of a channel's outputs kept secret (:data:`._schema.SECRET_OUTPUTS`)."""
-    return {(k,) for k in SECRET_OUTPUTS if k in outputs}
+def secret_paths(props: Mapping[str, Any]) -> set[Path]:
+    """The paths of a channel's properties kept secret whatever the program gave, one rule
+    for its inputs and its outputs: each credential of its config, or the whole config
+    (:func:`sealed_config_keys`), and the outputs secret as a whole
+    (:data:`._schema.SECRET_OUTPUTS`: the Meta verify token). What the program itself
+    marked secret stays secret too: each front adds those paths."""
+    paths: set[Path] = {(k,) for k in SECRET_OUTPUTS if k in props}
+    if "config" in props:
+        keys = sealed_config_keys(props.get("type"), props["config"])
+        paths |= {("config",)} if keys is None else {("config", k) for k in keys}
+    return paths
+
+
+input_secret_paths = secret_paths
+"""The secret paths of a channel's inputs (:func:`secret_paths`)."""
+output_secret_paths = secret_paths
+"""The secret paths of a channel's outputs (:func:`secret_paths`): the same rule."""
 
 
 def sealed(
@@ -125,10 +138,10 @@ def sealed(
 
 def sealed_config(channel_type: Any, config: Any, seal: Callable[[Any], Any]) -> Any:
     """A declared ``config`` with ``seal`` applied at its secret paths
-    (:func:`input_secret_paths`): each credential, or the whole config. Each front passes
+    (:func:`secret_paths`): each credential, or the whole config. Each front passes
     its wire's secret (``pulumi.Output.secret``, the dynamic server's secret object)."""
     inputs = {"type": channel_type, "config": config}
-    return sealed(inputs, input_secret_paths(inputs), seal)["config"]
+    return sealed(inputs, secret_paths(inputs), seal)["config"]
 
 
 def channel_outputs(channel: Channel) -> dict[str, Any]:

@@ -52,7 +52,6 @@ class Property:
     secret: bool = False
     env: str | None = None  # provider settings: the environment variable fallback
     input_spec: dict[str, Any] | None = None  # as an input, when it differs from the output
-    input_secret: bool | None = None  # as an input, when it differs from the output
     printable: bool = False
     """Never holds a credential: a check failure may name it (the CLI prints its value)."""
     read_back: bool = False
@@ -66,8 +65,7 @@ class Property:
             **(self.input_spec if as_input and self.input_spec else self.spec),
             "description": self.description,
         }
-        secret = self.secret if not as_input or self.input_secret is None else self.input_secret
-        if secret:
+        if self.secret:
             spec["secret"] = True
         if self.env:
             spec["defaultInfo"] = {"environment": [self.env]}
@@ -121,8 +119,10 @@ def _config_input() -> dict[str, Any]:
 def _config_description() -> str:
     lines = [
         "The channel's settings, as PingBack's API takes them: the typed config of its "
-        "type, or a map. Credentials are kept secret in the state whatever the program "
-        "gives; the output is secret as a whole. The keys each type takes:",
+        "type, or a map. Each credential is kept secret in the state, input and output "
+        "alike, whatever the program gives; the other documented keys stay readable, and "
+        "the config of a type that documents none is secret as a whole. The keys each "
+        "type takes:",
         "",
     ]
     for kind in KINDS.values():
@@ -159,9 +159,7 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
         {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
         _config_description(),
         required_output=True,
-        secret=True,
         input_spec=_config_input(),
-        input_secret=False,
         read_back=True,
     ),
     Property(
@@ -249,7 +247,8 @@ INPUTS: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.input)
 COMPUTED: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if not p.input)
 """What only PingBack says (outputs a program does not declare)."""
 SECRET_OUTPUTS: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.output and p.secret)
-"""Outputs kept secret whatever the program declared (``config`` holds credentials)."""
+"""Outputs secret as a whole whatever the program declared (the Meta verify token); the
+credentials of ``config`` are secret key by key (:func:`._results.secret_paths`)."""
 READ_BACK: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.read_back)
 REFRESH_MARKS: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.refresh_mark)
 PRINTABLE: tuple[str, ...] = tuple(p.core for p in CHANNEL_PROPERTIES if p.printable)

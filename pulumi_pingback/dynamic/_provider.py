@@ -114,6 +114,12 @@ class PingBackChannelProvider(
 
     _lock = threading.Lock()
 
+    serialize_as_secret_always = False
+    """The pickled provider in each resource's state (``__provider``) is no secret: it holds
+    the class's name and nothing else (``__getstate__``), so sealing it would only cost a
+    ciphertext among the inputs and one among the outputs of every channel. Were a secret
+    ever captured in it, the SDK would still seal it."""
+
     def __init__(self) -> None:
         super().__init__()
 

@@ -48,8 +48,12 @@ pickle of the class alone, 100 characters of base64)."""
 
 def _sealed(channel_type: Any, config: Any) -> Any:
     """The config as registered: the core's secret paths as secret Outputs, so every
-    credential is a secret even when given as plain text (``phone_number_id`` stays
-    readable; an undocumented type's, or a config not known yet, is secret whole)."""
+    credential is a secret even when given as plain text (``phone_number_id`` and
+    ``widget_id`` stay readable; an undocumented type's, or a config not known yet, is
+    secret whole). The provider seals its outputs by the same rule, and the engine keeps
+    secret among them whatever the program marked (a config given whole as a secret
+    stays one): no ``additional_secret_outputs`` for ``config``, so a widget holds no
+    ciphertext."""
     from ..channels._results import sealed_config
 
     return sealed_config(channel_type, config, pulumi.Output.secret)
@@ -60,6 +64,8 @@ _OUTPUTS: dict[str, Any] = dict.fromkeys(COMPUTED)
 
 
 def _with_secret_outputs(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """``opts`` and the outputs secret as a whole (the Meta verify token), as a generated
+    SDK registers the schema's secret outputs."""
     secret = pulumi.ResourceOptions(additional_secret_outputs=list(SECRET_OUTPUTS))
     return pulumi.ResourceOptions.merge(secret, opts)
 
@@ -226,7 +232,8 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
             PingBack holds that differs from the declared one. Without it such an
             adoption is refused, naming the keys that differ: nothing is changed unseen.
         :param opts: Resource options; ``additional_secret_outputs`` always includes
-            ``config`` and ``meta_verify_token``. ``replace_on_changes`` is honoured (the
+            ``meta_verify_token`` (each credential of ``config`` is secret in the outputs
+            too: the provider marks them). ``replace_on_changes`` is honoured (the
             provider applies it); ``import_`` is refused: use ``adopt_id``.
         """
         if opts is not None and opts.import_ is not None:
@@ -288,7 +295,8 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
 
     @property
     def config(self) -> pulumi.Output[dict[str, Any]]:
-        """The channel's config as PingBack stores it (the user's keys only; secret)."""
+        """The channel's config as PingBack stores it (the user's keys only); secret when
+        it holds a credential."""
         return pulumi.get(self, "config")  # type: ignore[no-any-return]
 
     @property

@@ -211,7 +211,7 @@ class PingBackProvider(Provider):
 
     async def update(self, request: UpdateRequest) -> UpdateResponse:
         self._resource(request.urn)
-        olds, old_secrets = unwire(request.olds)
+        olds, _ = unwire(request.olds)
         news, carried = unwire(request.news)
         if request.preview:
             outputs = Outputs.planned(news, olds)
@@ -219,8 +219,9 @@ class PingBackProvider(Provider):
         outputs = await self._run(
             request.urn, self.ops().update, request.resource_id, olds, Declaration.of(news)
         )
-        paths = carried | old_secrets | outputs.secret_paths
-        return UpdateResponse(wire(outputs.values, paths))
+        # What the program marks now and the core's rule: not the old outputs' marks, so a
+        # state sealed whole by an older version is sealed key by key after an update.
+        return UpdateResponse(wire(outputs.values, carried | outputs.secret_paths))
 
     async def delete(self, request: DeleteRequest) -> None:
         self._resource(request.urn)

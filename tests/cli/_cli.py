@@ -310,6 +310,37 @@ def secrets_outside_envelopes(value: Any, canaries: Sequence[str], path: str = "
     return found
 
 
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # the key of Pulumi's secret envelope
+SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+
+
+def ciphertexts(value: Any, path: str = "") -> list[str]:
+    """Where ``value`` (a state, a resource of one) holds Pulumi secret envelopes: each
+    costs the engine an encryption at every checkpoint."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_VALUE:
+            return [path]
+        return [p for k, v in value.items() for p in ciphertexts(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in ciphertexts(v, f"{path}[{i}]")]
+    return []
+
+
+def sealed_whole(value: Any) -> dict[str, Any]:
+    """``value`` of `pulumi stack export --show-secrets` (its secrets as plaintext
+    envelopes) as one secret, which `pulumi stack import` encrypts: how pulumi-pingback
+    0.3 sealed a channel's config."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, dict) and v.get(SECRET_SIG) == SECRET_VALUE:
+            return json.loads(v["plaintext"])
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return {SECRET_SIG: SECRET_VALUE, "plaintext": json.dumps(plain(value))}
+
+
 def squash(text: str) -> str:
     """The CLI's output with runs of spaces made one (it aligns columns per block)."""
     return "\n".join(re.sub(" +", " ", line) for line in text.splitlines())

@@ -5,6 +5,7 @@ what the state keeps and which requests reached PingBack."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,7 +13,17 @@ import httpx
 import pytest
 
 from ..engine._processes import SimulatorProcess
-from ._cli import TOKEN, Stack, Workspace, lines_with, python_project, squash
+from ._cli import (
+    TOKEN,
+    Stack,
+    Workspace,
+    ciphertexts,
+    lines_with,
+    python_project,
+    sealed_whole,
+    secrets_outside_envelopes,
+    squash,
+)
 
 CHANNEL = "pulumi-python:dynamic/pingback:Channel"
 BOT = "7123456789:AAH" + "x" * 32
@@ -238,6 +249,81 @@ def test_adopt_id_takes_a_channel_made_in_the_dashboard(
     # PingBack holds what the program declares: adopted as it is, nothing written
     assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == []
     assert len(sim.state()["channels"]) == 1
+
+
+def test_the_state_seals_each_credential_only_and_a_state_sealed_whole_previews_clean(
+    ws: Workspace, sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """A widget has no ciphertext at all (nor its pickled provider); a credential is secret
+    in the inputs and the outputs, from secret config or plain text; a readable key stays
+    plain; a config given whole as ``pulumi.Output.secret`` stays secret whole in the
+    outputs (the engine's rules: no ``additional_secret_outputs`` asks for it). A state as
+    0.3 sealed it then previews and refreshes with no change."""
+    plain_bot, whole_bot = "7000000003:AAH" + "p" * 32, "7000000004:AAH" + "q" * 32
+    source = (
+        HEADER
+        + BOT_CHANNEL.format(active=True, opts="")
+        + (
+            'PingBackChannel("w", type="widget", config={"widget_id": "w1"})\n'
+            f'PingBackChannel("plainbot", type="telegram", config={{"bot_token": "{plain_bot}"}})\n'
+            "PingBackChannel(\n"
+            '    "whole", type="telegram", '
+            f'config=pulumi.Output.secret({{"bot_token": "{whole_bot}"}})\n'
+            ")\n"
+            "PingBackChannel(\n"
+            '    "wa",\n'
+            '    type="whatsapp",\n'
+            '    config=WhatsAppConfig(phone_number_id="109876543210", access_token="EAAG-plain", '
+            'verify_token="verify-plain"),\n'
+            ")\n"
+        )
+    )
+    st = Stack(ws, python_project(tmp_path / "seal", source), "dev").init()
+    st.set("pingback:apiUrl", sim.url)
+    st.set("pingback:token", TOKEN, secret=True)
+    st.set("botToken", BOT, secret=True)
+    st.up()
+    canaries = [TOKEN, BOT, plain_bot, whole_bot, "EAAG-plain", "verify-plain"]
+    assert secrets_outside_envelopes(st.export(), canaries) == []
+    sealed = {r["urn"].rsplit("::", 1)[1]: ciphertexts(r) for r in st.resources()}
+    assert sealed == {
+        "w": [],  # no `4dabf18193072939515e22adb298388d` anywhere in the widget
+        "bot": [".inputs.config.bot_token", ".outputs.config.bot_token"],
+        "plainbot": [".inputs.config.bot_token", ".outputs.config.bot_token"],
+        "whole": [".inputs.config", ".outputs.config"],
+        "wa": [
+            ".inputs.config.access_token",
+            ".inputs.config.verify_token",
+            ".outputs.config.access_token",
+            ".outputs.config.verify_token",
+            ".outputs.meta_verify_token",
+        ],
+    }
+    wa = next(r for r in st.resources() if r["urn"].endswith("::wa"))
+    assert wa["inputs"]["config"]["phone_number_id"] == "109876543210"
+    assert wa["outputs"]["config"]["phone_number_id"] == "109876543210"
+
+    # The same stack as 0.3 wrote it: `pulumi stack import`, then nothing to do.
+    old = json.loads(st.run("stack", "export", "--show-secrets").stdout)
+    for r in old["deployment"]["resources"]:
+        if r["type"] == CHANNEL:
+            for side in ("inputs", "outputs"):
+                r[side]["__provider"] = sealed_whole(r[side]["__provider"])
+            r["outputs"]["config"] = sealed_whole(r["outputs"]["config"])
+            r["additionalSecretOutputs"] = ["config", "meta_verify_token"]
+            if r["inputs"]["type"] == "widget":
+                r["inputs"]["config"] = sealed_whole(r["inputs"]["config"])
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    st.run("stack", "import", "--file", str(tmp_path / "old.json"))
+    imported = next(r for r in st.resources() if r["urn"].endswith("::w"))
+    assert len(ciphertexts(imported)) == 4
+    sim.clear_log()
+    assert "6 unchanged" in st.preview("--diff", "--expect-no-changes").stdout
+    assert "6 unchanged" in st.refresh("--expect-no-changes").stdout
+    assert "6 unchanged" in st.up().stdout  # the next `up` seals the inputs key by key
+    widget = next(r for r in st.resources() if r["urn"].endswith("::w"))
+    assert ciphertexts(widget["inputs"]) == []
+    assert writes(sim) == []
 
 
 def test_a_rotated_api_token_refresh_uses_the_saved_one_and_says_so(

@@ -28,8 +28,10 @@ from ._cli import (
     Stack,
     Workspace,
     api,
+    ciphertexts,
     ids,
     plant,
+    sealed_whole,
     secrets_outside_envelopes,
     squash,
     writes,
@@ -342,6 +344,81 @@ def test_yaml_refresh_clean_then_after_a_dashboard_change_then_destroy(
     )
     assert sim.state()["channels"] == []
     assert st.export()["deployment"].get("resources", []) == []
+
+
+# ---- what the state seals ----------------------------------------------------------------------
+
+
+def test_yaml_state_seals_each_credential_only_and_a_state_sealed_whole_previews_clean(
+    ws: Workspace, native_plugin: Path, sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """A widget has no ciphertext at all; a credential is secret in the inputs and the
+    outputs, from secret config or plain text; readable keys stay plain; a config the
+    program made secret whole stays so. A state as 0.3 sealed it (each config whole in the
+    outputs, a widget's inputs too) then previews and refreshes with no change."""
+    plain_bot = "7000000003:AAH-native-e2e-plain"
+    whole_bot = "7000000004:AAH-native-e2e-whole"
+    resources = {
+        "w": {"type": CHANNEL, "properties": {"type": "widget", "config": {"widget_id": "w1"}}},
+        "bot": telegram(),
+        "plainbot": {
+            "type": CHANNEL,
+            "properties": {"type": "telegram", "config": {"bot_token": plain_bot}},
+        },
+        "whole": {
+            "type": CHANNEL,
+            "properties": {"type": "telegram", "config": {"fn::secret": {"bot_token": whole_bot}}},
+        },
+        "phone": whatsapp(),
+    }
+    project = yaml_project(
+        tmp_path / "yaml-seal",
+        native_plugin,
+        resources,
+        config=("botToken", "waAccess", "waVerify"),
+    )
+    st = stack(ws, project, sim, botToken=BOT, waAccess=WA_ACCESS, waVerify=WA_VERIFY)
+    st.up()
+    state = st.export()
+    canaries = [TOKEN, BOT, plain_bot, whole_bot, WA_ACCESS, WA_VERIFY]
+    assert secrets_outside_envelopes(state, canaries) == []
+    sealed = {r["urn"].rsplit("::", 1)[1]: ciphertexts(r) for r in st.resources()}
+    assert sealed == {
+        "w": [],  # no `4dabf18193072939515e22adb298388d` anywhere in the widget
+        "bot": [".inputs.config.bot_token", ".outputs.config.bot_token"],
+        "plainbot": [".inputs.config.bot_token", ".outputs.config.bot_token"],
+        "whole": [".inputs.config", ".outputs.config"],
+        "phone": [
+            ".inputs.config.access_token",
+            ".inputs.config.verify_token",
+            ".outputs.config.access_token",
+            ".outputs.config.verify_token",
+            ".outputs.metaVerifyToken",
+        ],
+    }
+    phone = next(r for r in st.resources() if r["urn"].endswith("::phone"))
+    assert phone["inputs"]["config"]["phone_number_id"] == "109876543210"
+    assert phone["outputs"]["config"]["phone_number_id"] == "109876543210"
+
+    # The same stack as 0.3 wrote it: `pulumi stack import`, then nothing to do.
+    old = json.loads(st.run("stack", "export", "--show-secrets").stdout)
+    for r in old["deployment"]["resources"]:
+        if r["type"] == CHANNEL:
+            r["outputs"]["config"] = sealed_whole(r["outputs"]["config"])
+            r["additionalSecretOutputs"] = ["config", "metaVerifyToken"]
+            if r["inputs"]["type"] == "widget":
+                r["inputs"]["config"] = sealed_whole(r["inputs"]["config"])
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    st.run("stack", "import", "--file", str(tmp_path / "old.json"))
+    imported = next(r for r in st.resources() if r["urn"].endswith("::w"))
+    assert ciphertexts(imported) == [".inputs.config", ".outputs.config"]
+    sim.clear_log()
+    assert "6 unchanged" in st.preview("--diff", "--expect-no-changes").stdout
+    assert "6 unchanged" in st.refresh("--expect-no-changes").stdout
+    assert "6 unchanged" in st.up().stdout  # the next `up` seals the inputs key by key
+    widget = next(r for r in st.resources() if r["urn"].endswith("::w"))
+    assert ciphertexts(widget["inputs"]) == []
+    assert writes(sim) == []
 
 
 # ---- `pulumi import` -----------------------------------------------------------------------------

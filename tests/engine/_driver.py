@@ -202,10 +202,10 @@ class Driver:
     ) -> set[Path_]:
         """Secret outputs: what the provider returned as secrets, ``additional_secret_outputs``,
         and — for a provider that does not accept secrets — the same-named inputs'
-        (annotateSecrets; the dynamic provider's blob is always secret)."""
+        (annotateSecrets; the dynamic provider's blob is no secret: it holds none)."""
         paths = set(returned) | {(k,) for k in d.additional_secret_outputs}
         if not self.accept_secrets:
-            paths |= set(input_secrets) | {("__provider",)}
+            paths |= set(input_secrets)
         return paths
 
     def update(

@@ -30,7 +30,7 @@ class Declared:
     inputs: dict[str, Any]
     delete_before_replace: bool | None = None  # None: not set, the provider decides
     # what PingBackChannel registers (tests/test_resource.py checks the class does)
-    additional_secret_outputs: tuple[str, ...] = ("config", "meta_verify_token")
+    additional_secret_outputs: tuple[str, ...] = ("meta_verify_token",)
     replacement_trigger: Any = None
     ignore_changes: tuple[str, ...] = ()
     replace_on_changes: tuple[str, ...] = ()
