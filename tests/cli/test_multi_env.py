@@ -72,11 +72,15 @@ def test_three_stacks_go_up_and_the_state_holds_no_credential(
         for r in st.resources():
             assert r.get("protect", False) is (name == "prod"), r["urn"]
             if r["outputs"]["type"] == "whatsapp":
-                # readable: the number and the identity; sealed: the tokens, the whole output
-                assert r["inputs"]["config"]["phone_number_id"] == "109876543210" or name != "prod"
+                # readable: the number and the identity; sealed: the tokens, in the inputs
+                # and the outputs alike
+                number = r["inputs"]["config"]["phone_number_id"]
+                assert number == "109876543210" or name != "prod"
+                assert r["outputs"]["config"]["phone_number_id"] == number
                 assert r["inputs"]["identity"].startswith("whatsapp:phone/")
-                assert "ciphertext" in r["inputs"]["config"]["access_token"]
-                assert "ciphertext" in r["outputs"]["config"]
+                for side in ("inputs", "outputs"):
+                    assert "ciphertext" in r[side]["config"]["access_token"]
+                    assert "ciphertext" in r[side]["config"]["verify_token"]
     for backend_file in ws.backend.rglob("*.json"):
         text = backend_file.read_text()
         assert not [c for c in canaries if c in text], backend_file
@@ -108,7 +112,7 @@ def test_preview_diff_after_a_token_rotation_and_after_a_bot_change(
     assert "+-pulumi-python:dynamic/pingback:Channel: (replace)" in other
     # why: the bot, readable, though the token prints as [secret]
     assert '~ identity : "telegram:bot/7000000001" => "telegram:bot/7000000002"' in other
-    assert "config : [secret]" in other
+    assert "config : {\n bot_token: [secret]\n }" in other  # the token only: sealed alone
     assert "AAH-staging-other" not in other
     assert "+-1 to replace" in other
     assert sim.requests() == [] or {r["method"] for r in sim.requests()} == {"GET"}

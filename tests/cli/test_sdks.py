@@ -577,7 +577,10 @@ def lifecycle(st: Stack, sim: SimulatorProcess) -> None:
     }
     for r in resources.values():
         assert r["type"] == "pingback:index:Channel"
-        assert "ciphertext" in r["outputs"]["config"]
+        config = r["outputs"]["config"]  # each credential sealed alone, the number readable
+        sealed = {k for k, v in config.items() if isinstance(v, dict) and "ciphertext" in v}
+        assert sealed == set(config) - {"phone_number_id"}
+    assert resources["support-whatsapp"]["outputs"]["config"]["phone_number_id"] == "109876543210"
     assert "ciphertext" in resources["support-whatsapp"]["outputs"]["metaVerifyToken"]
     assert resources["support-whatsapp"]["outputs"]["isActive"] is False
     providers = [
