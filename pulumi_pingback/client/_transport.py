@@ -1,8 +1,13 @@
 """One HTTP exchange with PingBack: the shared pool, bounds, and the facts of the answer.
 
 - One connection pool per process, shared by every client and thread; the token travels
-  per request, never in the pool. Redirects are never followed (a 3xx is an error, and
-  the token is never sent anywhere but ``base_url``).
+  per request, never in the pool, and no cookie is kept (nothing an answer sets reaches
+  another request). Redirects are never followed (a 3xx is an error, and the token is
+  never sent anywhere but ``base_url``).
+- A request goes straight to the pool's transport for ``base_url`` (the proxy the
+  environment names, or none), chosen once: what httpx's client adds on top of it for
+  every request (merging defaults, cookies, auth, redirects) is work this provider pays
+  on every create and never uses.
 - Bounds: each request has a wall-clock **deadline** (``deadline`` seconds, enforced on
   every socket read and write, so a server that drips one byte at a time cannot hold a
   call past it) and a **size cap** on the answer (reading stops at the cap).
@@ -24,6 +29,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from .._defaults import CHANNELS_PATH
 from .._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -232,6 +238,9 @@ class Transport:
         self.requests = 0
         self._known: set[str] = set()
         self._known_lock = threading.Lock()
+        self._timeouts = self.timeout.as_dict()
+        self._route: tuple[httpx.BaseTransport, httpx.Headers, httpx.Headers] | None = None
+        self._urls: dict[str, httpx.URL] = {}
 
     def __reduce__(self) -> Any:
         raise TypeError("a PingBack transport holds a token and is never pickled")
@@ -261,23 +270,26 @@ class Transport:
         """
         if self._token is None:
             raise ConfigurationError("no PingBack API token was given")
-        headers = {
-            "Authorization": f"Bearer {self._token}",
-            "Accept": "application/json",
-            "User-Agent": f"pulumi-pingback/{__version__}",
-        }
+        transport, headers, json_headers = self._route or self._routed()
+        url = self._urls.get(path) or self._url(path)
+        content: bytes | None = None
+        if json_body is not None:  # as httpx encodes ``json=``
+            content = json.dumps(
+                json_body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode()
+            headers = json_headers
+        request = httpx.Request(
+            method, url, headers=headers, content=content, extensions={"timeout": self._timeouts}
+        )
         self.requests += 1
         started = time.monotonic()
         _local.deadline = started + self.deadline
         try:
-            with _shared_http().stream(
-                method,
-                self.base_url + path,
-                json=json_body,
-                headers=headers,
-                timeout=self.timeout,
-            ) as response:
+            response = transport.handle_request(request)
+            try:
                 body = self._read_capped(response, method, path)
+            finally:
+                response.close()
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             cls = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
             raise cls(
@@ -325,6 +337,32 @@ class Transport:
             location=response.headers.get("Location"),
             redact=self.redactor(secrets),
         )
+
+    def _routed(self) -> tuple[httpx.BaseTransport, httpx.Headers, httpx.Headers]:
+        """The pool's transport for ``base_url`` and the headers of every request to it
+        (httpx's defaults, as its client sends them, then ours with the token), without
+        a body and with a JSON one."""
+        client = _shared_http()
+        headers = httpx.Headers(client.headers)
+        headers.update(
+            {
+                "Authorization": f"Bearer {self._token}",
+                "Accept": "application/json",
+                "User-Agent": f"pulumi-pingback/{__version__}",
+            }
+        )
+        json_headers = headers.copy()
+        json_headers["Content-Type"] = "application/json"
+        self._route = (client._transport_for_url(httpx.URL(self.base_url)), headers, json_headers)
+        return self._route
+
+    def _url(self, path: str) -> httpx.URL:
+        """The URL of ``path`` (parsed once for the channels' collection, which every
+        create and list asks for)."""
+        url = httpx.URL(self.base_url + path)
+        if path == CHANNELS_PATH:
+            self._urls[path] = url
+        return url
 
     def _read_capped(self, response: httpx.Response, method: str, path: str) -> bytes:
         declared = response.headers.get("content-length", "")
