@@ -162,3 +162,43 @@ def test_the_default_directory_follows_the_environment(
     monkeypatch.setenv("PINGBACK_STATE_DIR", str(tmp_path / "here"))
     assert default_directory() == tmp_path / "here"
     assert os.environ["PINGBACK_STATE_DIR"].endswith("here")
+
+
+def ops_of(journal_dir: Path, desired: DesiredChannel) -> list[str]:
+    journal = Journal(TOKEN, "-", directory=journal_dir)  # for its fingerprint only
+    fp = journal.fingerprint(desired.type, dict(desired.config), desired.is_active)
+    (path,) = journal_dir.glob(f"creates-*/{fp[:32]}.jsonl")
+    return [e["op"] for e in map(json.loads, path.open())]
+
+
+def test_a_caller_that_dies_between_two_answers_gets_the_second_orphaned(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """Whether the caller still waits is asked at every answer: the connection the first
+    answer left open to it ends when the caller goes, and the next answer sees that."""
+    caller = Caller()
+    client = quick(sim, journal=Journal(TOKEN, sim.url, directory=tmp_path, caller=caller.address))
+    first, second = WIDGET, DesiredChannel("widget", {"widget_id": "site-2"})
+    client.create(first)
+    caller.die()  # the CLI is killed between two creates
+    client.create(second)
+    assert ops_of(tmp_path, first) == ["sent", "answered"]
+    assert ops_of(tmp_path, second) == ["sent", "orphaned"]
+
+
+def test_a_live_caller_that_drops_an_idle_connection_still_waits(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """A live caller may end the connection held to it (a gRPC server ends one that never
+    speaks): asked anew, it is there, and the answer is not orphaned."""
+    caller = Caller()
+    client = quick(sim, journal=Journal(TOKEN, sim.url, directory=tmp_path, caller=caller.address))
+    first, second = WIDGET, DesiredChannel("widget", {"widget_id": "site-2"})
+    client.create(first)
+    held, _ = caller.sock.accept()
+    held.sendall(b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")  # it speaks first (SETTINGS)...
+    held.close()  # ...then drops the connection; its listener stays
+    client.create(second)
+    assert ops_of(tmp_path, first) == ["sent", "answered"]
+    assert ops_of(tmp_path, second) == ["sent", "answered"]
+    caller.die()

@@ -29,7 +29,8 @@ in the background (:meth:`Journal.warm`): a file untouched for 6 hours whose cre
 all resolved (or sent more than 7 days ago) goes, and so do the claims of deployments
 older than that. A
 line that cannot be read (cut short, or a field of the wrong type) is skipped with one
-warning.
+warning. Appends take the folder's lock shared, a compaction and a take (a create
+taking a lost one's channel) exclusive; reads take none (:meth:`Journal.refresh`).
 
 The files hold no secret: fingerprints are HMACs keyed by the API token, and the rest
 is ids, times, pids, URNs and a loopback address. One folder per API URL and token, under
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import hmac
 import json
@@ -104,17 +106,88 @@ def _alive(pid: int, started: str | None) -> bool:
     return started is None or _start_time(pid) in (None, started)
 
 
+@functools.lru_cache(maxsize=16)
+def _where(address: str) -> tuple[Any, ...]:
+    """``host:port`` resolved once (family, type, protocol and socket address)."""
+    host, _, port = address.rpartition(":")
+    family, kind, proto, _, sockaddr = socket.getaddrinfo(
+        host or "127.0.0.1", int(port), 0, socket.SOCK_STREAM
+    )[0]
+    return family, kind, proto, sockaddr
+
+
 def listening(address: str | None, *, timeout: float = 1.0) -> bool:
     """Whether something accepts connections at ``host:port`` (a caller, an engine, is
-    alive); True without an address (nothing to ask)."""
+    alive); True without an address (nothing to ask). Asked anew every time (a connect);
+    only the address is resolved once."""
     if not address:
         return True
-    host, _, port = address.rpartition(":")
     try:
-        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout):
+        family, kind, proto, sockaddr = _where(address)
+        with socket.socket(family, kind, proto) as probe:
+            probe.settimeout(timeout)
+            probe.connect(sockaddr)
             return True
     except (OSError, ValueError):
         return False
+
+
+def _connected(address: str, timeout: float) -> socket.socket | None:
+    """A connection to ``address`` (non-blocking once made), or None when nothing
+    accepts one there."""
+    try:
+        family, kind, proto, sockaddr = _where(address)
+        sock = socket.socket(family, kind, proto)
+    except (OSError, ValueError):
+        return None
+    try:
+        sock.settimeout(timeout)
+        sock.connect(sockaddr)
+        sock.setblocking(False)
+        return sock
+    except OSError:
+        sock.close()
+        return None
+
+
+class CallerWatch:
+    """Whether the caller at ``address`` (the engine a create answers to) is still there,
+    asked when each answer comes back: one connection to it is held open, and the kernel
+    ends that connection the moment the caller's process is gone (its listener closed, or
+    the process killed), so one non-blocking read tells — where :func:`listening` would
+    open and close a connection per answer. A connection found ended is not taken as the
+    last word: the caller is asked anew with a connect (which also opens the next held
+    one), as an idle connection may be closed by a live caller (a gRPC server ends one
+    that never speaks after its handshake timeout). True without an address."""
+
+    def __init__(self, address: str | None, *, timeout: float = 1.0) -> None:
+        self.address = address
+        self.timeout = timeout
+        self._sock: socket.socket | None = None
+        self._lock = threading.Lock()
+
+    def waiting(self) -> bool:
+        if not self.address:
+            return True
+        with self._lock:
+            if self._sock is not None:
+                if _still_open(self._sock):
+                    return True
+                self._sock.close()
+            self._sock = _connected(self.address, self.timeout)
+            return self._sock is not None
+
+
+def _still_open(sock: socket.socket) -> bool:
+    """Whether the other end still holds ``sock`` (what it sent is read and dropped)."""
+    try:
+        while sock.recv(4096):
+            pass
+        return False  # the other end closed it
+    except BlockingIOError:
+        return True  # open, nothing more to read
+    except OSError:
+        return False  # reset
 
 
 @dataclass(slots=True)
@@ -221,6 +294,21 @@ def _readable(record: Any) -> bool:
     return True
 
 
+class _LockFile:
+    """One thread's descriptor of a folder's ``.lock``, closed when the thread ends (or
+    the journal goes); ``made``: the folder it was opened in (:meth:`Journal._open`)."""
+
+    __slots__ = ("fd", "made")
+
+    def __init__(self, fd: int, made: int) -> None:
+        self.fd = fd
+        self.made = made
+
+    def __del__(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
 @dataclass
 class _File:
     """One file, as far as this process has read it: its inode and the bytes read, and
@@ -253,14 +341,19 @@ class Journal:
         self.directory = directory or default_directory()
         self.folder = self.directory / f"creates-{scope}"
         self.claims_path = self.folder / "claims.jsonl"
+        self._lock_path = str(self.folder / ".lock")
         self.caller = caller
+        self._watch = CallerWatch(caller)
         self.horizon = horizon
         """For an entry without ``until`` (written by 0.3): how long after it was sent."""
         self.pid = os.getpid()
         self._started = _start_time(self.pid)
         self._broken = False
+        self._made = 0  # times this process made (or found) the folder: 0, not yet
+        self._threads = threading.local()  # each thread's _LockFile
         self._lock = threading.RLock()
         self._files: dict[Path, _File] = {}
+        self._paths: dict[str, Path] = {}
         self._compacted = False
         self._warned_unreadable = False
         self.lines = 0
@@ -273,10 +366,17 @@ class Journal:
 
     def path_of(self, fp: str) -> Path:
         """The file of the creates of ``fp``."""
-        return self.folder / f"{fp[:32]}.jsonl"
+        return self._path(fp[:32])
 
     def _path_of_entry(self, entry: str) -> Path:
-        return self.folder / f"{entry.split('.', 1)[0]}.jsonl"
+        return self._path(entry.split(".", 1)[0])
+
+    def _path(self, name: str) -> Path:
+        """The file ``<name>.jsonl``, its path made once (a create names it three times)."""
+        path = self._paths.get(name)
+        if path is None:
+            path = self._paths[name] = self.folder / f"{name}.jsonl"
+        return path
 
     # ---- writes -----------------------------------------------------------------------------
 
@@ -305,7 +405,7 @@ class Journal:
 
     def answered(self, entry: str, channel_id: str) -> None:
         """The create made ``channel_id``: answered if the caller still waits, else orphaned."""
-        op = "answered" if listening(self.caller) else "orphaned"
+        op = "answered" if self._watch.waiting() else "orphaned"
         if op == "orphaned":
             log.info(
                 "channel %s was made after its caller had gone: left for the next run", channel_id
@@ -410,11 +510,15 @@ class Journal:
 
     def refresh(self, path: Path) -> _File:
         """``path``'s index, with what was appended since this process last read it (the
-        whole file the first time, or once another process rewrote it)."""
+        whole file the first time, or once another process rewrote it).
+
+        Read without the folder's lock: a line is appended whole by one ``write`` and read
+        only up to its newline, and a compaction replaces a file in one rename, so a read
+        sees the file before or after it (the inode tells which). Only a decision that
+        writes (:meth:`take`) reads under the exclusive lock."""
         if not self._broken:
             try:
-                with self._locked(exclusive=False):
-                    return self._read(path)
+                return self._read(path)
             except OSError as exc:
                 self._disable(exc)
         return _File()
@@ -559,14 +663,18 @@ class Journal:
 
     @contextlib.contextmanager
     def _locked(self, exclusive: bool) -> Iterator[None]:
-        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.folder.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        """The folder's lock, shared (appends) or exclusive (a take, a compaction), on
+        this thread's own descriptor of ``.lock``: threads exclude each other as
+        processes do, and a lock costs no open and close."""
+        held: _LockFile | None = getattr(self._threads, "lock", None)
+        if held is None or held.made != self._made:  # first use, or the folder made anew
+            fd = self._open(self._lock_path, os.O_RDWR | os.O_CREAT)
+            held = self._threads.lock = _LockFile(fd, self._made)
+        fcntl.flock(held.fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
         finally:
-            os.close(fd)
+            fcntl.flock(held.fd, fcntl.LOCK_UN)
 
     def _append(self, path: Path, record: dict[str, Any]) -> None:
         if self._broken:
@@ -577,10 +685,25 @@ class Journal:
         except OSError as exc:
             self._disable(exc)
 
-    @staticmethod
-    def _write(path: Path, record: dict[str, Any]) -> None:
+    def _open(self, path: str | Path, flags: int) -> int:
+        """``os.open`` of a file in the folder, made (mode 0700) the first time, or again
+        when it is gone (the state directory removed under a running provider)."""
+        if not self._made:
+            self._make_folder()
+        try:
+            return os.open(path, flags, 0o600)
+        except FileNotFoundError:
+            self._make_folder()
+            return os.open(path, flags, 0o600)
+
+    def _make_folder(self) -> None:
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, exist_ok=True)
+        self._made += 1
+
+    def _write(self, path: Path, record: dict[str, Any]) -> None:
         line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = self._open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
             os.write(fd, line)
         finally:
