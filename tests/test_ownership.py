@@ -457,3 +457,41 @@ def test_a_channel_no_journal_here_knows_is_refused_with_the_way_to_take_it(
         "to PingBack), then drop the interrupted create from the stack: `pulumi refresh "
         f"--yes --import-pending-creates {URN} --import-pending-creates {made.id}`"
     ) in info.value.advice
+
+
+def test_what_already_matches_a_create_is_what_a_scan_of_the_list_finds() -> None:
+    """A create's ``before`` (the channels that already held what it declares) comes from
+    an index of the list built once, not a scan per create: it finds exactly what
+    comparing every channel finds, JSON's equal values alike (1, 1.0 and True; keys in
+    any order; PingBack's own ``_…`` keys aside), in the list's order."""
+    from pulumi_pingback.channels._models import Channel
+    from pulumi_pingback.client._listing import Listing
+
+    configs: list[dict[str, Any]] = [
+        {"widget_id": "w", "n": 1},
+        {"n": 1.0, "widget_id": "w"},
+        {"widget_id": "w", "n": True},
+        {"widget_id": "w", "n": 2},
+        {"widget_id": "w", "n": 1, "_setup": {"url": "x"}},
+        {"widget_id": "w", "n": [1, {"a": None}]},
+        {"widget_id": "w", "n": [1.0, {"a": None}]},
+        {"widget_id": "w"},
+        {"widget_id": "w", "n": "1"},
+    ]
+    channels = {
+        uid(i): Channel(id=uid(i), type=kind, config=config, is_active=active)
+        for i, (kind, config, active) in enumerate(
+            (kind, config, active)
+            for kind in ("widget", "webchat")
+            for config in configs
+            for active in (True, False)
+        )
+    }
+    listing = Listing(channels)
+    for kind in ("widget", "webchat", "email"):
+        for config in [*configs, {"widget_id": "w", "n": (1, {"a": None})}]:
+            for active in (True, False):
+                desired = DesiredChannel(kind, config, is_active=active)
+                scan = [c.id for c in channels.values() if desired.matches(c)]
+                assert [c.id for c in listing.matching(desired)] == scan
+    assert len(listing.matching(DesiredChannel("widget", {"widget_id": "w", "n": 1}))) == 4

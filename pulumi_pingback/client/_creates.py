@@ -154,7 +154,7 @@ class Creator:
         # What already matched, from the newest list (no list of its own: N creates stay
         # N POSTs and one list).
         known = self.reads.latest
-        before = [c.id for c in known.channels.values() if desired.matches(c)] if known else []
+        before = [c.id for c in known.matching(desired)] if known else []
 
         def attempt(ambiguous: bool) -> Channel:
             if ambiguous:

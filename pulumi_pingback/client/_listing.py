@@ -13,18 +13,20 @@ others, and reading *that* channel says what is wrong with it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
 from .._defaults import CHANNELS_PATH
 from .._exceptions import InvalidResponseError, PingBackError
 from ..channels._kinds import channel_identity
-from ..channels._models import Channel
+from ..channels._models import Channel, DesiredChannel
 from ._retry import RetryPolicy, Tally, attempts
 from ._transport import Answer, Transport
 
@@ -51,6 +53,35 @@ class Listing:
     @property
     def ids(self) -> frozenset[str]:
         return frozenset(self.channels) | frozenset(self.malformed)
+
+    def matching(self, desired: DesiredChannel) -> list[Channel]:
+        """The channels that hold exactly what ``desired`` declares
+        (:meth:`DesiredChannel.matches`), in list order: looked up in an index of the
+        list by content, built once (each create of an ``up`` asks, and a scan of every
+        channel per create would grow with the business)."""
+        try:
+            key = _content_key(desired.type, desired.config, desired.is_active)
+        except _Unindexed:
+            return [c for c in self.channels.values() if desired.matches(c)]
+        index, unindexed = self._by_content
+        found = index.get(key, ())
+        if unindexed:
+            order = {cid: i for i, cid in enumerate(self.channels)}
+            found = sorted([*found, *unindexed], key=lambda c: order[c.id])
+        return [c for c in found if desired.matches(c)]
+
+    @functools.cached_property
+    def _by_content(self) -> tuple[dict[Hashable, list[Channel]], list[Channel]]:
+        index: dict[Hashable, list[Channel]] = {}
+        unindexed: list[Channel] = []
+        for channel in self.channels.values():
+            try:
+                key = _content_key(channel.type, channel.user_config, channel.is_active)
+            except _Unindexed:
+                unindexed.append(channel)
+                continue
+            index.setdefault(key, []).append(channel)
+        return index, unindexed
 
     @classmethod
     def parse(cls, answer: Answer) -> Listing:
@@ -79,6 +110,28 @@ class Listing:
                 malformed[cid] = unreadable_fields(exc)
                 log.debug("channel %s skipped: cannot read %s", cid, malformed[cid])
         return cls(channels, malformed, identities, without_id)
+
+
+class _Unindexed(Exception):
+    """A value that is not JSON's: its channel is compared with each create, not indexed."""
+
+
+def _content(value: Any) -> Hashable:
+    """``value`` as a key that equal JSON values share, whatever their Python types
+    (``1 == 1.0 == True`` hash alike, dicts in any order, lists and tuples alike): two
+    values that compare equal always have the same key (values with the same key are
+    compared whole before a match)."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, Mapping):
+        return ("d", frozenset((_content(k), _content(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return ("l", tuple(_content(v) for v in value))
+    raise _Unindexed
+
+
+def _content_key(channel_type: str, config: Mapping[str, Any], is_active: bool) -> Hashable:
+    return (channel_type, _content(config), _content(is_active))
 
 
 def unreadable_fields(exc: ValidationError) -> str:
