@@ -1,12 +1,14 @@
 """`python -m pulumi.dynamic`, with per-thread CPU accounting (for benchmarks/run.py only).
 
-Wraps every provider method, and the one HTTP exchange (`Transport.send`: httpx, the
-socket I/O, our deadline and size cap), in `time.thread_time()` counters, then runs the
+Wraps every provider method, the one HTTP exchange (`Transport.send`: httpx, the socket
+I/O, our deadline and size cap) and the create journal's methods (its files, and asking
+whether the caller still waits) in `time.thread_time()` counters, then runs the
 dynamic-provider server exactly as the CLI does. On SIGUSR1 it writes the counters to
 $PINGBACK_CPU_REPORT:
 
     provider_s  CPU inside the provider's methods (our code and the HTTP exchanges)
     http_s      CPU inside the HTTP exchanges
+    journal_s   CPU inside the create journal (part of our code)
     process_s   CPU of the whole process (user + system)
     calls       provider method calls
 
@@ -25,10 +27,11 @@ from collections.abc import Callable
 from typing import Any
 
 from pulumi_pingback import PingBackChannelProvider
+from pulumi_pingback.client._journal import Journal
 from pulumi_pingback.client._transport import Transport
 
 _lock = threading.Lock()
-_totals = {"provider_s": 0.0, "http_s": 0.0, "calls": 0, "seq": 0}
+_totals = {"provider_s": 0.0, "http_s": 0.0, "journal_s": 0.0, "calls": 0, "seq": 0}
 _depth = threading.local()
 
 
@@ -57,6 +60,21 @@ for _method in ("check", "diff", "create", "update", "delete", "read"):
         _timed("provider_s", getattr(PingBackChannelProvider, _method)),
     )
 Transport.send = _timed("http_s", Transport.send)  # type: ignore[method-assign]
+for _method in (
+    "fingerprint",
+    "sent",
+    "attempt",
+    "answered",
+    "failed",
+    "take",
+    "claim",
+    "unresolved",
+    "of_resource",
+    "held",
+    "knows",
+    "claimed_elsewhere",
+):
+    setattr(Journal, _method, _timed("journal_s", getattr(Journal, _method)))
 
 
 def _report(signum: int, frame: Any) -> None:

@@ -31,9 +31,11 @@ import httpx
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import proto, rpc
 
+from benchmarks.trivial_provider import PostingProvider, SleepingProvider
 from pulumi_pingback import PingBackChannelProvider, __version__
 from tests.engine import (
     DYNAMIC_SERVER,
+    ENGINE_ADDRESS,
     NATIVE_PLUGIN,
     ProviderProcess,
     SimulatorProcess,
@@ -89,7 +91,8 @@ def provider(sim: Sim, *, instrumented: bool = False) -> ProviderProcess:
         secret_keys=["pingback:token"],
         cwd=Path(tempfile.gettempdir()),
         env=env,
-        command=INSTRUMENTED if instrumented else DYNAMIC_SERVER,
+        # as the CLI starts it: `pulumi-resource-pulumi-python <engine address>`
+        command=(*(INSTRUMENTED if instrumented else DYNAMIC_SERVER), ENGINE_ADDRESS),
     )
 
 
@@ -271,10 +274,12 @@ def bench_overhead(sim: Sim, n: int) -> None:
         process = (end["process_s"] - start["process_s"]) / calls * 1000
         provider_ms = (end["provider_s"] - start["provider_s"]) / calls * 1000
         http_ms = (end["http_s"] - start["http_s"]) / calls * 1000
+        journal_ms = (end["journal_s"] - start["journal_s"]) / calls * 1000
         row(
             f"1. CPU per {label} call in the provider process (per-thread accounting)",
             f"{process:.2f} ms: SDK server + gRPC {process - provider_ms:.2f}, "
-            f"HTTP exchange (httpx) {http_ms:.2f}, our code {provider_ms - http_ms:.2f}",
+            f"HTTP exchange (httpx) {http_ms:.2f}, our code {provider_ms - http_ms:.2f} "
+            f"(the create journal {journal_ms:.2f})",
             "",
             None,
             "",
@@ -450,6 +455,163 @@ def bench_native(sim: Sim, n: int, latency: float) -> None:
         "",
         None,
     )
+
+
+# ---- 9: the dynamic provider's cost per create, against its floor -------------------------
+
+FLOORS = {
+    "floor": serialize_provider(SleepingProvider()),
+    "posting": serialize_provider(PostingProvider()),
+}
+
+
+def cpu_seconds(pid: int) -> float:
+    """The user + system CPU of process ``pid`` so far (Linux: /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_per_create(
+    sim: Sim, n: int, latency: float, rounds: int, against: Path | None = None
+) -> None:
+    """N creates at one round trip through the dynamic server (its 4 workers), 8 engine
+    callers (the engine's default --parallel on 2 cores), each provider in its own server
+    process started as the CLI starts it, rounds interleaved: this provider against a
+    provider whose create only sleeps the round trip (the floor) and one whose create is
+    one bare httpx POST (the floor plus the API's and one HTTP exchange's share);
+    ``against``: also the provider of that checkout (its pulumi_pingback), e.g. a release."""
+    ms = latency * 1000
+    print(f"9. per create: {n} creates at {ms:.0f} ms, 8 callers, against the floor", flush=True)
+    state = tempfile.mkdtemp(prefix="pingback-bench-state-")
+    env = dict(
+        os.environ,
+        PINGBACK_STATE_DIR=state,  # the journal where a user's would be: a real directory
+        PINGBACK_BENCH_RTT=str(latency),
+        PINGBACK_BENCH_URL=sim.url,
+        PINGBACK_BENCH_TOKEN=TOKEN,
+    )
+    # this checkout first on the path of every server (benchmarks/ for the floors)
+    here = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
+    trees = {"ours": here}
+    if against is not None:
+        trees["against"] = os.pathsep.join([str(against.resolve()), here])
+
+    def start(path: str, config: dict[str, str] | None) -> ProviderProcess:
+        return ProviderProcess(
+            config or {},
+            secret_keys=["pingback:token"] if config else [],
+            cwd=Path(state),
+            env=dict(env, PYTHONPATH=path),
+            command=(*DYNAMIC_SERVER, ENGINE_ADDRESS),  # as the CLI starts it
+        )
+
+    def requests(name: str, tag: str) -> list[Any]:
+        news = [dict(props(0), config={"widget_id": f"{tag}-{i}"}) for i in range(n)]
+        if name in FLOORS:
+            return [
+                proto.CreateRequest(urn=URN, properties=to_struct(dict(x, __provider=FLOORS[name])))
+                for x in news
+            ]
+        check = procs[name].stub.Check  # the plan's Check, before the clock starts
+        return [
+            proto.CreateRequest(
+                urn=URN,
+                properties=engine_view(
+                    check(proto.CheckRequest(urn=URN, olds=to_struct({}), news=to_struct(x))).inputs
+                ),
+            )
+            for x in news
+        ]
+
+    sim.reset(latency=latency)
+    procs: dict[str, ProviderProcess] = {}
+    try:
+        for name in FLOORS:
+            procs[name] = start(here, None)
+        for name, path in trees.items():
+            procs[name] = start(path, {"pingback:token": TOKEN, "pingback:apiUrl": sim.url})
+        for name, p in procs.items():  # warm: unpickle, lazy imports, the first list
+            timed_calls(p.stub.Create, requests(name, f"warm-{name}")[:4], workers=4)
+        times: dict[str, list[float]] = {name: [] for name in procs}
+        cpu = dict.fromkeys(procs, 0.0)
+        names = list(procs)
+        for r in range(rounds):
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                p = procs[name]
+                prepared = requests(name, f"r{r}-{name}")
+                before = cpu_seconds(p.pid)
+                t, made = timed_calls(p.stub.Create, prepared, workers=8)
+                cpu[name] += cpu_seconds(p.pid) - before
+                assert len({m.id for m in made}) == n
+                times[name].append(t)
+    finally:
+        for p in procs.values():
+            p.close()
+        sim.reset(latency=0)
+    median = {name: statistics.median(ts) for name, ts in times.items()}
+    per_create = {name: total / (n * rounds) * 1000 for name, total in cpu.items()}
+    floor, posting, ours = median["floor"], median["posting"], median["ours"]
+    ideal = math.ceil(n / 4) * latency
+
+    def spread(name: str) -> str:
+        return ", ".join(f"{t * 1000:.0f}" for t in sorted(times[name]))
+
+    row(
+        f"9. {n} creates at {ms:.0f} ms, 8 callers, through the server (median of {rounds})",
+        f"{ours * 1000:.0f} ms ({spread('ours')})",
+        f"a provider whose create sleeps {ms:.0f} ms, same server: {floor * 1000:.0f} ms "
+        f"({spread('floor')})",
+        ours / floor,
+        "<= 1.10x",
+        ours / floor <= 1.10,
+    )
+    row(
+        "9. the same creates by a provider whose create is one bare httpx POST",
+        f"{posting * 1000:.0f} ms ({spread('posting')})",
+        f"the sleeping provider: {floor * 1000:.0f} ms",
+        posting / floor,
+        "",
+        None,
+    )
+    row(
+        "9. this provider against the bare-POST provider (what its own code adds)",
+        f"{ours * 1000:.0f} ms",
+        f"{posting * 1000:.0f} ms",
+        ours / posting,
+        "",
+        None,
+    )
+    row(
+        "9. the sleeping provider against the server's 4 workers",
+        f"{floor * 1000:.0f} ms",
+        f"ceil({n}/4) x {ms:.0f} ms = {ideal * 1000:.0f} ms",
+        floor / ideal,
+        "",
+        None,
+    )
+    row(
+        "9. CPU per create in the provider process (user + sys / N)",
+        f"{per_create['ours']:.2f} ms",
+        f"the sleeping provider's {per_create['floor']:.2f} ms (the server's share), "
+        f"the bare-POST provider's {per_create['posting']:.2f} ms",
+        None,
+        "",
+        None,
+    )
+    if against is not None:
+        other = median["against"]
+        row(
+            f"9. the same {n} creates by the provider of {against} (same run)",
+            f"{other * 1000:.0f} ms ({spread('against')}); CPU {per_create['against']:.2f} ms "
+            "per create",
+            f"the sleeping provider: {floor * 1000:.0f} ms; this provider: {ours * 1000:.0f} ms",
+            other / floor,
+            "",
+            None,
+        )
 
 
 # ---- 3: refresh ---------------------------------------------------------------------------
@@ -752,21 +914,43 @@ def main() -> None:
     started = time.perf_counter()
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument(
+        "--only", type=int, nargs="*", default=None, help="run these sections only (e.g. 2 9)"
+    )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        help="9.: also run the provider of this checkout (its pulumi_pingback), interleaved",
+    )
     args = parser.parse_args()
+    only = set(args.only) if args.only else None
+
+    def wanted(*numbers: int) -> bool:
+        return only is None or bool(only & set(numbers))
+
     n_writes, n_latency, n_refresh, n_preview = (
         (20, 12, 20, 50) if args.quick else (200, 100, 200, 1000)
     )
     sim = Sim()
     try:
-        bench_overhead(sim, n_writes)
-        bench_latency(sim, n_latency, 0.04)
-        bench_latency(sim, n_latency, 0.15)
-        bench_refresh(sim, n_refresh)
-        bench_refresh_scaling(sim, *((100, 500) if args.quick else (1000, 5000)))
-        bench_noop_preview(sim, n_preview)
-        bench_state(sim)
-        bench_cold_start(sim)
-        bench_native(sim, n_latency, 0.15)
+        if wanted(1, 7):
+            bench_overhead(sim, n_writes)
+        if wanted(2, 8):
+            bench_latency(sim, n_latency, 0.04)
+            bench_latency(sim, n_latency, 0.15)
+        if wanted(3):
+            bench_refresh(sim, n_refresh)
+            bench_refresh_scaling(sim, *((100, 500) if args.quick else (1000, 5000)))
+        if wanted(4):
+            bench_noop_preview(sim, n_preview)
+        if wanted(5):
+            bench_state(sim)
+        if wanted(6):
+            bench_cold_start(sim)
+        if wanted(8):
+            bench_native(sim, n_latency, 0.15)
+        if wanted(9):
+            bench_per_create(sim, *((12, 0.04, 1) if args.quick else (60, 0.04, 7)), args.against)
     finally:
         sim.close()
     print(
