@@ -647,3 +647,37 @@ def test_a_patch_that_did_not_land_still_fails(sim: Simulator) -> None:
     with pytest.raises(InternalServerError):
         c.update(cid, D("sms", {"v": "2"}))
     assert sim.channels()[0]["config"] == {"v": "1"}
+
+
+def test_no_cookie_an_answer_sets_reaches_a_later_request() -> None:
+    """The token is the one credential a request carries: a cookie an answer sets (a
+    proxy's, a load balancer's session) is never sent back, to this token's requests or
+    another's sharing the process's pool."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    sent: list[tuple[str | None, str | None]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            sent.append((self.headers.get("Authorization"), self.headers.get("Cookie")))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Set-Cookie", "session=s3cr3t; Path=/")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        for token in (TOKEN, TOKEN, AGENT_TOKEN):
+            PingBackClient(token, base_url=url).list()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert [auth for auth, _ in sent] == [f"Bearer {t}" for t in (TOKEN, TOKEN, AGENT_TOKEN)]
+    assert [cookie for _, cookie in sent] == [None, None, None]
