@@ -64,10 +64,12 @@ def row(
 
 
 class Sim(SimulatorProcess):
-    """The simulator CLI in its own process, with a channel limit out of the way."""
+    """The simulator CLI in its own process, with a channel limit out of the way, and no
+    line per request (the printing, and this process reading it, would be billed to the
+    API on 2 cores)."""
 
     def __init__(self) -> None:
-        super().__init__(token=TOKEN)
+        super().__init__("--quiet", token=TOKEN)
 
     def reset(self, **config: Any) -> None:
         super().reset(limit=100_000, **config)
