@@ -53,6 +53,7 @@ import socket
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -294,19 +295,15 @@ def _readable(record: Any) -> bool:
     return True
 
 
-class _LockFile:
-    """One thread's descriptor of a folder's ``.lock``, closed when the thread ends (or
-    the journal goes); ``made``: the folder it was opened in (:meth:`Journal._open`)."""
+LOCK_FDS_KEPT = 8
+"""Descriptors of ``.lock`` a journal keeps open for its next locks (one per lock held at
+once, up to this many)."""
 
-    __slots__ = ("fd", "made")
 
-    def __init__(self, fd: int, made: int) -> None:
-        self.fd = fd
-        self.made = made
-
-    def __del__(self) -> None:
-        with contextlib.suppress(OSError):
-            os.close(self.fd)
+def _close_all(fds: list[tuple[int, int]]) -> None:
+    while fds:
+        with contextlib.suppress(OSError, IndexError):
+            os.close(fds.pop()[0])
 
 
 @dataclass
@@ -350,7 +347,8 @@ class Journal:
         self._started = _start_time(self.pid)
         self._broken = False
         self._made = 0  # times this process made (or found) the folder: 0, not yet
-        self._threads = threading.local()  # each thread's _LockFile
+        self._lock_fds: list[tuple[int, int]] = []  # (descriptor of .lock, its folder's _made)
+        weakref.finalize(self, _close_all, self._lock_fds)
         self._lock = threading.RLock()
         self._files: dict[Path, _File] = {}
         self._paths: dict[str, Path] = {}
@@ -663,18 +661,32 @@ class Journal:
 
     @contextlib.contextmanager
     def _locked(self, exclusive: bool) -> Iterator[None]:
-        """The folder's lock, shared (appends) or exclusive (a take, a compaction), on
-        this thread's own descriptor of ``.lock``: threads exclude each other as
-        processes do, and a lock costs no open and close."""
-        held: _LockFile | None = getattr(self._threads, "lock", None)
-        if held is None or held.made != self._made:  # first use, or the folder made anew
+        """The folder's lock, shared (appends) or exclusive (a take, a compaction), each
+        holder on a descriptor of ``.lock`` of its own: threads exclude each other as
+        processes do. Descriptors are kept for the next locks (a lock then costs no open
+        and close), unless the folder was made anew since."""
+        fd, made = -1, 0
+        with contextlib.suppress(IndexError):
+            fd, made = self._lock_fds.pop()
+            if made != self._made:
+                os.close(fd)
+                fd = -1
+        if fd < 0:
             fd = self._open(self._lock_path, os.O_RDWR | os.O_CREAT)
-            held = self._threads.lock = _LockFile(fd, self._made)
-        fcntl.flock(held.fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            made = self._made
         try:
-            yield
-        finally:
-            fcntl.flock(held.fd, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        except BaseException:
+            os.close(fd)
+            raise
+        if len(self._lock_fds) < LOCK_FDS_KEPT and made == self._made:
+            self._lock_fds.append((fd, made))
+        else:
+            os.close(fd)
 
     def _append(self, path: Path, record: dict[str, Any]) -> None:
         if self._broken:
