@@ -16,6 +16,7 @@ import base64
 import json
 import math
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -487,10 +488,10 @@ def bench_per_create(
     ``against``: also the provider of that checkout (its pulumi_pingback), e.g. a release."""
     ms = latency * 1000
     print(f"9. per create: {n} creates at {ms:.0f} ms, 8 callers, against the floor", flush=True)
-    state = tempfile.mkdtemp(prefix="pingback-bench-state-")
+    state = tempfile.mkdtemp(prefix="per-create-", dir=os.environ.get("PINGBACK_STATE_DIR"))
     env = dict(
         os.environ,
-        PINGBACK_STATE_DIR=state,  # the journal where a user's would be: a real directory
+        PINGBACK_STATE_DIR=state,  # a real directory, on the disk a user's would be on
         PINGBACK_BENCH_RTT=str(latency),
         PINGBACK_BENCH_URL=sim.url,
         PINGBACK_BENCH_TOKEN=TOKEN,
@@ -933,6 +934,10 @@ def main() -> None:
     n_writes, n_latency, n_refresh, n_preview = (
         (20, 12, 20, 50) if args.quick else (200, 100, 200, 1000)
     )
+    # Every provider process's create journal in a folder of this run, removed after it
+    # (not the user's ~/.local/state/pulumi-pingback).
+    state = tempfile.mkdtemp(prefix="pingback-bench-state-")
+    os.environ["PINGBACK_STATE_DIR"] = state
     sim = Sim()
     try:
         if wanted(1, 7):
@@ -955,6 +960,7 @@ def main() -> None:
             bench_per_create(sim, *((12, 0.04, 1) if args.quick else (60, 0.04, 7)), args.against)
     finally:
         sim.close()
+        shutil.rmtree(state, ignore_errors=True)
     print(
         f"\npulumi-pingback benchmarks ({os.cpu_count()} cores, Python {sys.version.split()[0]}, "
         f"{time.perf_counter() - started:.0f} s)\n"
