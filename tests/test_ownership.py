@@ -14,6 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -495,3 +496,39 @@ def test_what_already_matches_a_create_is_what_a_scan_of_the_list_finds() -> Non
                 scan = [c.id for c in channels.values() if desired.matches(c)]
                 assert [c.id for c in listing.matching(desired)] == scan
     assert len(listing.matching(DesiredChannel("widget", {"widget_id": "w", "n": 1}))) == 4
+
+
+# ---- a stack brought up again after its destroy -----------------------------------------------
+
+
+def test_creates_of_urns_an_earlier_run_made_and_destroyed_share_one_list(sim: Simulator) -> None:
+    """Each create of a resource new to the state asks whether an earlier run made its
+    channel and died before saving it (the journal knows the URN's earlier creates). A
+    list begun after that channel was made answers for every create at once: a stack
+    brought up again after a destroy lists once, not once per channel (it listed 12
+    times for 12 widgets, each a round trip before its POST)."""
+    urns = [f"{URN}-w{i}" for i in range(12)]
+
+    def up(ops: Channels) -> list[str]:
+        def one(urn: str) -> str:
+            inputs = {"type": "widget", "config": {"widget_id": urn.rsplit("-", 1)[1]}}
+            checked = ops.check(inputs, {}, resource=urn)
+            return str(ops.create(Declaration.of(checked.inputs), resource=urn).id)
+
+        with ThreadPoolExecutor(8) as pool:
+            return list(pool.map(one, urns))
+
+    first = Caller()
+    made = up(core(sim, caller=first.address))
+    first.die()
+    ops = core(sim, caller="127.0.0.1:9")
+    for cid in made:
+        ops.delete(cid, {"type": "widget", "identity": None})
+    assert sim.channels() == []
+
+    sim.clear_log()
+    again = up(core(sim, caller="127.0.0.1:9"))  # the next `up`, a new provider process
+    lists = [r for r in sim.requests() if r["method"] == "GET"]
+    assert len(lists) == 1, [r["path"] for r in sim.requests()]
+    assert posts(sim) == 12 and len(set(again)) == 12 and not set(again) & set(made)
+    assert sorted(c["id"] for c in sim.channels()) == sorted(again)

@@ -38,7 +38,7 @@ from .._exceptions import (
 from .._untrusted import is_channel_id
 from ..channels._kinds import a_channel
 from ..channels._models import Channel, DesiredChannel
-from ._listing import SharedList, unreadable_fields
+from ._listing import Listing, SharedList, unreadable_fields
 from ._ownership import Create, Ownership
 from ._retry import RetryPolicy, Tally, attempts, outcome_unknown
 from ._transport import Answer, Transport
@@ -77,7 +77,7 @@ class Creator:
         """POST a channel. Never creates a duplicate and never returns another's channel."""
         with self.owners.creating(desired, resource=resource) as create:
             self.ensure_baseline()
-            channel = create.recover(lambda: self.reads.get(since=time.monotonic()))
+            channel = create.recover(self._listed_since)
             if channel is not None:
                 self.tally.add("recovered")
                 return channel
@@ -89,6 +89,10 @@ class Creator:
                 bound.made(channel)
             create.made(channel)
             return channel
+
+    def _listed_since(self, since: float) -> Listing:
+        """A list begun at or after ``since`` (monotonic) and within the read window."""
+        return self.reads.get(since=max(since, time.monotonic() - self.reads.window))
 
     def ensure_baseline(self) -> None:
         """One list per process, before its first create or identity-changing update:

@@ -206,6 +206,8 @@ class Entry:
     until: float
     state: str = "sent"
     channel: str | None = None
+    made: float | None = None
+    """When its channel was answered (epoch; None in a line written before 0.4)."""
 
     def writer_alive(self) -> bool:
         return _alive(self.pid, self.started)
@@ -256,6 +258,7 @@ _FIELDS: Mapping[str, Mapping[str, Callable[[Any], bool]]] = {
 _OPTIONAL: Mapping[str, Callable[[Any], bool]] = {
     "caller": _string_or_none,
     "urn": _string_or_none,
+    "t": _number,
     "until": _number,
 }
 
@@ -408,7 +411,8 @@ class Journal:
             log.info(
                 "channel %s was made after its caller had gone: left for the next run", channel_id
             )
-        self._append(self._path_of_entry(entry), {"e": entry, "op": op, "id": channel_id})
+        record = {"e": entry, "op": op, "id": channel_id, "t": time.time()}
+        self._append(self._path_of_entry(entry), record)
 
     def failed(self, entries: Iterable[str]) -> None:
         for entry in entries:
@@ -598,6 +602,8 @@ class Journal:
             return
         known.state = op
         known.channel = record.get("id", known.channel)
+        if op in ("answered", "orphaned"):
+            known.made = float(record["t"]) if "t" in record else None
         if op in RESOLVED:
             index.unresolved.discard(key)
         if op in ("answered", "taken") and known.channel:

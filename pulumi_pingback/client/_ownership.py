@@ -450,16 +450,18 @@ class Create:
 
     # ---- recovery -------------------------------------------------------------------------
 
-    def recover(self, fresh: Callable[[], Listing]) -> Channel | None:
+    def recover(self, listed: Callable[[float], Listing]) -> Channel | None:
         """The channel an earlier create of this very channel made, if that create's answer
-        never reached its caller; None when there is none (a POST may go). ``fresh``: a
-        list begun now. AmbiguousCreateError when more new channels match than creates
-        were lost."""
+        never reached its caller; None when there is none (a POST may go). ``listed``: a
+        list begun at or after a (monotonic) time. AmbiguousCreateError when more new
+        channels match than creates were lost."""
         journal = self.owners.journal
         if journal is None:
             return None
-        channel = self._same_resource(journal, fresh)
-        return channel if channel is not None else self._lost(journal, fresh)
+        channel = self._same_resource(journal, listed)
+        if channel is not None:
+            return channel
+        return self._lost(journal, lambda: listed(time.monotonic()))
 
     def _took(self, channel: Channel, why: str) -> Channel:
         self.owners.took(channel.id)
@@ -467,11 +469,19 @@ class Create:
         log.info("channel %s, %s, is taken instead of creating another", channel.id, why)
         return channel
 
-    def _same_resource(self, journal: Journal, fresh: Callable[[], Listing]) -> Channel | None:
+    def _same_resource(
+        self, journal: Journal, listed: Callable[[float], Listing]
+    ) -> Channel | None:
         """This resource's own channel, made by a run whose CLI stopped after the answer but
         before it saved the step: the engine sends the resource's URN with every create,
         and a resource new to the state (its Check carried no old inputs) whose earlier
-        create was answered to a caller that is gone is the same resource."""
+        create was answered to a caller that is gone is the same resource.
+
+        Whether that channel still exists, a list begun after it was made tells (a channel
+        once gone never comes back): the list this process already has, when it began
+        after the newest of them was made (and, the caller's rule, within its read window)
+        — so the creates of a stack brought up again after a destroy share one list
+        instead of one each."""
         if not self.owners.is_new(self.resource):
             return None
         assert self.resource is not None
@@ -482,7 +492,13 @@ class Create:
         ]
         if not earlier:
             return None
-        listing = fresh()
+        now = time.monotonic()
+        made = [e.made for e in earlier]
+        since = now  # a line without its time: a list begun now
+        if None not in made:
+            newest = max(m for m in made if m is not None)
+            since = min(now, now - (time.time() - newest))
+        listing = listed(since)
         for entry in earlier:
             assert entry.channel is not None
             channel = listing.channels.get(entry.channel)
