@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +13,102 @@ from pulumi_pingback import PingBackClient
 from pulumi_pingback.simulator import Simulator
 
 from .engine import DYNAMIC, NATIVE, Engine, Secret, Target, channel
+
+# ---- every journal of the session in a folder of its own -------------------------------------
+#
+# A create writes its journal (pulumi_pingback.client._journal) under PINGBACK_STATE_DIR, else
+# $XDG_STATE_HOME/pulumi-pingback, else ~/.local/state/pulumi-pingback: the user's own. The
+# session points both variables into one temporary folder before any test runs, so this
+# process, every child it starts (they inherit the environment) and the harness's provider
+# processes (tests/engine drops PINGBACK_* from their environment; they keep XDG_STATE_HOME)
+# write there: tests/test_journal.py::test_the_suite_keeps_every_journal_out_of_the_users_state_dir.
+# At the end, the session fails if the user's folder holds a change in the journal of one of
+# its simulators (the `sim` fixture's); other changes there, which another pulumi-pingback
+# process on the machine may have made, are listed.
+
+_USERS_STATE_DIR: Path | None = None
+_SESSION_STATE: Path | None = None
+_SEEN: dict[str, tuple[int, int]] = {}
+_SAVED_ENV: dict[str, str | None] = {}
+_SIM_URLS: set[str] = set()
+
+
+def users_state_dir() -> Path:
+    """The folder a journal would be written to without the session's settings."""
+    assert _USERS_STATE_DIR is not None, "set by pytest_configure"
+    return _USERS_STATE_DIR
+
+
+def session_state_dirs() -> tuple[Path, Path]:
+    """Where the session's journals go: PINGBACK_STATE_DIR, and $XDG_STATE_HOME's folder
+    (the harness's provider processes)."""
+    assert _SESSION_STATE is not None, "set by pytest_configure"
+    return _SESSION_STATE / "journal", _SESSION_STATE / "xdg" / "pulumi-pingback"
+
+
+def _files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder``: its modification time and size."""
+    found: dict[str, tuple[int, int]] = {}
+    for path in folder.rglob("*") if folder.is_dir() else ():
+        try:
+            st = path.lstat()
+        except OSError:  # gone while listed
+            continue
+        if not path.is_dir():
+            found[path.relative_to(folder).as_posix()] = (st.st_mtime_ns, st.st_size)
+    return found
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _USERS_STATE_DIR, _SESSION_STATE, _SEEN
+    given = os.environ.get("PINGBACK_STATE_DIR")
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    _USERS_STATE_DIR = Path(given) if given else Path(state) / "pulumi-pingback"
+    _SEEN = _files(_USERS_STATE_DIR)
+    _SESSION_STATE = Path(tempfile.mkdtemp(prefix="pingback-tests-state-"))
+    for name, value in (
+        ("PINGBACK_STATE_DIR", _SESSION_STATE / "journal"),
+        ("XDG_STATE_HOME", _SESSION_STATE / "xdg"),
+    ):
+        _SAVED_ENV[name] = os.environ.get(name)
+        os.environ[name] = str(value)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _USERS_STATE_DIR is None:
+        return
+    from pulumi_pingback.client._journal import Journal
+
+    now = _files(_USERS_STATE_DIR)
+    changed = sorted(k for k in now.keys() | _SEEN.keys() if now.get(k) != _SEEN.get(k))
+    ours = {Journal(t, url).folder.name for t in (TOKEN, AGENT_TOKEN) for url in _SIM_URLS}
+    leaked = [k for k in changed if k.split("/", 1)[0] in ours]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if leaked:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if changed and reporter is not None:
+        shown = "\n  ".join((leaked or changed)[:20])
+        reporter.write_line(
+            f"\nFAILED: a test wrote its journal in the user's {_USERS_STATE_DIR}:\n  {shown}"
+            if leaked
+            else f"\n{_USERS_STATE_DIR} changed during the run, in no journal of this "
+            f"session's simulators (another pulumi-pingback process?):\n  {shown}",
+            red=bool(leaked),
+            yellow=not leaked,
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for name, value in _SAVED_ENV.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if _SESSION_STATE is not None:
+        shutil.rmtree(_SESSION_STATE, ignore_errors=True)
+
+
+# ---- the simulator, clients and engines ----------------------------------------------------
 
 TOKEN = "sim-owner-token-0001"
 AGENT_TOKEN = "sim-agent-token-0002"
@@ -47,6 +146,7 @@ def x_config(account: str = "1234567890", n: int = 1) -> dict[str, str]:
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(token=TOKEN, agent_token=AGENT_TOKEN, plan="pro") as s:
+        _SIM_URLS.add(s.url)
         yield s
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from pulumi_pingback import AmbiguousCreateError, DesiredChannel, PingBackClient
+from pulumi_pingback.channels._models import Declaration
 from pulumi_pingback.client._journal import Journal
 from pulumi_pingback.simulator import Simulator
 
@@ -202,3 +203,30 @@ def test_a_live_caller_that_drops_an_idle_connection_still_waits(
     assert ops_of(tmp_path, first) == ["sent", "answered"]
     assert ops_of(tmp_path, second) == ["sent", "answered"]
     caller.die()
+
+
+def test_the_suite_keeps_every_journal_out_of_the_users_state_dir(tmp_path: Path) -> None:
+    """tests/conftest.py points PINGBACK_STATE_DIR and XDG_STATE_HOME into the session's
+    folder: a create in this process and one in a provider process the harness starts
+    (its environment without PINGBACK_*) each journal there, never in the user's folder.
+    A token of this test's own names its journal folder."""
+    from pulumi_pingback._operations import Channels
+    from pulumi_pingback._settings import Settings
+
+    from .conftest import session_state_dirs, users_state_dir
+    from .engine import Engine, channel
+
+    token = f"state-dir-guard-{os.getpid()}-{time.monotonic_ns()}"
+    mine, harness = session_state_dirs()
+    with Simulator(token=token) as sim:
+        folder = Journal(token, sim.url).folder.name
+        Channels(Settings(token, sim.url, timeout=2.0, max_retries=0)).create(
+            Declaration.of({"type": "widget", "config": {"widget_id": "here"}})
+        )
+        assert (mine / folder).is_dir()
+        Engine({"pingback:token": token, "pingback:apiUrl": sim.url}, cwd=tmp_path).up(
+            [channel("w", "widget", {"widget_id": "there"})]
+        )
+        assert len(sim.channels()) == 2
+    assert (harness / folder).is_dir()
+    assert not (users_state_dir() / folder).exists()
