@@ -730,24 +730,19 @@ def test_numbers_in_an_open_config_round_trip_as_json_numbers(
 # ---- 9. parallel writes and their safety ---------------------------------------------------
 
 
-def test_parallel_creates_run_beyond_four_at_once_and_stay_distinct(
+def test_parallel_creates_run_beyond_four_at_once(
     sim: Simulator, make_engine: Callable[..., Engine]
 ) -> None:
     """16 engine callers: the plugin serves them all at once (the dynamic server, 4).
-    Identical channels with faults on the way stay one channel per resource."""
+    Identical creates racing under faults get a channel each: the core's, tested once
+    (tests/test_write_safety.py)."""
     native = make_engine(target=NATIVE, parallel=16)
     sim.set_latency(0.2)
     start = time.perf_counter()
     native.up([channel(f"s{i}", "sms", {"n": str(i)}) for i in range(16)])
     elapsed = time.perf_counter() - start
     assert sim.max_inflight() > 4, elapsed
-    sim.set_latency(0)
-    sim.inject("status", status=502, method="POST", times=3)  # within maxRetries
-    program = [channel(f"w{i}", "webchat", {}) for i in range(24)]
-    native.up([channel(f"s{i}", "sms", {"n": str(i)}) for i in range(16)] + program)
-    ids = [native.state[f"w{i}"].id for i in range(24)]
-    assert len(set(ids)) == 24
-    assert sorted(c["id"] for c in sim.channels() if c["type"] == "webchat") == sorted(ids)
+    assert len({r.id for r in native.state.values()}) == 16 == len(sim.channels())
 
 
 def test_pulumi_parallel_beyond_64_is_served_at_once(
