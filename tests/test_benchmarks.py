@@ -1,4 +1,10 @@
-"""The benchmark script runs (small sizes); its figures are printed, never asserted."""
+"""The benchmark script runs (small sizes); its figures are printed, never asserted.
+
+Suite speed (#26): `--quick` still runs every section, each with its processes (about
+20 s of the fast layer on 2 cores). benchmarks/ is being reworked alongside; once
+`benchmarks.run` can run one tiny section, or its table can be checked without the
+processes, this test should call that instead of `--quick`.
+"""
 
 from __future__ import annotations
 

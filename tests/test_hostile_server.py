@@ -23,7 +23,13 @@ from typing import Any
 
 import pytest
 
-from pulumi_pingback import ChannelNotFoundError, DesiredChannel, PingBackError
+from pulumi_pingback import (
+    ChannelNotFoundError,
+    ConfigurationError,
+    DesiredChannel,
+    PingBackError,
+)
+from pulumi_pingback._operations import Channels
 from pulumi_pingback.command import main
 
 from ._ruff import ruff_isolated
@@ -359,6 +365,18 @@ def test_the_command_refuses_a_bad_api_url_in_one_line_before_any_request(
 
 
 @pytest.mark.parametrize(("case", "bad", "words"), BAD_URLS, ids=[c for c, _, _ in BAD_URLS])
+def test_the_providers_core_refuses_a_bad_api_url_before_any_request(
+    hostile: Hostile, case: str, bad: Callable[[str], str], words: str
+) -> None:
+    """What both fronts configure with (each front's preview: below)."""
+    with pytest.raises(ConfigurationError) as info:
+        Channels.from_config({"pingback:token": TOKEN, "pingback:apiUrl": bad(hostile.url)})
+    assert "pingback:apiUrl (or PINGBACK_API_URL) " in str(info.value)
+    assert words in str(info.value) and "hunter2" not in str(info.value)
+    assert hostile.received() == []
+
+
+@pytest.mark.parametrize(("case", "bad", "words"), BAD_URLS[:1], ids=[BAD_URLS[0][0]])
 def test_both_providers_refuse_a_bad_api_url_at_preview_before_any_request(
     hostile: Hostile,
     make_engine: Callable[..., Engine],
@@ -366,6 +384,8 @@ def test_both_providers_refuse_a_bad_api_url_at_preview_before_any_request(
     bad: Callable[[str], str],
     words: str,
 ) -> None:
+    """Through each front's wire, one bad URL (its password never printed); every kind
+    of bad URL is the core's (above)."""
     engine = make_engine(**{"pingback:apiUrl": bad(hostile.url)})
     with pytest.raises(StepError) as info:
         engine.preview([bot()])

@@ -56,7 +56,7 @@ PRINTABLE = ("", "type", "is_active", "adopt_id")
 
 
 @given(inputs_strategy)
-@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
 def test_check_is_total_and_either_valid_or_names_the_property(news: dict[str, Any]) -> None:
     inputs, problems = check_inputs(news)
     json.dumps(inputs)  # serializable as it goes back over the wire
@@ -72,7 +72,7 @@ def test_check_is_total_and_either_valid_or_names_the_property(news: dict[str, A
     st.dictionaries(st.sampled_from([*ROOTS, "identity", "__provider"]), json_values),
     st.dictionaries(st.sampled_from([*ROOTS, "identity", "__provider"]), json_values),
 )
-@settings(max_examples=400)
+@settings(max_examples=200)
 def test_diff_is_total(olds: dict[str, Any], news: dict[str, Any]) -> None:
     decision = decide(olds, news)
     assert isinstance(decision.changes, bool)
@@ -110,7 +110,7 @@ valid_inputs = st.sampled_from(sorted(valid_configs)).flatmap(
 
 
 @given(valid_inputs)
-@settings(max_examples=300)
+@settings(max_examples=150)
 def test_the_same_inputs_are_never_a_change(news: dict[str, Any]) -> None:
     checked, problems = check_inputs(news)
     assert problems == []

@@ -377,7 +377,11 @@ def test_four_calls_run_at_once_on_one_provider(
 def test_the_pickled_provider_is_small_stable_and_holds_no_secret() -> None:
     provider = PingBackChannelProvider()
     blob = serialize_provider(provider)
-    settings = {"pingback:token": CANARY, "pingback:apiUrl": "http://127.0.0.1:1"}
+    settings = {
+        "pingback:token": CANARY,
+        "pingback:apiUrl": "http://127.0.0.1:1",
+        "pingback:maxRetries": "0",  # refused at once: no backoff to wait through
+    }
     with pytest.raises(APIConnectionError):  # the start's list: nothing listens there
         provider.configure(ConfigureRequest(Config(raw_config=settings, project_name="p")))
     with pytest.raises(APIConnectionError):  # the client is built
