@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,15 +25,15 @@ from .engine import DYNAMIC, NATIVE, Engine, Secret, Target, channel
 # process, every child it starts (they inherit the environment) and the harness's provider
 # processes (tests/engine drops PINGBACK_* from their environment; they keep XDG_STATE_HOME)
 # write there: tests/test_journal.py::test_the_suite_keeps_every_journal_out_of_the_users_state_dir.
-# At the end, the session fails if the user's folder holds a change in the journal of one of
-# its simulators (the `sim` fixture's); other changes there, which another pulumi-pingback
-# process on the machine may have made, are listed.
+# At the end, the session fails if the user's folder holds a change in a journal of its own
+# tokens (TOKEN and AGENT_TOKEN, unique to the session) for any 127.0.0.1 port; other
+# changes there, which another pulumi-pingback process on the machine may have made, are
+# listed.
 
 _USERS_STATE_DIR: Path | None = None
 _SESSION_STATE: Path | None = None
 _SEEN: dict[str, tuple[int, int]] = {}
 _SAVED_ENV: dict[str, str | None] = {}
-_SIM_URLS: set[str] = set()
 
 
 def users_state_dir() -> Path:
@@ -74,14 +77,24 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[name] = str(value)
 
 
+def _journal_folders(token: str) -> set[str]:
+    """The journal folder of ``token`` for every API URL on 127.0.0.1 (the naming of
+    pulumi_pingback.client._journal.Journal, checked against it)."""
+    from pulumi_pingback.client._journal import Journal
+
+    key = hashlib.sha256(f"pulumi-pingback journal\0{token}".encode()).digest()
+    urls = [f"http://127.0.0.1:{port}" for port in range(1, 65536)]
+    names = {f"creates-{hmac.new(key, u.encode(), 'sha256').hexdigest()[:16]}" for u in urls}
+    assert Journal(token, urls[-1]).folder.name in names, "the journal names folders otherwise"
+    return names
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _USERS_STATE_DIR is None:
         return
-    from pulumi_pingback.client._journal import Journal
-
     now = _files(_USERS_STATE_DIR)
     changed = sorted(k for k in now.keys() | _SEEN.keys() if now.get(k) != _SEEN.get(k))
-    ours = {Journal(t, url).folder.name for t in (TOKEN, AGENT_TOKEN) for url in _SIM_URLS}
+    ours = _journal_folders(TOKEN) | _journal_folders(AGENT_TOKEN) if changed else set()
     leaked = [k for k in changed if k.split("/", 1)[0] in ours]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if leaked:
@@ -110,8 +123,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 # ---- the simulator, clients and engines ----------------------------------------------------
 
-TOKEN = "sim-owner-token-0001"
-AGENT_TOKEN = "sim-agent-token-0002"
+_SESSION = uuid.uuid4().hex[:8]
+TOKEN = f"sim-owner-token-{_SESSION}"  # unique to the session: see pytest_sessionfinish
+AGENT_TOKEN = f"sim-agent-token-{_SESSION}"
 TG = "7123456789:AAH" + "x" * 32
 TG_ROTATED = "7123456789:BBH" + "y" * 32
 TG_OTHER_BOT = "7000000001:AAH" + "z" * 32
@@ -146,7 +160,6 @@ def x_config(account: str = "1234567890", n: int = 1) -> dict[str, str]:
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(token=TOKEN, agent_token=AGENT_TOKEN, plan="pro") as s:
-        _SIM_URLS.add(s.url)
         yield s
 
 
