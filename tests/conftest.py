@@ -26,7 +26,7 @@ from .engine import DYNAMIC, NATIVE, Engine, Secret, Target, channel
 # processes (tests/engine drops PINGBACK_* from their environment; they keep XDG_STATE_HOME)
 # write there: tests/test_journal.py::test_the_suite_keeps_every_journal_out_of_the_users_state_dir.
 # At the end, the session fails if the user's folder holds a change in a journal of its own
-# tokens (TOKEN and AGENT_TOKEN, unique to the session) for any 127.0.0.1 port; other
+# owner token (TOKEN, unique to the session) for any 127.0.0.1 port; other
 # changes there, which another pulumi-pingback process on the machine may have made, are
 # listed.
 
@@ -94,7 +94,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     now = _files(_USERS_STATE_DIR)
     changed = sorted(k for k in now.keys() | _SEEN.keys() if now.get(k) != _SEEN.get(k))
-    ours = _journal_folders(TOKEN) | _journal_folders(AGENT_TOKEN) if changed else set()
+    ours = _journal_folders(TOKEN) if changed else set()
     leaked = [k for k in changed if k.split("/", 1)[0] in ours]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if leaked:
@@ -123,9 +123,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 # ---- the simulator, clients and engines ----------------------------------------------------
 
-_SESSION = uuid.uuid4().hex[:8]
-TOKEN = f"sim-owner-token-{_SESSION}"  # unique to the session: see pytest_sessionfinish
-AGENT_TOKEN = f"sim-agent-token-{_SESSION}"
+_RUN = uuid.uuid4().hex[:8]
+TOKEN = f"sim-owner-token-{_RUN}"  # unique to the session: see pytest_sessionfinish
+AGENT_TOKEN = "sim-agent-token-0002"  # refused (403): it journals nothing
 TG = "7123456789:AAH" + "x" * 32
 TG_ROTATED = "7123456789:BBH" + "y" * 32
 TG_OTHER_BOT = "7000000001:AAH" + "z" * 32
