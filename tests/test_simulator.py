@@ -274,13 +274,17 @@ def test_the_simulator_process_keeps_answering_after_thousands_of_log_lines() ->
     assert sum(1 for line in log.splitlines() if line.startswith("GET")) == 2000
 
 
-def simulator_command(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pulumi_pingback.simulator", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+def refused(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[object, str, str]:
+    """What the command line says to ``args`` it refuses before serving: its exit code,
+    stdout and stderr (in this process: the same ``main`` the console script runs, whose
+    process is tested above)."""
+    from pulumi_pingback.simulator.__main__ import main
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return done.value.code, out, err
 
 
 @pytest.mark.parametrize(
@@ -309,9 +313,10 @@ def simulator_command(*args: str) -> subprocess.CompletedProcess[str]:
     ],
     ids=["port-too-big", "port-negative", "host-not-here", "plan"],
 )
-def test_a_bad_option_is_one_line_naming_it(args: list[str], line: str) -> None:
-    done = simulator_command(*args)
-    assert (done.returncode, done.stdout, done.stderr) == (2, "", line + "\n")
+def test_a_bad_option_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], args: list[str], line: str
+) -> None:
+    assert refused(capsys, *args) == (2, "", line + "\n")
 
 
 def test_a_host_that_does_not_resolve_is_one_line_naming_it() -> None:
@@ -363,7 +368,9 @@ def test_port_0_prints_the_port_it_got() -> None:
         proc.communicate(timeout=10)
 
 
-def test_seed_starts_it_with_a_business_and_a_bad_file_is_one_line(tmp_path: Path) -> None:
+def test_seed_starts_it_with_a_business_and_a_bad_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     sample = ROOT / "examples" / "adopt-existing" / "sample-business.json"
     proc = subprocess.Popen(
         [
@@ -406,9 +413,11 @@ def test_seed_starts_it_with_a_business_and_a_bad_file_is_one_line(tmp_path: Pat
             f"{tmp_path}/bad.json is not JSON (Expecting value: line 1 column 2 (char 1))",
         ),
     ]:
-        done = simulator_command("--seed", str(tmp_path / name))
-        assert (done.returncode, done.stdout) == (2, "")
-        assert done.stderr == (f"pingback-simulator: error: argument --seed: {why} (see --help)\n")
+        assert refused(capsys, "--seed", str(tmp_path / name)) == (
+            2,
+            "",
+            f"pingback-simulator: error: argument --seed: {why} (see --help)\n",
+        )
 
 
 ODD_ITEM = {  # nothing PingBack would list: no business, a type it has not got, no config
@@ -422,7 +431,7 @@ ODD_ITEM = {  # nothing PingBack would list: no business, a type it has not got,
 
 
 def test_a_planted_channel_is_stored_the_same_way_by_each_of_the_three_paths(
-    sim: Simulator, tmp_path: Path
+    sim: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``Simulator.plant``, ``POST /_sim/channels`` and ``--seed FILE`` all store through
     ``SimState.plant``: the same odd item is listed the same way, as it is, and addressed by
@@ -449,14 +458,13 @@ def test_a_planted_channel_is_stored_the_same_way_by_each_of_the_three_paths(
     assert by_method == by_route == by_seed == [ODD_ITEM]
 
     for odd in ({"id": 7}, {"no": "id"}, [ODD_ITEM], "odd-1"):
-        refused = httpx.post(sim.url + "/_sim/channels", json=odd)
-        assert (refused.status_code, refused.json()) == (
+        answer = httpx.post(sim.url + "/_sim/channels", json=odd)
+        assert (answer.status_code, answer.json()) == (
             400,
             {"detail": "a channel object with a string id"},
         )
         seed.write_text(json.dumps([odd]))
-        done = simulator_command("--seed", str(seed))
-        assert (done.returncode, done.stdout, done.stderr) == (
+        assert refused(capsys, "--seed", str(seed)) == (
             2,
             "",
             f"pingback-simulator: error: argument --seed: {seed} must hold a JSON list of "
