@@ -105,7 +105,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"\nFAILED: a test wrote its journal in the user's {_USERS_STATE_DIR}:\n  {shown}"
             if leaked
             else f"\n{_USERS_STATE_DIR} changed during the run, in no journal of this "
-            f"session's simulators (another pulumi-pingback process?):\n  {shown}",
+            f"session's token (another pulumi-pingback process?):\n  {shown}",
             red=bool(leaked),
             yellow=not leaked,
         )
