@@ -532,3 +532,35 @@ def test_creates_of_urns_an_earlier_run_made_and_destroyed_share_one_list(sim: S
     assert len(lists) == 1, [r["path"] for r in sim.requests()]
     assert posts(sim) == 12 and len(set(again)) == 12 and not set(again) & set(made)
     assert sorted(c["id"] for c in sim.channels()) == sorted(again)
+
+
+# ---- two deployments on one machine --------------------------------------------------------------
+
+
+def test_a_settle_never_takes_a_channel_another_deployment_here_was_answered_with(
+    sim: Simulator,
+) -> None:
+    """Stack A has listed; stack B, on the same machine, creates `webchat {}` and is
+    answered; A's identical create gets a 502 and never landed. A's settle sees a new
+    matching channel — B's, which this machine's journal knows B was answered with — so
+    it must not take it: the settle finds nothing, the POST goes again (it took B's
+    channel before: two stacks, one channel)."""
+    a_engine, b_engine = Caller(), Caller()
+
+    def deployment(caller: Caller) -> Channels:
+        settings = Settings(TOKEN, sim.url, timeout=1.0, max_retries=1)
+        return Channels(settings, native=True, caller=caller.address)
+
+    def create(ops: Channels, inputs: dict[str, Any], urn: str) -> str:
+        checked = ops.check(inputs, {}, resource=urn)
+        return str(ops.create(Declaration.of(checked.inputs), resource=urn).id)
+
+    a, b = deployment(a_engine), deployment(b_engine)
+    create(a, {"type": "widget", "config": {"widget_id": "a-site"}}, URN + "-a-site")  # A lists
+    theirs = create(b, {"type": "webchat", "config": {}}, URN + "-b-chat")
+    sim.inject("status", status=502, method="POST", times=1)  # A's POST: refused, not stored
+    ours = create(a, {"type": "webchat", "config": {}}, URN + "-a-chat")
+    assert ours != theirs
+    assert sorted(c["type"] for c in sim.channels()) == ["webchat", "webchat", "widget"]
+    a_engine.die()
+    b_engine.die()

@@ -181,10 +181,14 @@ class Ownership:
         return self.baseline is not None
 
     def candidates(self, listing: Listing, desired: DesiredChannel) -> list[Channel]:
-        """New, unclaimed channels that match what an ambiguous create sent."""
+        """New, unclaimed channels that match what an ambiguous create sent: not one this
+        process had seen before, claims, or that a create of this machine's journal was
+        answered with or took (another deployment's resource holds it)."""
         with self._lock:
             old = self.baseline or frozenset()
             claimed = set(self._claimed)
+        if self.journal is not None:
+            claimed |= self.journal.held(self.fingerprint(desired))
         found = [
             c
             for cid, c in listing.channels.items()
