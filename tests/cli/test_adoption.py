@@ -41,9 +41,7 @@ def dev_stack(ws: Workspace, project: Path, sim: SimulatorProcess, **changed: st
     """The `dev` stack, its secrets set from Pulumi.dev.yaml (``changed`` overrides some),
     the API URL this simulator's."""
     st = Stack(ws, project, "dev").init()
-    st.set("pingback:apiUrl", sim.url)
-    for key, value in {**DEV_SECRETS, "pingback:token": TOKEN, **changed}.items():
-        st.set(key, value, secret=True)
+    st.configure({"pingback:apiUrl": sim.url}, {**DEV_SECRETS, "pingback:token": TOKEN, **changed})
     return st
 
 

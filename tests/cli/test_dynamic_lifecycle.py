@@ -63,9 +63,7 @@ def st(ws: Workspace, sim: SimulatorProcess, tmp_path: Path) -> Stack:
     """A stack of a one-bot program, its token and the bot's token set as secrets."""
     project = python_project(tmp_path / "project", program())
     stack = Stack(ws, project, "dev").init()
-    stack.set("pingback:apiUrl", sim.url)
-    stack.set("pingback:token", TOKEN, secret=True)
-    stack.set("botToken", BOT, secret=True)
+    stack.configure({"pingback:apiUrl": sim.url}, {"pingback:token": TOKEN, "botToken": BOT})
     return stack
 
 
@@ -189,10 +187,10 @@ def test_replace_on_changes_turns_a_rotation_into_a_replace(
         ")\n"
     )
     st = Stack(ws, python_project(tmp_path / "wa", source), "dev").init()
-    st.set("pingback:apiUrl", sim.url)
-    st.set("pingback:token", TOKEN, secret=True)
-    st.set("access", "EAAG-access-1", secret=True)
-    st.set("verify", "verify-1", secret=True)
+    st.configure(
+        {"pingback:apiUrl": sim.url},
+        {"pingback:token": TOKEN, "access": "EAAG-access-1", "verify": "verify-1"},
+    )
     st.up()
 
     st.set("access", "EAAG-access-2", secret=True)
@@ -238,9 +236,7 @@ def test_adopt_id_takes_a_channel_made_in_the_dashboard(
         "    is_active={active},\n", f'    is_active={{active}},\n    adopt_id="{made["id"]}",\n'
     ).format(active=True, opts="")
     st = Stack(ws, python_project(tmp_path / "adopt", source), "dev").init()
-    st.set("pingback:apiUrl", sim.url)
-    st.set("pingback:token", TOKEN, secret=True)
-    st.set("botToken", BOT, secret=True)
+    st.configure({"pingback:apiUrl": sim.url}, {"pingback:token": TOKEN, "botToken": BOT})
     sim.clear_log()
     done = st.up().stdout
     # The dynamic provider cannot import: the engine shows a create; the provider adopts.
@@ -378,9 +374,13 @@ def test_errors_as_the_cli_prints_them(
 
 
 def test_a_dead_server_is_one_message_naming_the_url(st: Stack) -> None:
-    st.set("pingback:apiUrl", "http://127.0.0.1:9")
-    st.set("pingback:timeout", "2")
-    st.set("pingback:maxRetries", "1")
+    st.configure(
+        {
+            "pingback:apiUrl": "http://127.0.0.1:9",
+            "pingback:timeout": "2",
+            "pingback:maxRetries": "1",
+        }
+    )
     failed = st.up(check=False)
     assert failed.code != 0
     # the provider's start-up list: the preview already fails, saying the whole wait

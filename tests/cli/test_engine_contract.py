@@ -187,8 +187,7 @@ def test_a_rate_limit_wait_and_a_settle_are_warnings_the_cli_prints(
     ws: Workspace, native_plugin: Path, sim: SimulatorProcess, tmp_path: Path
 ) -> None:
     project = yaml_project(tmp_path / "p", native_plugin, {"bot": bot()}, config=("botToken",))
-    st = stack_on(ws, project, sim, botToken=BOT)
-    st.set("pingback:timeout", "2")
+    st = stack_on(ws, project, sim, settings={"pingback:timeout": "2"}, botToken=BOT)
     sim.control.post(
         "/_sim/faults",
         json={"kind": "status", "status": 429, "retry_after": 1, "method": "POST", "times": 1},
@@ -273,8 +272,7 @@ def test_a_refused_update_is_a_known_failure_and_a_lost_one_is_not(
     # UNKNOWN (INTERNAL, DATA_LOSS): the resource's state is unknown. (CLI 3.274 ignores
     # the code of a failed Create.) A PATCH PingBack refused changed nothing.
     project = yaml_project(tmp_path / "p", native_plugin, {"bot": bot()}, config=("botToken",))
-    st = stack_on(ws, project, sim, botToken=BOT)
-    st.set("pingback:maxRetries", "0")
+    st = stack_on(ws, project, sim, settings={"pingback:maxRetries": "0"}, botToken=BOT)
     st.up()
     sim.control.post(
         "/_sim/faults", json={"kind": "status", "status": 400, "method": "PATCH", "times": 1}
@@ -507,8 +505,8 @@ def test_a_private_ca_in_ssl_cert_file_is_trusted(
         ca_file = tmp_path / "company-ca.pem"
         ca.cert_pem.write_to_path(str(ca_file))
         project = yaml_project(tmp_path / "p", native_plugin, {"bot": bot()}, config=("botToken",))
-        st = stack_on(ws, project, sim, botToken=BOT)
-        st.set("pingback:apiUrl", f"https://localhost:{server.server_address[1]}")
+        tls = {"pingback:apiUrl": f"https://localhost:{server.server_address[1]}"}
+        st = stack_on(ws, project, sim, settings=tls, botToken=BOT)
         untrusted = st.up(check=False)
         assert untrusted.code != 0
         assert "its TLS certificate is not trusted" in untrusted.stdout

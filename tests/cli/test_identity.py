@@ -49,8 +49,7 @@ def test_two_stacks_upping_one_bot_at_once_end_with_one_channel(
     for name, token in (("shop-a", BOT), ("shop-b", BOT_AGAIN)):
         st = Stack(ws, python_project(tmp_path / name, bot_program(token), name=name), "dev")
         st.init()
-        st.set("pingback:apiUrl", sim.url)
-        st.set("pingback:token", TOKEN, secret=True)
+        st.configure({"pingback:apiUrl": sim.url}, {"pingback:token": TOKEN})
         stacks.append(st)
     fault = {"kind": "latency", "delay": 2, "method": "POST", "times": None}
     sim.control.post("/_sim/faults", json=fault).raise_for_status()

@@ -29,10 +29,7 @@ def stack(ws: Workspace, project: Path, name: str, sim: SimulatorProcess) -> Sta
     """A stack of the example, its apiUrl pointed at the simulator, its secrets set as the
     stack file lists them."""
     st = Stack(ws, project, name).init()
-    st.set("pingback:apiUrl", sim.url)
-    st.set("pingback:token", TOKEN, secret=True)
-    for key, value in SECRETS[name].items():
-        st.set(key, value, secret=True)
+    st.configure({"pingback:apiUrl": sim.url}, {"pingback:token": TOKEN, **SECRETS[name]})
     return st
 
 

@@ -466,11 +466,12 @@ def test_pulumi_import_for_python_then_the_generated_code_ups_without_a_change(
 
     # Each credential replaced with a secret config read, as the README says, then `up`.
     program = "\n".join(out.values())
-    for value, key in ((BOT, "botToken"), (WA_ACCESS, "waAccess"), (WA_VERIFY, "waVerify")):
+    keys = {BOT: "botToken", WA_ACCESS: "waAccess", WA_VERIFY: "waVerify"}
+    for value, key in keys.items():
         literal = f'pulumi.Output.secret("{value}")'
         assert literal in program
         program = program.replace(literal, f'pulumi.Config().require_secret("{key}")')
-        st.set(key, value, secret=True)
+    st.configure(secrets={key: value for value, key in keys.items()})
     assert not [s for s in (BOT, WA_ACCESS, WA_VERIFY) if s in program]
     (project / "__main__.py").write_text(program)
     sim.clear_log()
@@ -544,8 +545,7 @@ def test_pulumi_import_for_yaml_then_the_generated_code_ups_without_a_change(
             if isinstance(v, dict):
                 config[k] = f"${{{keys[v['fn::secret']]}}}"
     yaml_project(project, native_plugin, generated, config=keys.values())
-    for value, key in keys.items():
-        st.set(key, value, secret=True)
+    st.configure(secrets={key: value for value, key in keys.items()})
     assert not [s for s in keys if s in (project / "Pulumi.yaml").read_text()]
     sim.clear_log()
     up = st.up()

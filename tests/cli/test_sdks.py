@@ -516,10 +516,7 @@ def lifecycle(st: Stack, sim: SimulatorProcess) -> None:
     """The program of any language: two channels up, a preview that changes nothing, the
     state holding no credential in the clear, then destroy."""
     st.init()
-    st.set("pingback:apiUrl", sim.url)
-    st.set("pingback:token", TOKEN, secret=True)
-    for key, value in SECRETS.items():
-        st.set(key, value, secret=True)
+    st.configure({"pingback:apiUrl": sim.url}, {"pingback:token": TOKEN, **SECRETS})
 
     up = st.up()
     printed = squash(up.stdout)
