@@ -209,7 +209,10 @@ def test_pingback_log_level_lines_reach_the_cli(
     ws: Workspace, native_plugin: Path, sim: SimulatorProcess, tmp_path: Path
 ) -> None:
     project = yaml_project(tmp_path / "p", native_plugin, {"bot": bot()}, config=("botToken",))
-    st = stack_on(ws, project, sim, botToken=BOT)
+    # A 503 to a POST leaves its outcome unknown: the channels are listed over a settle
+    # window (the timeout) before the retry. 2 s, not the default 30: the wait is not
+    # what this test is about.
+    st = stack_on(ws, project, sim, settings={"pingback:timeout": "2"}, botToken=BOT)
     sim.control.post(
         "/_sim/faults", json={"kind": "status", "status": 503, "method": "POST", "times": 1}
     ).raise_for_status()

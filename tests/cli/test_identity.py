@@ -88,15 +88,15 @@ def test_a_channel_made_by_a_run_killed_on_another_machine_is_taken_as_the_error
     bot = {"type": CHANNEL, "properties": properties}
     project = yaml_project(tmp_path / "runner", native_plugin, {"bot": bot}, config=["botToken"])
     st = stack_on(ws, project, sim, botToken=BOT)
-    sim.control.post("/_sim/config", json={"latency": 3}).raise_for_status()
+    fault = {"kind": "latency", "delay": 3, "method": "POST"}  # the create, held 3 s
+    sim.control.post("/_sim/faults", json=fault).raise_for_status()
     up = st.ws.start("up", "--yes", "--non-interactive", "--stack", st.name, cwd=st.dir)
     no_leftovers.append(up)
     wait_for(lambda: any(r["method"] == "POST" for r in sim.requests()), 120, "the POST")
     time.sleep(0.5)
     up.kill_session()  # the runner is gone, every process of it
     up.wait()
-    time.sleep(3)  # the POST lands all the same
-    sim.control.post("/_sim/config", json={"latency": 0}).raise_for_status()
+    wait_for(lambda: sim.state()["channels"], 10, "the POST to land all the same")
     (made,) = sim.state()["channels"]
 
     elsewhere = Workspace(ws.root, ws.bin, {"PINGBACK_STATE_DIR": str(tmp_path / "another")})

@@ -47,15 +47,20 @@ NAMES = {f"{kind}{i}" for kind in ("bot", "widget") for i in range(3)}
 @pytest.fixture
 def st(ws: Workspace, sim: SimulatorProcess, tmp_path: Path) -> Stack:
     stack = Stack(ws, python_project(tmp_path / "project", PROGRAM), "dev").init()
-    stack.set("pingback:apiUrl", sim.url)
-    stack.set("pingback:token", TOKEN, secret=True)
+    stack.configure({"pingback:apiUrl": sim.url}, {"pingback:token": TOKEN})
     return stack
 
 
+LATENCY = 3.0
+"""How long PingBack holds each create before it commits and answers."""
+
+
 def start_slow_up(st: Stack, sim: SimulatorProcess, started: list[Process]) -> Process:
-    """`pulumi up` against a PingBack answering every request after 3 s, returned once
-    the first create is in flight (the log lists a request when it arrives)."""
-    sim.control.post("/_sim/config", json={"latency": 3}).raise_for_status()
+    """`pulumi up` against a PingBack answering every create (POST) after ``LATENCY``
+    seconds, returned once the first create is in flight (the log lists a request when it
+    arrives). The lists are answered at once: no wait before the first create."""
+    fault = {"kind": "latency", "delay": LATENCY, "method": "POST", "times": None}
+    sim.control.post("/_sim/faults", json=fault).raise_for_status()
     up = st.ws.start("up", "--yes", "--non-interactive", "--stack", st.name, cwd=st.dir)
     started.append(up)
     wait_for(lambda: any(r["method"] == "POST" for r in sim.requests()), 60, "creates in flight")
@@ -76,10 +81,12 @@ def providers(up: Process) -> list[int]:
     return found
 
 
-def settle(sim: SimulatorProcess) -> None:
-    """Let the creates already at PingBack land (they are written after the latency)."""
-    time.sleep(4)
-    sim.control.post("/_sim/config", json={"latency": 0}).raise_for_status()
+def settle(sim: SimulatorProcess, stopped: float) -> None:
+    """Let the creates already at PingBack land: they commit ``LATENCY`` seconds after
+    they arrived, and none arrived after ``stopped`` (monotonic), when the last process
+    that could send one was killed or gone. Then PingBack answers at once again."""
+    time.sleep(max(0.0, stopped + LATENCY + 1 - time.monotonic()))
+    sim.control.delete("/_sim/faults").raise_for_status()
 
 
 def consistent(st: Stack, sim: SimulatorProcess) -> None:
@@ -96,6 +103,7 @@ def test_a_killed_up_leaves_no_duplicate_and_no_orphan(
     st: Stack, sim: SimulatorProcess, everything: bool, no_leftovers: list[Process]
 ) -> None:
     up = start_slow_up(st, sim, no_leftovers)
+    killed = time.monotonic()
     if everything:  # the CLI, its host, the program and the providers, at once
         up.kill_session()
     else:  # the CLI alone: its plugins finish their calls, to nobody
@@ -104,7 +112,9 @@ def test_a_killed_up_leaves_no_duplicate_and_no_orphan(
     # No provider is left running: it notices that the engine is gone and exits once its
     # calls in flight are done. (The language host checks every 5 minutes, as Pulumi's.)
     wait_for(lambda: not providers(up), 60, "the provider to exit")
-    settle(sim)
+    # Killed with the CLI, the providers sent nothing after `killed`; left running, they
+    # exited once their calls were answered, i.e. once their creates had committed.
+    settle(sim, killed)
     landed = {c["id"] for c in sim.state()["channels"]}
     assert landed, "no create had reached PingBack: the test did not kill mid-flight"
 
@@ -134,7 +144,7 @@ def test_an_interrupted_up_finishes_what_it_started(
     assert interrupted.code != 0
     assert "^C received; cancelling." in interrupted.stdout
     assert "error: update canceled" in interrupted.stdout
-    settle(sim)
+    settle(sim, time.monotonic())  # a create the CLI did not wait for may land until then
     # Everything the CLI sent is in the stack: it waited for the creates in flight.
     in_state = {r["id"] for r in st.resources()}
     assert in_state == {c["id"] for c in sim.state()["channels"]}
@@ -168,13 +178,13 @@ def test_a_post_that_commits_after_the_killed_run_is_taken_not_made_again(
     where it used to list at once, find nothing, and POST a seventh channel for six
     resources."""
     st = Stack(ws, python_project(tmp_path / "six", SIX_BOTS), "dev").init()
-    st.set("pingback:apiUrl", sim.url)
-    st.set("pingback:token", TOKEN, secret=True)
-    fault = {"kind": "latency", "delay": 12, "method": "POST"}
+    st.configure({"pingback:apiUrl": sim.url}, {"pingback:token": TOKEN})
+    fault = {"kind": "latency", "delay": 12, "method": "POST"}  # the first POST only
     sim.control.post("/_sim/faults", json=fault).raise_for_status()
     up = st.ws.start("up", "--yes", "--non-interactive", "--stack", st.name, cwd=st.dir)
     no_leftovers.append(up)
     wait_for(lambda: sum(r["method"] == "POST" for r in sim.requests()) >= 6, 60, "six POSTs")
+    held_commits = time.monotonic() + 12  # at the latest: it arrived before the sixth
     time.sleep(max(0.0, 5 - 1))  # about 5 s into the run: one POST still held
     up.kill_session()
     up.wait()
@@ -183,7 +193,8 @@ def test_a_post_that_commits_after_the_killed_run_is_taken_not_made_again(
     assert st.run("cancel", "--yes").code == 0
     sim.clear_log()
     done = st.up()
-    time.sleep(8)  # past the held POST's commit, whatever the run did
+    # past the held POST's commit, whatever the run did (it waited for it: little is left)
+    time.sleep(max(0.0, held_commits + 1 - time.monotonic()))
     state = {r["urn"].rsplit("::", 1)[1]: r["id"] for r in st.resources()}
     held = sorted(c["id"] for c in sim.state()["channels"])
     assert len(state) == 6 and sorted(state.values()) == held  # six, no duplicate, no orphan
