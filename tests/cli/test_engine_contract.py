@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socketserver
 import ssl
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -384,14 +384,13 @@ def test_pip_install_puts_a_plugin_on_path_that_the_cli_runs(
     ws: Workspace, sim: SimulatorProcess, tmp_path: Path, native_plugin: Path
 ) -> None:
     # The README's alternative to `pulumi package add`: the package installed in a
-    # virtualenv of its own, whose bin/ is on PATH (not activated).
-    venv = tmp_path / "plugin-venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [str(venv / "bin" / "pip"), "install", "--quiet", f"{native_plugin}[native]"],
-        check=True,
-        timeout=900,
-    )
+    # virtualenv of its own, whose bin/ is on PATH (not activated). The plugin's ./venv is
+    # one: `pulumi package add` made it and pip-installed requirements.txt (`.[native]`,
+    # i.e. `pip install <checkout>[native]`) into it, dependencies and all. A project with
+    # no `packages:` entry: the CLI finds pulumi-resource-pingback on PATH, which holds
+    # that bin/ and the CLI's, nothing else of Python.
+    venv_bin = native_plugin / "venv" / "bin"
+    assert (venv_bin / "pulumi-resource-pingback").is_file()
     project = tmp_path / "p"
     project.mkdir()
     (project / "Pulumi.yaml").write_text(
@@ -405,7 +404,7 @@ def test_pip_install_puts_a_plugin_on_path_that_the_cli_runs(
         )
     )
     st = stack_on(ws, project, sim, botToken=BOT)
-    path = f"{venv / 'bin'}:{ws.env['PATH']}"
+    path = os.pathsep.join([str(venv_bin), str(ws.bin), "/usr/bin", "/bin"])
     assert "+ 2 created" in st.up(env={"PATH": path}).stdout
     assert len(sim.state()["channels"]) == 1
 
