@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -106,10 +105,6 @@ def write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=4) + "\n")
 
 
-def npm_install(project: Path) -> None:
-    run(["npm", "install", "--no-audit", "--no-fund", "--prefer-offline"], project, timeout=900)
-
-
 def tsc(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """The project's own ``tsc`` (node_modules/.bin)."""
     return run([project / "node_modules" / ".bin" / "tsc", *args], project, check=check)
@@ -183,9 +178,4 @@ def pip_install_target(sdk: Path, target: Path) -> Path:
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", target, sdk],
         sdk,
     )
-    return target
-
-
-def copy_tree(source: Path, target: Path) -> Path:
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("node_modules", "bin"))
     return target

@@ -2,12 +2,13 @@
 
 `pulumi package gen-sdk <plugin> --language python|nodejs|go` writes each SDK: the names
 in it (package, resource, enum, properties) are what the README's snippets must say.
-Each SDK compiles with its language's own tools (tsc, go build and go vet, mypy); the
+Each SDK compiles with its language's own tools (tsc, go vet and the compiler, mypy); the
 README's programs, written against the generated names, type-check, and the usual
 mistakes do not. Then a TypeScript, a Go and a Python program each `up`, `preview` (no
 changes) and `destroy` channels in the simulator through the plugin as the CLI runs it —
 TypeScript and Go with the SDK `pulumi package add` generates and links, as the README
-says — with what the CLI prints, what PingBack received and the exported state checked.
+says (the same sources as gen-sdk's; the compile checks run in those projects) — with
+what the CLI prints, what PingBack received and the exported state checked.
 
 npm and Go caches outlive the run (see ``_sdks``): a warm run downloads nothing.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,13 +33,11 @@ from ._cli import TOKEN, Stack, Workspace, python_project, secrets_outside_envel
 from ._sdks import (
     PULUMI_NPM,
     TSCONFIG_OPTIONS,
-    copy_tree,
     diagnostics,
     gen_sdk,
     go_project,
     marked_lines,
     nodejs_project,
-    npm_install,
     pip_install_target,
     run,
     toolchain_env,
@@ -309,7 +309,9 @@ def test_the_nodejs_sdk_is_pulumi_pingback_slash_pingback_with_channel_and_chann
     # the schema's version, not "${VERSION}" (respectSchemaVersion): the SDK runs as made
     assert package["version"] == __version__
     assert package["pulumi"] == {"resource": True, "name": "pingback", "version": __version__}
-    assert package["dependencies"]["@pulumi/pulumi"].startswith("^3.")
+    # the @pulumi/pulumi the TypeScript projects here install is in the SDK's range
+    wanted = package["dependencies"]["@pulumi/pulumi"]
+    assert wanted.startswith("^3.") and int(wanted.split(".")[1]) <= int(PULUMI_NPM.split(".")[1])
     # each documented type's config is typed, its keys described, its credentials secret
     inputs = (sdk / "types" / "input.ts").read_text()
     for kind in KINDS.values():
@@ -401,91 +403,9 @@ def test_the_go_sdk_is_imported_from_its_import_base_path_with_new_channel(
     }
 
 
-# 2. The generated SDKs compile, the programs type-check and the mistakes do not.
-
-
-def test_the_typescript_sdk_compiles_with_tsc_and_types_the_program(
-    sdks: dict[str, Path], tmp_path: Path
-) -> None:
-    generated = json.loads((sdks["nodejs"] / "package.json").read_text())
-    wanted = generated["dependencies"]["@pulumi/pulumi"]
-    assert wanted.startswith("^3.") and int(wanted.split(".")[1]) <= int(PULUMI_NPM.split(".")[1])
-    project = tmp_path / "tsc"
-    project.mkdir()
-    write_json(
-        project / "package.json",
-        {
-            "name": "pingback-sdk-check",
-            "private": True,
-            # the generated package's own dependencies, @pulumi/pulumi pinned in its range
-            "dependencies": {**generated["dependencies"], "@pulumi/pulumi": PULUMI_NPM},
-            "devDependencies": generated["devDependencies"],
-        },
-    )
-    npm_install(project)
-    sdk = copy_tree(sdks["nodejs"], project / "sdk")
-
-    tsc(project, "-p", "sdk")  # the SDK's own tsconfig: strict, declarations
-    for built in ("index.js", "index.d.ts", "channel.js", "channel.d.ts", "types/enums/index.js"):
-        assert (sdk / "bin" / built).is_file(), built
-
-    check = project / "check"
-    check.mkdir()
-    (check / "index.ts").write_text(TYPESCRIPT_PROGRAM)
-    (check / "mistakes.ts").write_text(TYPESCRIPT_MISTAKES)
-    options = {
-        **TSCONFIG_OPTIONS,
-        "noEmit": True,
-        "baseUrl": ".",
-        "paths": {NODE_PACKAGE: ["../sdk/bin/index"]},  # the compiled SDK, as installed
-    }
-    write_json(check / "tsconfig.json", {"compilerOptions": options, "files": ["index.ts"]})
-    write_json(check / "mistakes.json", {"compilerOptions": options, "files": ["mistakes.ts"]})
-    tsc(project, "-p", "check/tsconfig.json")
-
-    refused = tsc(project, "-p", "check/mistakes.json", check=False)
-    assert refused.returncode != 0
-    errors = diagnostics(refused.stdout, "mistakes.ts")
-    assert set(errors) == marked_lines(TYPESCRIPT_MISTAKES, MISTAKE), refused.stdout
-    assert "Property 'TELEGRAM' does not exist" in errors[3]
-    assert "'is_active' does not exist in type 'ChannelArgs'" in errors[5]
-
-
-def write_go_sdk_module(sdk: Path) -> None:
-    """gen-sdk writes no go.mod for a schema without `supportPack`: the module its
-    importBasePath implies, as `pulumi package add` writes it."""
-    if not (sdk / "go.mod").exists():
-        (sdk / "go.mod").write_text(
-            f"module {GO_MODULE}\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 v3.274.1\n"
-        )
-
-
-def test_the_go_sdk_builds_and_vets_and_types_the_program(
-    sdks: dict[str, Path], tmp_path: Path
-) -> None:
-    sdk = copy_tree(sdks["go"], tmp_path / "sdk")
-    write_go_sdk_module(sdk)
-    program = go_project(tmp_path / "program", GO_PROGRAM, name="pingback-sdk-check")
-    run(
-        ["go", "mod", "edit", f"-require={GO_MODULE}@v0.0.0", f"-replace={GO_MODULE}=../sdk"],
-        program,
-    )
-    run(["go", "mod", "tidy"], program, timeout=900)
-    run(["go", "build", "-o", tmp_path / "program.bin", "."], program, timeout=900)
-    run(["go", "vet", "./...", f"{GO_MODULE}/..."], program, timeout=900)
-    gofmt = run(["gofmt", "-l", "."], sdk)
-    assert gofmt.stdout == ""  # the generated code is gofmt'd
-
-    (program / "mistakes").mkdir()
-    (program / "mistakes" / "main.go").write_text(GO_MISTAKES)
-    # the compiler, not vet: vet stops at the first type error, the compiler lists them all
-    refused = run(
-        ["go", "build", "-o", tmp_path / "mistakes.bin", "./mistakes"], program, check=False
-    )
-    assert refused.returncode != 0
-    errors = diagnostics(refused.stderr, "main.go")
-    assert set(errors) == marked_lines(GO_MISTAKES, MISTAKE), refused.stderr
-    assert "undefined: pingback.ChannelTypeTELEGRAM" in errors[11]
+# 2. The generated SDKs compile, the programs type-check and the mistakes do not: for
+# TypeScript and Go in the projects `pulumi package add` links the SDK into (section 3),
+# for Python here.
 
 
 def test_the_python_sdk_imports_and_mypy_types_the_program(
@@ -595,8 +515,28 @@ def lifecycle(st: Stack, sim: SimulatorProcess) -> None:
     assert st.resources() == []
 
 
+def sources(sdk: Path, pattern: str) -> list[Path]:
+    """An SDK's source files, leaving out what installing it added (node_modules, bin)."""
+    found = (p.relative_to(sdk) for p in sdk.rglob(pattern))
+    return sorted(p for p in found if not {"node_modules", "bin"} & set(p.parts))
+
+
+def same_sources(generated: Path, linked: Path, pattern: str) -> None:
+    """The SDK `pulumi package add` linked has the sources `gen-sdk` writes, file for
+    file: what is compiled here is the SDK the names tests read."""
+    written = sources(generated, pattern)
+    assert written, f"no {pattern} in {generated}"
+    assert sources(linked, pattern) == written
+    for source in written:
+        assert (linked / source).read_text() == (generated / source).read_text(), source
+
+
 def test_a_typescript_program_with_the_sdk_package_add_links_goes_up_and_down(
-    ws: Workspace, sim: SimulatorProcess, native_plugin: Path, tmp_path: Path
+    ws: Workspace,
+    sim: SimulatorProcess,
+    native_plugin: Path,
+    sdks: dict[str, Path],
+    tmp_path: Path,
 ) -> None:
     project = nodejs_project(tmp_path / "ts", TYPESCRIPT_PROGRAM, name="pingback-ts")
     added = ws.run("package", "add", str(native_plugin), cwd=project, timeout=900)
@@ -606,17 +546,49 @@ def test_a_typescript_program_with_the_sdk_package_add_links_goes_up_and_down(
     }
     dependencies = json.loads((project / "package.json").read_text())["dependencies"]
     assert dependencies[NODE_PACKAGE] == "file:sdks/pingback"
-    linked = json.loads((project / "sdks" / "pingback" / "package.json").read_text())
+    sdk = project / "sdks" / "pingback"
+    linked = json.loads((sdk / "package.json").read_text())
     assert linked["name"] == NODE_PACKAGE and linked["version"] == __version__
-    # npm ran the SDK's postinstall (tsc): the package is compiled where node finds it
-    assert (project / "node_modules" / NODE_PACKAGE / "bin" / "index.js").is_file()
+    same_sources(sdks["nodejs"], sdk, "*.ts")
+
+    # The SDK compiles with tsc and its own tsconfig (strict, declarations): npm ran its
+    # postinstall, `tsc` in the SDK, during `package add`'s install, which fails (and the
+    # command with it) when tsc reports an error.
+    assert linked["scripts"]["postinstall"] == "node ./scripts/postinstall.js"
+    postinstall = (sdk / "scripts" / "postinstall.js").read_text()
+    assert 'execSync("tsc"+typesFlag' in postinstall and "process.exit(1);" in postinstall
+    tsconfig = (sdk / "tsconfig.json").read_text()
+    assert tsconfig == (sdks["nodejs"] / "tsconfig.json").read_text()
+    assert '"strict": true' in tsconfig and '"declaration": true' in tsconfig
+    # ... compiled where node finds it
+    built = project / "node_modules" / NODE_PACKAGE / "bin"
+    for name in ("index.js", "index.d.ts", "channel.js", "channel.d.ts", "types/enums/index.js"):
+        assert (built / name).is_file(), name
+
     tsc(project, "--noEmit")  # the program, strict, with Pulumi's template tsconfig
+    # The usual mistakes, against the same installed SDK and options, are each reported.
+    check = project / "mistakes"
+    check.mkdir()
+    (check / "mistakes.ts").write_text(TYPESCRIPT_MISTAKES)
+    options = {**TSCONFIG_OPTIONS, "noEmit": True}
+    write_json(check / "tsconfig.json", {"compilerOptions": options, "files": ["mistakes.ts"]})
+    refused = tsc(project, "-p", "mistakes", check=False)
+    assert refused.returncode != 0
+    errors = diagnostics(refused.stdout, "mistakes.ts")
+    assert set(errors) == marked_lines(TYPESCRIPT_MISTAKES, MISTAKE), refused.stdout
+    assert "Property 'TELEGRAM' does not exist" in errors[3]
+    assert "'is_active' does not exist in type 'ChannelArgs'" in errors[5]
+    shutil.rmtree(check)
 
     lifecycle(Stack(ws, project, "dev"), sim)
 
 
 def test_a_go_program_with_the_sdk_package_add_links_goes_up_and_down(
-    ws: Workspace, sim: SimulatorProcess, native_plugin: Path, tmp_path: Path
+    ws: Workspace,
+    sim: SimulatorProcess,
+    native_plugin: Path,
+    sdks: dict[str, Path],
+    tmp_path: Path,
 ) -> None:
     project = go_project(tmp_path / "go", GO_PROGRAM, name="pingback-go")
     added = ws.run("package", "add", str(native_plugin), cwd=project, timeout=900)
@@ -628,11 +600,28 @@ def test_a_go_program_with_the_sdk_package_add_links_goes_up_and_down(
     module = json.loads(gomod.stdout)
     assert {"Path": GO_MODULE, "Version": "v0.0.0"} in module["Require"]
     assert module["Replace"] == [{"Old": {"Path": GO_MODULE}, "New": {"Path": "./sdks/pingback"}}]
-    sdk_mod = (project / "sdks" / "pingback" / "go.mod").read_text()
-    assert sdk_mod.startswith(f"module {GO_MODULE}\n")
+    sdk = project / "sdks" / "pingback"
+    assert (sdk / "go.mod").read_text().startswith(f"module {GO_MODULE}\n")
+    same_sources(sdks["go"], sdk, "*.go")
     # `package add` left a module that builds: the host tidied it (go.sum has the SDK's needs)
     assert (project / "go.sum").is_file()
-    run(["go", "vet", "./..."], project, timeout=900)
+    # vet type-checks the program and the SDK's packages; the program is built by `up`
+    run(["go", "vet", "./...", f"{GO_MODULE}/..."], project, timeout=900)
+    assert run(["gofmt", "-l", "."], sdk).stdout == ""  # the generated code is gofmt'd
+
+    # The usual mistakes: the compiler, not vet (vet stops at the first type error, the
+    # compiler lists them all), in a package of the same module.
+    mistakes = project / "mistakes"
+    mistakes.mkdir()
+    (mistakes / "main.go").write_text(GO_MISTAKES)
+    refused = run(
+        ["go", "build", "-o", tmp_path / "mistakes.bin", "./mistakes"], project, check=False
+    )
+    assert refused.returncode != 0
+    errors = diagnostics(refused.stderr, "main.go")
+    assert set(errors) == marked_lines(GO_MISTAKES, MISTAKE), refused.stderr
+    assert "undefined: pingback.ChannelTypeTELEGRAM" in errors[11]
+    shutil.rmtree(mistakes)
 
     lifecycle(Stack(ws, project, "dev"), sim)
 
