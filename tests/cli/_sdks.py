@@ -90,11 +90,12 @@ def run(
     return done
 
 
-def gen_sdk(ws: Workspace, plugin: Path, language: str, out: Path) -> Path:
-    """`pulumi package gen-sdk <plugin> --language <language> --out <out>`: the SDK's
-    directory (the CLI writes it to ``<out>/<language>``)."""
+def gen_sdk(ws: Workspace, source: Path, language: str, out: Path) -> Path:
+    """`pulumi package gen-sdk <source> --language <language> --out <out>`, the source a
+    plugin or its schema (a file): the SDK's directory (the CLI writes it to
+    ``<out>/<language>``)."""
     ws.run(
-        "package", "gen-sdk", str(plugin), "--language", language, "--out", str(out), cwd=out.parent
+        "package", "gen-sdk", str(source), "--language", language, "--out", str(out), cwd=out.parent
     )
     sdk = out / language
     assert sdk.is_dir(), f"gen-sdk wrote nothing to {sdk}"

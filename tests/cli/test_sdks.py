@@ -225,11 +225,17 @@ def ws(pulumi_bin: Path, tmp_path: Path) -> Workspace:
 def sdks(
     pulumi_bin: Path, native_plugin: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Path]:
-    """`pulumi package gen-sdk` for each language, one at a time."""
+    """`pulumi package gen-sdk` for each language, one at a time, of the schema the plugin
+    serves (`pulumi package get-schema`: the plugin made ready and started once, not once
+    per language). The package-add tests check that `package add`, which generates from
+    the plugin, writes the same sources."""
     root = tmp_path_factory.mktemp("gen-sdk")
     gen = Workspace(root / "ws", pulumi_bin, env=toolchain_env())
+    schema = root / "schema.json"
+    schema.write_text(gen.run("package", "get-schema", str(native_plugin), cwd=root).stdout)
+    assert json.loads(schema.read_text())["name"] == "pingback"
     return {
-        language: gen_sdk(gen, native_plugin, language, root / "sdk")
+        language: gen_sdk(gen, schema, language, root / "sdk")
         for language in ("python", "nodejs", "go")
     }
 
