@@ -291,6 +291,16 @@ def plugin_copy(where: Path) -> Path:
     return target
 
 
+@dataclass(frozen=True)
+class PluginAdded:
+    """A copy of this checkout's plugin, made ready by `pulumi package add <plugin>` in a
+    new YAML project: what the command printed, and the project as it left it."""
+
+    plugin: Path
+    project: Path
+    added: Result
+
+
 def wait_for(predicate: Any, timeout: float = 60, what: str = "a condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ..engine._processes import SimulatorProcess
-from ._cli import TOKEN, Process, Workspace, cli_bin, plugin_copy
+from ._cli import TOKEN, PluginAdded, Process, Workspace, cli_bin, plugin_copy
 
 BUILD = "scripts/pulumi-cli/build"
 
@@ -60,20 +60,26 @@ def ws(pulumi_bin: Path, tmp_path: Path) -> Workspace:
 
 
 @pytest.fixture(scope="session")
-def native_plugin(pulumi_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of this checkout's plugin (PulumiPlugin.yaml and the package it installs),
-    made ready once the way users make it: `pulumi package add <checkout>` in a YAML
-    project, which creates the plugin's ./venv and installs requirements.txt into it.
-    Projects then name it in Pulumi.yaml (`packages: {pingback: <path>}`)."""
+def plugin_added(pulumi_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> PluginAdded:
+    """The plugin (PulumiPlugin.yaml and the package it installs) made ready once the way
+    users make it: `pulumi package add <checkout>` in a YAML project, which creates the
+    plugin's ./venv and installs requirements.txt into it."""
     root = tmp_path_factory.mktemp("native-plugin")
     plugin = plugin_copy(root)
     ws = Workspace(root / "ws", pulumi_bin)
-    project = root / "add-once"
+    project = root / "yaml-added"
     project.mkdir()
-    (project / "Pulumi.yaml").write_text("name: add-once\nruntime: yaml\n")
-    ws.run("package", "add", str(plugin), cwd=project, timeout=900)
+    (project / "Pulumi.yaml").write_text("name: yaml-added\nruntime: yaml\n")
+    added = ws.run("package", "add", str(plugin), cwd=project, timeout=900)
     assert (plugin / "venv" / "bin" / "python").exists()
-    return plugin
+    return PluginAdded(plugin, project, added)
+
+
+@pytest.fixture(scope="session")
+def native_plugin(plugin_added: PluginAdded) -> Path:
+    """A copy of this checkout's plugin, ready (``plugin_added``). Projects name it in
+    Pulumi.yaml (`packages: {pingback: <path>}`), as `pulumi package add` records it."""
+    return plugin_added.plugin
 
 
 @pytest.fixture

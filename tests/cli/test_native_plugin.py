@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -24,6 +25,7 @@ from ..engine import STARTUP_LIST, SimulatorProcess, asked
 from ._cli import (
     CHANNEL,
     TOKEN,
+    PluginAdded,
     Result,
     Stack,
     Workspace,
@@ -145,18 +147,17 @@ def python_sdk(
 
 
 def test_package_add_in_a_yaml_project_records_the_plugin(
-    ws: Workspace, native_plugin: Path, sim: SimulatorProcess, tmp_path: Path
+    ws: Workspace, plugin_added: PluginAdded, sim: SimulatorProcess, tmp_path: Path
 ) -> None:
-    project = tmp_path / "yaml-added"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text("name: yaml-added\nruntime: yaml\n")
-
-    added = ws.run("package", "add", str(native_plugin), cwd=project, timeout=900)
+    # `pulumi package add <plugin>` in a new YAML project: how the session's plugin was
+    # made ready (conftest), its project copied here as the command left it.
+    native_plugin, added = plugin_added.plugin, plugin_added.added
     assert (
-        f"Successfully generated an SDK for the pingback package at {project / 'sdks'}"
-        in added.output
+        f"Successfully generated an SDK for the pingback package at "
+        f"{plugin_added.project / 'sdks'}" in added.output
     )
     assert "Added package PingBack" in added.output
+    project = shutil.copytree(plugin_added.project, tmp_path / "yaml-added")
     recorded = yaml.safe_load((project / "Pulumi.yaml").read_text())
     assert recorded == {
         "name": "yaml-added",
