@@ -75,7 +75,9 @@ def bot_id(st: Stack) -> str:
     return str(st.outputs()["bot_id"])
 
 
-def test_is_active_and_a_rotated_token_update_in_place(st: Stack, sim: SimulatorProcess) -> None:
+def test_is_active_and_a_rotated_token_update_in_place_and_another_bot_replaces(
+    st: Stack, sim: SimulatorProcess
+) -> None:
     st.up()
     first = bot_id(st)
     sim.clear_log()
@@ -94,10 +96,8 @@ def test_is_active_and_a_rotated_token_update_in_place(st: Stack, sim: Simulator
     stored = next(c for c in sim.state()["channels"] if c["id"] == first)
     assert stored["config"]["bot_token"] == BOT_ROTATED and stored["is_active"] is False
 
-
-def test_another_bot_replaces_create_before_delete(st: Stack, sim: SimulatorProcess) -> None:
-    st.up()
-    old = bot_id(st)
+    # Another bot: a replace, create before delete (the engine's default order).
+    old = first
     sim.clear_log()
     st.set("botToken", OTHER_BOT, secret=True)
     done = st.up().stdout
@@ -109,11 +109,26 @@ def test_another_bot_replaces_create_before_delete(st: Stack, sim: SimulatorProc
     assert writes(sim) == ["POST /api/v1/channels/", f"DELETE /api/v1/channels/{old}"]
 
 
-def test_a_replace_at_the_plan_limit_fails_then_delete_before_replace_works(
+def test_replaces_refused_keeping_the_bot_or_at_the_plan_limit_work_delete_before_replace(
     st: Stack, sim: SimulatorProcess
 ) -> None:
     st.up()
     old = bot_id(st)
+    urn = next(r["urn"] for r in st.resources())
+
+    # --target-replace keeping the bot: the replacement (created first) would take the
+    # bot from the channel it replaces. Refused before any write.
+    sim.clear_log()
+    refused = st.up("--target-replace", urn, check=False)
+    assert refused.code != 0
+    printed = squash(refused.stdout)
+    assert "pulumi_pingback.IdentityConflictError:" in printed
+    assert f"is already bound to channel {old}" in printed
+    assert "delete_before_replace=True" in printed
+    assert writes(sim) == []  # refused before any write
+    assert bot_id(st) == old
+
+    # Another bot on a plan at its limit: the replacement's create is refused (402).
     sim.control.post("/_sim/config", json={"plan": "mini", "limit": 1}).raise_for_status()
     st.set("botToken", OTHER_BOT, secret=True)
     failed = st.up(check=False)
@@ -127,13 +142,20 @@ def test_a_replace_at_the_plan_limit_fails_then_delete_before_replace_works(
     assert [c["id"] for c in sim.state()["channels"]] == [old]  # the old one intact
     assert bot_id(st) == old  # and still in the stack
 
+    # delete_before_replace=True, as both errors say: the replace, then a --target-replace.
     sim.clear_log()
     rewrite(st, program(opts="delete_before_replace=True"))
     done = st.up().stdout
     assert f"-- {CHANNEL} bot deleted original" in done
     assert f"++ {CHANNEL} bot created replacement" in done
     assert writes(sim) == [f"DELETE /api/v1/channels/{old}", "POST /api/v1/channels/"]
-    assert [c["id"] for c in sim.state()["channels"]] == [bot_id(st)]
+    new = bot_id(st)
+    assert [c["id"] for c in sim.state()["channels"]] == [new]
+
+    sim.clear_log()
+    done = st.up("--target-replace", urn).stdout
+    assert "+-1 replaced" in done
+    assert writes(sim) == [f"DELETE /api/v1/channels/{new}", "POST /api/v1/channels/"]
 
 
 def test_protect_refuses_a_removal_and_retain_on_delete_keeps_the_channel(
@@ -200,28 +222,6 @@ def test_replace_on_changes_turns_a_rotation_into_a_replace(
     listed = st.preview("--diff").stdout
     assert "+-1 to replace" in listed
     assert "verify-2" not in listed and "verify-1" not in listed
-
-
-def test_target_replace_keeping_the_bot_asks_for_delete_before_replace(
-    st: Stack, sim: SimulatorProcess
-) -> None:
-    st.up()
-    old = bot_id(st)
-    urn = next(r["urn"] for r in st.resources())
-    sim.clear_log()
-    refused = st.up("--target-replace", urn, check=False)
-    assert refused.code != 0
-    printed = squash(refused.stdout)
-    assert "pulumi_pingback.IdentityConflictError:" in printed
-    assert f"is already bound to channel {old}" in printed
-    assert "delete_before_replace=True" in printed
-    assert writes(sim) == []  # refused before any write
-    assert bot_id(st) == old
-
-    rewrite(st, program(opts="delete_before_replace=True"))
-    done = st.up("--target-replace", urn).stdout
-    assert "+-1 replaced" in done
-    assert writes(sim) == [f"DELETE /api/v1/channels/{old}", "POST /api/v1/channels/"]
 
 
 def test_adopt_id_takes_a_channel_made_in_the_dashboard(

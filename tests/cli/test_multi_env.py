@@ -1,7 +1,7 @@
-"""examples/multi-env under the real CLI: three stacks up, previews after a token rotation
-and a bot change, refresh after changes made outside Pulumi, `up --refresh`, destroy.
-What is asserted is what a user reads (the CLI's output) and what the state keeps
-(`pulumi stack export`)."""
+"""examples/multi-env under the real CLI: three stacks up, then destroy (prod's protected
+channels refused); previews after a token rotation and a bot change, then refresh after
+changes made outside Pulumi and `up --refresh`. What is asserted is what a user reads
+(the CLI's output) and what the state keeps (`pulumi stack export`)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def project(tmp_path: Path) -> Path:
     return copy_example("multi-env", tmp_path)
 
 
-def test_three_stacks_go_up_and_the_state_holds_no_credential(
+def test_three_stacks_go_up_hold_no_credential_and_destroy_refuses_protected_ones(
     ws: Workspace, project: Path, sim: SimulatorProcess
 ) -> None:
     stacks = {name: stack(ws, project, name, sim) for name in ("dev", "staging", "prod")}
@@ -88,12 +88,29 @@ def test_three_stacks_go_up_and_the_state_holds_no_credential(
     assert "6 unchanged" in again.stdout
     assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == []
 
+    # destroy: prod's channels are protected (refused, nothing deleted), dev's are not.
+    held = {name: set(ids(st).values()) for name, st in stacks.items()}
+    refused = stacks["prod"].destroy(check=False)
+    assert refused.code != 0
+    assert "cannot be deleted\n    because it is protected." in refused.stdout
+    assert "pulumi state unprotect" in refused.stdout
+    assert len(sim.state()["channels"]) == 9  # nothing deleted
 
-def test_preview_diff_after_a_token_rotation_and_after_a_bot_change(
+    done = stacks["dev"].destroy()
+    assert "- 2 deleted" in done.stdout
+    assert {c["id"] for c in sim.state()["channels"]} == held["staging"] | held["prod"]
+    assert stacks["dev"].resources() == []
+    stacks["prod"].run("state", "unprotect", "--all", "--yes")
+    assert "- 6 deleted" in stacks["prod"].destroy().stdout
+    assert {c["id"] for c in sim.state()["channels"]} == held["staging"]
+
+
+def test_preview_diff_after_a_rotation_and_a_bot_change_then_refresh_after_changes_outside(
     ws: Workspace, project: Path, sim: SimulatorProcess
 ) -> None:
     st = stack(ws, project, "staging", sim)
     st.up()
+    channel = ids(st)
     sim.clear_log()
 
     st.set("telegramBotToken", "7000000001:AAH-staging-rotated", secret=True)
@@ -113,16 +130,9 @@ def test_preview_diff_after_a_token_rotation_and_after_a_bot_change(
     assert "AAH-staging-other" not in other
     assert "+-1 to replace" in other
     assert sim.requests() == [] or {r["method"] for r in sim.requests()} == {"GET"}
+    st.set("telegramBotToken", SECRETS["staging"]["telegramBotToken"], secret=True)  # back
 
-
-def test_refresh_after_changes_outside_pulumi_then_up_refresh(
-    ws: Workspace, project: Path, sim: SimulatorProcess
-) -> None:
-    st = stack(ws, project, "staging", sim)
-    st.up()
-    channel = ids(st)
     dashboard = api(sim)
-
     # Someone turns the bot off in the dashboard: refresh shows it, the next preview
     # shows the program putting it back.
     assert dashboard.patch(
@@ -150,27 +160,3 @@ def test_refresh_after_changes_outside_pulumi_then_up_refresh(
     assert bot["is_active"] is True
     assert st.run("preview", "--expect-no-changes").code == 0
     assert st.run("refresh", "--yes", "--expect-no-changes").code == 0
-
-
-def test_destroy_removes_the_channels_and_refuses_protected_ones(
-    ws: Workspace, project: Path, sim: SimulatorProcess
-) -> None:
-    dev = stack(ws, project, "dev", sim)
-    prod = stack(ws, project, "prod", sim)
-    dev.up()
-    prod.up()
-    assert len(sim.state()["channels"]) == 6
-
-    refused = prod.destroy(check=False)
-    assert refused.code != 0
-    assert "cannot be deleted\n    because it is protected." in refused.stdout
-    assert "pulumi state unprotect" in refused.stdout
-    assert len(sim.state()["channels"]) == 6  # nothing deleted
-
-    done = dev.destroy()
-    assert "- 2 deleted" in done.stdout
-    assert len(sim.state()["channels"]) == 5
-    assert dev.resources() == []
-    prod.run("state", "unprotect", "--all", "--yes")
-    assert "- 6 deleted" in prod.destroy().stdout
-    assert sim.state()["channels"] == []
