@@ -751,7 +751,7 @@ def test_pulumi_parallel_beyond_64_is_served_at_once(
     """`PULUMI_PARALLEL=96` (which the CLI's plugins inherit): 96 creates in flight at
     once, on as many threads and connections, each its own channel."""
     native = make_engine(target=NATIVE, parallel=96, env={"PULUMI_PARALLEL": "96"})
-    sim.set_latency(0.5)
+    sim.set_latency(1.5)  # long enough that the 96 overlap on a loaded machine too
     native.up([channel(f"s{i}", "sms", {"n": str(i)}) for i in range(96)])
     assert sim.max_inflight() > 64
     assert len({r.id for r in native.state.values()}) == 96 == len(sim.channels())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import subprocess
 import sys
@@ -258,8 +259,9 @@ class SimulatorProcess:
     """``python -m pulumi_pingback.simulator`` in its own process, as users run it."""
 
     def __init__(self, *args: str, token: str | None = None, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        # ``--port 0`` by default: the simulator binds a port the system picks and names it
+        # in its banner. A port picked here and freed before the simulator binds it could
+        # be taken meanwhile by another test process (pytest-xdist runs several).
         extra = ["--token", token] if token else []
         self.proc = subprocess.Popen(
             [
@@ -267,16 +269,25 @@ class SimulatorProcess:
                 "-m",
                 "pulumi_pingback.simulator",
                 "--port",
-                str(self.port),
+                str(port or 0),
                 *extra,
                 *args,
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
+        assert self.proc.stdout is not None
+        banner = self.proc.stdout.readline()
+        self._output: list[bytes] = [banner]
+        found = re.search(rb"on http://127\.0\.0\.1:(\d+)", banner)
+        if found is None:
+            _stop(self.proc)
+            rest = self.proc.stdout.read()
+            raise RuntimeError(f"the simulator did not start: {(banner + rest).decode()}")
+        self.port = int(found.group(1))
+        self.url = f"http://127.0.0.1:{self.port}"
         # Drained all along: the simulator logs a line per request, and a full pipe would
         # block it mid-answer (the requests then time out).
-        self._output: list[bytes] = []
         self._reader = threading.Thread(
             target=ProviderProcess._drain, args=(self.proc.stdout, self._output), daemon=True
         )
