@@ -221,6 +221,24 @@ class Settings:
     def __repr__(self) -> str:  # never the token
         return f"Settings(api_url={self.api_url!r}, timeout={self.timeout}, max_retries={self.max_retries})"
 
+    @property
+    def connect_timeout(self) -> float:
+        """How long a connection may take: the default's, or less if the timeout is."""
+        return min(_defaults.CONNECT_TIMEOUT, self.timeout)
+
+
+ENGINE_KEYS = ("version", "pluginDownloadURL")
+"""The engine's own inputs of a provider resource: not settings, and not unknown ones."""
+
+
+def from_inputs(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """A native provider's inputs (schema names: ``maxRetries``) as :func:`load_settings`
+    takes them: {``pingback:key``: value} of the settings, and every key given (the
+    unknown ones are refused by name)."""
+    config = {BY_NAME[k].key: v for k, v in props.items() if k in BY_NAME}
+    keys = [f"pingback:{k}" for k in props if k not in ENGINE_KEYS]
+    return config, keys
+
 
 def _value(config: Mapping[str, Any], key: str, environ: Mapping[str, str]) -> str | None:
     """The value of the first source that gives one (stack config, then the

@@ -7,6 +7,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -34,7 +35,10 @@ from pulumi_pingback import (
     ResponseTooLargeError,
     __version__,
 )
+from pulumi_pingback._settings import load_settings
+from pulumi_pingback.client import _transport
 from pulumi_pingback.client._status import parse_retry_after
+from pulumi_pingback.client._transport import send_early
 from pulumi_pingback.simulator import Simulator
 
 from .conftest import AGENT_TOKEN, TG, TG_ROTATED, TOKEN, quick, wa_config
@@ -608,3 +612,49 @@ def test_no_cookie_an_answer_sets_reaches_a_later_request() -> None:
         httpd.server_close()
     assert [auth for auth, _ in sent] == [f"Bearer {t}" for t in (TOKEN, TOKEN, AGENT_TOKEN)]
     assert [cookie for _, cookie in sent] == [None, None, None]
+
+
+# ---- the first list, sent early (the native plugin's CheckConfig) ----------------------------
+
+
+@pytest.fixture
+def early_lists() -> Iterator[None]:
+    yield
+    _transport._EARLY.clear()  # process-wide: no test leaves one for the next
+
+
+def test_a_list_sent_early_is_taken_once_and_dated_when_it_was_sent(
+    sim: Simulator, early_lists: None
+) -> None:
+    sim.set_latency(0.3)
+    settings = load_settings({"pingback:token": TOKEN, "pingback:apiUrl": sim.url})
+    written = threading.Event()
+    sent_at = time.monotonic()
+    early = threading.Thread(target=send_early, args=(settings,), kwargs={"sending": written.set})
+    early.start()
+    assert written.wait(10)  # the request is written: what remains is its round trip
+    other = quick(sim, token=AGENT_TOKEN)  # another token does not take it
+    client = quick(sim)
+    time.sleep(0.05)
+    asked = time.monotonic()
+    listing = client.listing()
+    assert sent_at <= listing.began < asked  # of the time it was sent, not taken
+    assert [r["status"] for r in sim.requests()] == [200]
+    with pytest.raises(PermissionDeniedError):  # its own list: an agent may not list
+        other.listing()
+    client.listing(fresh=True)  # anything later is a list of its own
+    assert len(sim.requests()) == 3
+    early.join(10)
+    send_early(settings)  # once per token, URL and process
+    assert len(sim.requests()) == 3
+
+
+def test_an_early_list_too_old_to_start_from_is_not_taken(
+    sim: Simulator, early_lists: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings({"pingback:token": TOKEN, "pingback:apiUrl": sim.url})
+    send_early(settings)
+    monkeypatch.setattr(_transport, "EARLY_WINDOW", 0.0)
+    time.sleep(0.01)
+    quick(sim).listing()
+    assert len(sim.requests()) == 2

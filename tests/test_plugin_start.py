@@ -24,8 +24,12 @@ from pulumi.runtime import proto
 
 from pulumi_pingback import __version__
 from pulumi_pingback.channels._schema import package_schema
+from pulumi_pingback.simulator import Simulator
 
+from .conftest import TOKEN
 from .engine import ENGINE_ADDRESS, ROOT, ProviderProcess, to_struct
+
+PROVIDER_URN = "urn:pulumi:dev::p::pulumi:providers:pingback::default"
 
 CLIENT_STACK = (
     "httpx",
@@ -101,3 +105,49 @@ def test_the_plugin_answers_its_schema_without_the_client_stack(plugin: Provider
     with pytest.raises(grpc.RpcError) as info:
         stub.CheckConfig(proto.CheckRequest(urn="urn", olds=to_struct({}), news=news), timeout=30)
     assert "imported before the plugin needs it" in str(info.value.details())
+
+
+def test_the_first_list_is_in_flight_before_configure_which_takes_its_answer(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """CheckConfig gives the settings: the plugin sends its first list then, while it
+    loads the rest of its client, and Configure (which checks the settings with a list)
+    takes that answer instead of sending another."""
+    sim.set_latency(0.3)
+    command = [sys.executable, *LAUNCHES["plugin-directory"]]
+    process = ProviderProcess(
+        None, secret_keys=(), cwd=tmp_path, env=dict(os.environ), command=command
+    )
+    try:
+        stub: Any = process.stub
+        news = to_struct({"token": TOKEN, "apiUrl": sim.url})
+        stub.CheckConfig(
+            proto.CheckRequest(urn=PROVIDER_URN, olds=to_struct({}), news=news), timeout=30
+        )
+        assert [(r["method"], r["status"]) for r in sim.requests()] == [("GET", None)]  # in flight
+        stub.Configure(proto.ConfigureRequest(args=news, acceptSecrets=True), timeout=30)
+        assert [(r["method"], r["status"]) for r in sim.requests()] == [("GET", 200)]
+    finally:
+        process.close()
+
+
+def test_a_wrong_token_sent_early_fails_configure_as_before(sim: Simulator, tmp_path: Path) -> None:
+    command = [sys.executable, *LAUNCHES["plugin-directory"]]
+    process = ProviderProcess(
+        None, secret_keys=(), cwd=tmp_path, env=dict(os.environ), command=command
+    )
+    try:
+        stub: Any = process.stub
+        news = to_struct({"token": "not-the-token", "apiUrl": sim.url})
+        stub.CheckConfig(
+            proto.CheckRequest(urn=PROVIDER_URN, olds=to_struct({}), news=news), timeout=30
+        )
+        with pytest.raises(grpc.RpcError) as info:
+            stub.Configure(proto.ConfigureRequest(args=news, acceptSecrets=True), timeout=30)
+        assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        assert "401" in str(info.value.details()) and "not-the-token" not in str(
+            info.value.details()
+        )
+        assert [(r["method"], r["status"]) for r in sim.requests()] == [("GET", 401)]
+    finally:
+        process.close()

@@ -137,7 +137,7 @@ class PingBackClient:
             settings.token,
             base_url=settings.api_url,
             timeout=settings.timeout,
-            connect_timeout=min(_defaults.CONNECT_TIMEOUT, settings.timeout),
+            connect_timeout=settings.connect_timeout,
             max_retries=settings.max_retries,
             owners=owners,
         )

@@ -109,7 +109,7 @@ class Listing:
             except ValidationError as exc:
                 malformed[cid] = unreadable_fields(exc)
                 log.debug("channel %s skipped: cannot read %s", cid, malformed[cid])
-        return cls(channels, malformed, identities, without_id)
+        return cls(channels, malformed, identities, without_id, began=answer.sent)
 
 
 class _Unindexed(Exception):
@@ -213,7 +213,13 @@ class SharedList:
                 leader = True
         if leader:
             try:
-                flight.result = dataclasses.replace(self._fetch(), began=flight.started)
+                listing = self._fetch()
+                # An answer sent before this flight began (the first list, sent early:
+                # _transport.send_early) is of its own time. The provider takes it in
+                # configure, before any step: no reader asks `since` meanwhile.
+                if 0 < listing.began < flight.started:
+                    flight.started = listing.began
+                flight.result = dataclasses.replace(listing, began=flight.started)
                 self._observe(flight.result)
                 with self._lock:
                     self.latest = flight.result

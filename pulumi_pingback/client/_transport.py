@@ -13,23 +13,28 @@
   call past it) and a **size cap** on the answer (reading stops at the cap).
 - No retries here and no advice: :meth:`Transport.send` returns the answer or raises
   the exception that states what happened (:mod:`pulumi_pingback._exceptions`).
+- The first list may be sent early (:func:`send_early`): the native plugin sends it as
+  soon as CheckConfig gives the settings, while the rest of the client stack loads, and
+  the first list of a transport of the same token and URL takes its answer.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import httpcore
 import httpx
 
-from .._defaults import CHANNELS_PATH
+from .._defaults import CHANNELS_PATH, DEADLINE_FACTOR, MAX_ANSWER_BYTES
 from .._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -42,7 +47,10 @@ from .._version import __version__
 from ._redact import Redactor, redactor
 from ._status import make_status_error, parse_retry_after
 
-__all__ = ["Answer", "Transport", "parallel_writes"]
+if TYPE_CHECKING:
+    from .._settings import Settings
+
+__all__ = ["Answer", "Transport", "parallel_writes", "send_early"]
 
 log = logging.getLogger("pulumi_pingback")
 
@@ -106,6 +114,12 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
+
+
+def _when_written(sent: Callable[[], None], event: str, info: Any) -> None:
+    """httpcore's trace of one request: ``sent`` once it is written."""
+    if event == "http11.receive_response_headers.started":
+        sent()
 
 
 def parallel_writes() -> int:
@@ -178,6 +192,8 @@ class Answer:
     path: str
     content_type: str
     body: bytes
+    sent: float = field(default=0.0, compare=False)
+    """When the request was sent (monotonic): what the answer says is of that time or later."""
 
     def json(self) -> Any:
         """The parsed JSON body; an InvalidResponseError that says what came instead."""
@@ -266,10 +282,27 @@ class Transport:
     ) -> Answer:
         """One request. Returns a 2xx answer; raises the mapped error for anything else.
 
-        ``secrets`` (with the token) are redacted from whatever the answer quotes.
+        ``secrets`` (with the token) are redacted from whatever the answer quotes. A GET
+        sent early (:func:`send_early`) is not sent again: its answer is taken.
         """
         if self._token is None:
             raise ConfigurationError("no PingBack API token was given")
+        if _EARLY and method == "GET" and json_body is None:
+            early = _claim_early(self._token, self.base_url, path)
+            if early is not None:
+                self.requests += 1
+                return early.result()  # its answer, or what it raised (raised nowhere else)
+        return self._send(method, path, json_body, secrets)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        json_body: Any,
+        secrets: Iterable[str],
+        sent: Callable[[], None] | None = None,
+    ) -> Answer:
+        """The exchange itself; ``sent`` is called when the request is written."""
         transport, headers, json_headers = self._route or self._routed()
         url = self._urls.get(path) or self._url(path)
         content: bytes | None = None
@@ -278,8 +311,11 @@ class Transport:
                 json_body, ensure_ascii=False, separators=(",", ":"), allow_nan=False
             ).encode()
             headers = json_headers
+        extensions: dict[str, Any] = {"timeout": self._timeouts}
+        if sent is not None:
+            extensions["trace"] = functools.partial(_when_written, sent)
         request = httpx.Request(
-            method, url, headers=headers, content=content, extensions={"timeout": self._timeouts}
+            method, url, headers=headers, content=content, extensions=extensions
         )
         self.requests += 1
         started = time.monotonic()
@@ -322,7 +358,7 @@ class Transport:
         )
         content_type = response.headers.get("content-type", "")
         if 200 <= status < 300:
-            return Answer(status, method, path, content_type, body)
+            return Answer(status, method, path, content_type, body, started)
         parsed: Any
         try:
             parsed = json.loads(body) if body.strip() else None
@@ -383,3 +419,67 @@ class Transport:
                 raise too_large
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+# ---- the first list, sent early ----------------------------------------------------------------
+
+EARLY_WINDOW = 30.0
+"""Seconds an early answer waits to be taken; after that it is dropped (a list that old
+is not what a provider configured now should start from)."""
+
+_EARLY_LOCK = threading.Lock()
+_EARLY: dict[tuple[str, str, str], tuple[float, Future[Answer]]] = {}
+
+
+def send_early(
+    settings: Settings, path: str = CHANNELS_PATH, *, sending: Callable[[], None] = lambda: None
+) -> None:
+    """GET ``path`` with ``settings`` now, in this thread, for the first :meth:`Transport.send`
+    of the same GET, by a transport of the same token and base URL, to take its answer
+    (or its error) within :data:`EARLY_WINDOW` seconds, instead of sending its own; once
+    per token, URL and path and process.
+
+    The native plugin calls it on a thread of its own when CheckConfig gives the
+    settings: the provider's first list (configure's check of the settings, and the
+    "what existed before" of the creates) is then in flight while the plugin loads the
+    rest of its client, where it was sent after (issue 26). The answer keeps the time it
+    was sent (:attr:`Answer.sent`): a list taken early is of that time, not of the time
+    it was taken. ``sending``: called once the request is written (what remains is the
+    round trip: another thread can take the GIL without delaying the request)."""
+    if not settings.token:
+        return
+    key = (settings.token, settings.api_url.rstrip("/"), path)
+    future: Future[Answer] = Future()
+    with _EARLY_LOCK:
+        if key in _EARLY:
+            return
+        _EARLY[key] = (time.monotonic(), future)
+    transport = Transport(
+        settings.token,
+        base_url=settings.api_url,
+        timeout=settings.timeout,
+        connect_timeout=settings.connect_timeout,
+        deadline=DEADLINE_FACTOR * settings.timeout,
+        max_bytes=MAX_ANSWER_BYTES,
+    )
+    try:
+        future.set_result(transport._send("GET", path, None, (), sent=sending))
+    except BaseException as exc:  # taken by the send that claims it, raised there only
+        future.set_exception(exc)
+
+
+def _claim_early(token: str, base_url: str, path: str) -> Future[Answer] | None:
+    """The early send of this GET, if there is one not yet taken and young enough; it is
+    taken (whatever its age: one early send per key and process)."""
+    key = (token, base_url, path)
+    with _EARLY_LOCK:
+        entry = _EARLY.get(key)
+        if entry is None or entry[1] is _TAKEN:
+            return None
+        _EARLY[key] = (entry[0], _TAKEN)
+    begun, future = entry
+    return future if time.monotonic() - begun <= EARLY_WINDOW else None
+
+
+_TAKEN: Future[Answer] = Future()
+"""What an early answer's slot holds once taken: one early send per key and process."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -43,8 +43,8 @@ from .._exceptions import (
     ConfigurationError,
 )
 from .._operations import Channels
-from .._settings import BY_NAME, load_settings
 from .._settings import TABLE as SETTINGS_TABLE
+from .._settings import from_inputs, load_settings
 from ..channels._diff import ignoring
 from ..channels._models import Declaration
 from ..channels._results import Outputs, reported
@@ -59,9 +59,6 @@ from ._wire import TO_WIRE, core_path, detailed_diff, unwire, wire, wire_value
 __all__ = ["PingBackProvider"]
 
 T = TypeVar("T")
-
-_ENGINE_KEYS = ("version", "pluginDownloadURL")  # the engine's own provider inputs
-
 
 # ---- the provider --------------------------------------------------------------------------
 
@@ -118,19 +115,13 @@ class PingBackProvider(Provider):
 
     # ---- provider configuration ---------------------------------------------------------------
 
-    def _settings_from(self, props: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-        """{pingback:key: value} of the known settings, and every key given."""
-        config = {BY_NAME[k].key: v for k, v in props.items() if k in BY_NAME}
-        keys = [f"{PACKAGE}:{k}" for k in props if k not in _ENGINE_KEYS]
-        return config, keys
-
     async def check_config(self, request: CheckRequest) -> CheckResponse:
         """The provider's settings, checked at preview: unknown keys (did you mean?), a
         token from the config or PINGBACK_TOKEN, a base URL, numbers in range. Stack
         config arrives as strings; numbers go back as numbers."""
         news, secrets = unwire(request.new_inputs)
         known = {k: v for k, v in news.items() if not is_unknown(v)}
-        config, keys = self._settings_from(news)
+        config, keys = from_inputs(news)
         for setting in SETTINGS_TABLE:  # computed at preview: judged when known
             if is_unknown(news.get(setting.name)):
                 config[setting.key] = setting.stand_in
@@ -154,7 +145,7 @@ class PingBackProvider(Provider):
         the provider marks its own (the engine stops copying them from inputs)."""
         attach(self._engine)
         args, _ = unwire(request.args)
-        config, keys = self._settings_from(args)
+        config, keys = from_inputs(args)
         for setting in SETTINGS_TABLE:
             variable = request.variables.get(f"{PACKAGE}:config:{setting.name}")
             if config.get(setting.key) in (None, "") and variable:

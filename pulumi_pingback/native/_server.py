@@ -28,7 +28,7 @@ import contextlib
 import logging
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -87,6 +87,11 @@ pins them, and the plugin warns (through the engine's log) when it runs with ano
 on its first call that needs the provider."""
 
 
+_EARLY_HEAD_START = 2.0
+"""How long the provider's build waits for the first list's thread to send it (it
+signals at once when it has nothing to send)."""
+
+
 # ---- what the server serves: the schema at once, the provider when first needed ------------
 
 
@@ -100,6 +105,7 @@ class _Front(Provider):
         self._engine = engine
         self._provider: PingBackProvider | None = None
         self._lock = threading.Lock()
+        self._early: threading.Event | None = None
 
     @property
     def engine(self) -> str | None:
@@ -115,6 +121,10 @@ class _Front(Provider):
                 self._provider.attach(address)
 
     def _build(self) -> PingBackProvider:
+        if self._early is not None:
+            # The first list's thread loads httpx and sends it first: both threads
+            # loading at once would share one core's worth of GIL and delay the send.
+            self._early.wait(_EARLY_HEAD_START)
         with self._lock:
             if self._provider is None:
                 from ._provider import PingBackProvider
@@ -133,6 +143,14 @@ class _Front(Provider):
         return GetSchemaResponse(schema=schema_json())
 
     async def check_config(self, request: CheckRequest) -> CheckResponse:
+        if self._provider is None and self._early is None:
+            self._early = threading.Event()  # set when the first list is on its way
+            threading.Thread(
+                target=_first_list,
+                args=(request.new_inputs, self._early.set),
+                name="pingback-first-list",
+                daemon=True,
+            ).start()
         return await (await self.provider()).check_config(request)
 
     async def configure(self, request: ConfigureRequest) -> ConfigureResponse:
@@ -155,6 +173,29 @@ class _Front(Provider):
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         return await (await self.provider()).read(request)
+
+
+def _first_list(news: Mapping[str, Any], sending: Callable[[], None]) -> None:
+    """The provider's first list, sent as soon as CheckConfig gives the settings
+    (:func:`~..client._transport.send_early`), with only what sending it needs loaded
+    (httpx): the rest of the client stack loads while it is in flight (``sending``: the
+    request is about to go), and configure, which takes its answer, waits for what is
+    left of its round trip instead of all of it. Only settings that are known and valid:
+    anything else is CheckConfig's to report, with no request sent."""
+    try:
+        from pulumi.provider.experimental.property_value import Computed
+
+        from .._settings import from_inputs, load_settings
+        from ..client._transport import send_early
+
+        plain = {k: v.value for k, v in news.items()}
+        if not any(isinstance(v, Computed) for v in plain.values()):
+            config, keys = from_inputs(plain)
+            send_early(load_settings(config, keys=keys), sending=sending)
+    except Exception:  # noqa: S110 - CheckConfig says what is wrong (the import fails there too)
+        pass
+    finally:
+        sending()  # whatever happened: the client stack may load now
 
 
 # ---- the gRPC server -------------------------------------------------------------------------
