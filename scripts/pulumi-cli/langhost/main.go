@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -83,6 +84,16 @@ func main() {
 	stop := make(chan bool)
 	var once sync.Once
 	base.stopServer = func() { once.Do(func() { close(stop) }) }
+	// Ctrl-C reaches every process of the terminal's group: the CLI (which cancels the
+	// deployment), the program and this host. As the official hosts do, the host then
+	// stops serving gracefully: a Run in flight returns what the program did before
+	// the host exits, instead of the host dying under it.
+	interrupted, stopNotify := signal.NotifyContext(context.Background(), os.Interrupt)
+	go func() {
+		<-interrupted.Done()
+		stopNotify() // a second Ctrl-C is the default's again: exit at once
+		base.stopServer()
+	}()
 	if engineAddress != "" {
 		base.watchEngine(engineAddress)
 	}
