@@ -598,14 +598,16 @@ def test_a_go_program_with_the_sdk_package_add_links_goes_up_and_down(
 ) -> None:
     project = go_project(tmp_path / "go", GO_PROGRAM, name="pingback-go")
     added = ws.run("package", "add", str(native_plugin), cwd=project, timeout=900)
-    assert f'import "{GO_IMPORT}"' in added.stdout
+    assert f'  import (\n    "{GO_IMPORT}"\n  )' in added.stdout  # as Pulumi's Go host says it
     assert yaml.safe_load((project / "Pulumi.yaml").read_text())["packages"] == {
         "pingback": str(native_plugin)
     }
     gomod = run(["go", "mod", "edit", "-json"], project)
     module = json.loads(gomod.stdout)
-    assert {"Path": GO_MODULE, "Version": "v0.0.0"} in module["Require"]
+    # Link writes only the replace, as Pulumi's Go host does; `go mod tidy` (the
+    # InstallDependencies that follows) writes the require a replaced module gets.
     assert module["Replace"] == [{"Old": {"Path": GO_MODULE}, "New": {"Path": "./sdks/pingback"}}]
+    assert {"Path": GO_MODULE, "Version": "v0.0.0-00010101000000-000000000000"} in module["Require"]
     sdk = project / "sdks" / "pingback"
     assert (sdk / "go.mod").read_text().startswith(f"module {GO_MODULE}\n")
     same_sources(sdks["go"], sdk, "*.go")

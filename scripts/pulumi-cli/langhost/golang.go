@@ -102,8 +102,8 @@ func (h *goHost) GenerateProgram(
 	return generateProgram(req, gogen.GenerateProgram, pcl.PreferOutputVersionedInvokes)
 }
 
-// Link requires the SDKs `pulumi package add` generated in the program's go.mod, each
-// replaced by its directory (`go mod edit`); `package add` generates them with a go.mod.
+// Link replaces each SDK `pulumi package add` generated (with a go.mod of its own) by its
+// directory in the program's go.mod (`go mod edit`).
 func (h *goHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
 	client, err := schema.NewLoaderClient(req.LoaderTarget)
 	if err != nil {
@@ -112,15 +112,23 @@ func (h *goHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumir
 	defer client.Close()
 	loader := schema.NewCachedLoader(client)
 
+	// As Pulumi's Go host links: a replace directive per SDK and nothing else; the
+	// InstallDependencies that follows (`go mod tidy`) writes the require the program's
+	// imports need (v0.0.0-00010101000000-000000000000 for a replaced module).
 	var imports strings.Builder
 	for _, dep := range req.Packages {
-		pkg, err := linkedPackage(ctx, loader, dep.Package, "go", gogen.Importer)
-		if err != nil {
-			return nil, err
-		}
-		modulePath, importPath, err := gogen.ModuleAndImportPath(pkg)
-		if err != nil {
-			return nil, err
+		modulePath := "github.com/pulumi/pulumi/sdk/v3" // a local Pulumi SDK
+		if dep.Package.Name != "pulumi" {
+			pkg, err := linkedPackage(ctx, loader, dep.Package, "go", gogen.Importer)
+			if err != nil {
+				return nil, err
+			}
+			module, importPath, err := gogen.ModuleAndImportPath(pkg)
+			if err != nil {
+				return nil, err
+			}
+			modulePath = module
+			fmt.Fprintf(&imports, "    %q\n", importPath)
 		}
 		dir, err := filepath.Rel(req.Info.ProgramDirectory, filepath.Join(req.Info.RootDirectory, dep.Path))
 		if err != nil {
@@ -130,15 +138,18 @@ func (h *goHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumir
 		if !strings.HasPrefix(dir, "../") {
 			dir = "./" + dir
 		}
-		cmd := exec.CommandContext(ctx, "go", "mod", "edit",
-			"-require="+modulePath+"@v0.0.0", "-replace="+modulePath+"="+dir)
+		cmd := exec.CommandContext(ctx, "go", "mod", "edit", "-replace="+modulePath+"="+dir)
 		cmd.Dir = req.Info.ProgramDirectory
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("%s: %w: %s", cmd, err, out)
 		}
-		fmt.Fprintf(&imports, "  import %q\n", importPath)
+	}
+	sdks := "the SDK"
+	if len(req.Packages) > 1 {
+		sdks = "the SDKs"
 	}
 	return &pulumirpc.LinkResponse{
-		ImportInstructions: "You can import the SDK in your Go code with:\n\n" + imports.String(),
+		ImportInstructions: "You can import " + sdks + " in your Go code with:\n\n  import (\n" +
+			imports.String() + "  )\n",
 	}, nil
 }
