@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -26,7 +27,12 @@ def test_the_wheel_is_ready_to_publish(tmp_path: Path) -> None:
         info = f"pulumi_pingback-{__version__}.dist-info"
         metadata = Parser().parsestr(archive.read(f"{info}/METADATA").decode())
         scripts = archive.read(f"{info}/entry_points.txt").decode()
+        archive_plugin_json = archive.read("pulumi_pingback/pulumi-plugin.json")
     assert f"{info}/licenses/LICENSE" in names and "pulumi_pingback/py.typed" in names
+    # What Pulumi's Python host reads to tell whether a pulumi-* package wants a plugin:
+    # this one does not (tests/cli/test_langhost.py, under the real CLI's rule).
+    plugin = json.loads(archive_plugin_json)
+    assert plugin == {"resource": False}
     assert not [n for n in names if n.startswith(("tests/", "examples/", "benchmarks/"))]
     assert metadata["Version"] == __version__ and metadata["License-Expression"] == "Apache-2.0"
     classifiers = metadata.get_all("Classifier") or []

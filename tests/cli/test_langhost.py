@@ -4,6 +4,9 @@ rule driven over the host's own gRPC API, as the CLI drives it."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +19,8 @@ import grpc
 import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc
+
+from ._cli import Stack, Workspace, python_project
 
 
 @pytest.fixture
@@ -71,3 +76,135 @@ def test_ctrl_c_lets_the_call_in_flight_finish_then_the_host_exits(
             assert host.poll() is None  # still serving the call in flight
     assert interrupted and b"finished" in printed
     assert host.wait(10) == 0
+
+
+def _distribution(site: Path, name: str, version: str, plugin_json: dict[str, Any] | None) -> None:
+    """An installed distribution ``name`` (its package, named after it, and its metadata),
+    with a pulumi-plugin.json in the package when given one."""
+    package = site / name.replace("-", "_")
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    if plugin_json is not None:
+        (package / "pulumi-plugin.json").write_text(json.dumps(plugin_json))
+    info = site / f"{name.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    (info / "RECORD").write_text("")
+
+
+def test_required_packages_follow_the_official_python_rule(
+    pulumi_bin: Path, tmp_path: Path
+) -> None:
+    """What Pulumi's Python host reports, and the CLI then installs or pins a default
+    provider to: a `pulumi-*` distribution is a plugin named after it (its version made
+    semver) unless its pulumi-plugin.json says otherwise; any distribution with a
+    pulumi-plugin.json that says `"resource": true` is one, named and versioned by it;
+    `pulumi-policy` never is. This package's own pulumi-plugin.json says it is not a
+    plugin: a program that uses the dynamic provider wants no `pingback` plugin."""
+    site = tmp_path / "site"
+    site.mkdir()
+    _distribution(site, "pulumi-foo", "1.2", None)
+    _distribution(site, "pulumi-pre", "2.0.0rc3", None)
+    _distribution(site, "pulumi-bar", "1.0.0", {"resource": False})
+    _distribution(site, "pulumi-policy", "1.0.0", None)
+    _distribution(site, "pulumi-unversioned", "1!2.0", None)  # an epoch: no plugin version
+    _distribution(
+        site,
+        "acme-sdk",
+        "0.1.0",
+        {"resource": True, "name": "acme", "version": "3.1.0", "server": "https://acme.invalid"},
+    )
+    _distribution(site, "not-pulumi", "1.0.0", {"name": "x"})  # no "resource": true
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    host = subprocess.Popen(
+        [str(pulumi_bin / "pulumi-language-python")], stdout=subprocess.PIPE, env=env
+    )
+    assert host.stdout is not None
+    try:
+        stub = language_pb2_grpc.LanguageRuntimeStub(
+            grpc.insecure_channel(f"127.0.0.1:{int(host.stdout.readline())}")
+        )
+        options = struct_pb2.Struct()
+        options.update({"virtualenv": sys.prefix})  # this suite's: pulumi-pingback installed
+        info = language_pb2.ProgramInfo(
+            root_directory=str(tmp_path),
+            program_directory=str(tmp_path),
+            entry_point=".",
+            options=options,
+        )
+        answer = stub.GetRequiredPackages(
+            language_pb2.GetRequiredPackagesRequest(info=info), timeout=120
+        )
+    finally:
+        host.kill()
+        host.wait(10)
+    reported = {(p.name, p.version, p.kind, p.server) for p in answer.packages}
+    assert reported == {
+        ("foo", "v1.2.0", "resource", ""),
+        ("pre", "v2.0.0-rc.3", "resource", ""),
+        ("acme", "v3.1.0", "resource", "https://acme.invalid"),
+    }
+
+
+def test_a_dynamic_provider_program_wants_no_pingback_plugin(ws: Workspace, tmp_path: Path) -> None:
+    """Under the official rule a `pulumi-*` package without pulumi-plugin.json is a plugin
+    to install: `pulumi-pingback` was `pingback v0.3.0`, which the engine then looked for
+    (on $PATH it warned `using pulumi-resource-pingback from $PATH`; elsewhere it would
+    download one), and it pinned a default `pingback` provider to it. With the package's
+    pulumi-plugin.json, a program that uses the dynamic provider wants nothing: the
+    engine's log (`-v=7`, which names every package a language host requires and every
+    plugin it installs) says nothing of pingback, with plugin acquisition on, as a user
+    has it."""
+    program = "import pulumi\nimport pulumi_pingback\n\npulumi.export('version', pulumi_pingback.__version__)\n"
+    project = python_project(tmp_path / "dynamic", program, name="wants-no-plugin")
+    stack = Stack(ws, project, "dev").init()
+    env = {"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "false"}
+    result = stack.run("preview", "--non-interactive", "-v=7", "--logtostderr", env=env)
+    assert "gatherPackagesFromProgram" in result.stderr  # the engine asked the host
+    engine = [
+        line
+        for line in result.stderr.splitlines()
+        if re.search(r"gatherPackages|ensurePlugins|computeDefaultProvider|installPlugin", line)
+    ]
+    assert not [line for line in engine if "pingback" in line], engine
+    assert "pulumi-resource-pingback" not in result.stdout
+
+
+def test_a_plugin_that_is_a_buildable_package_is_installed_into_its_virtualenv(
+    python_host: tuple[subprocess.Popen[bytes], Any], tmp_path: Path
+) -> None:
+    """`pulumi package add <dir>` (InstallDependencies for a plugin): as Pulumi's Python
+    host does, a plugin directory that is a buildable package (pyproject.toml with a
+    project name and a build backend) is pip-installed into its virtualenv, then what
+    requirements.txt lists; here requirements.txt lists nothing, so only that rule makes
+    the plugin's own package importable."""
+    _, stub = python_host
+    plugin = tmp_path / "plugin"
+    (plugin / "mini_plugin").mkdir(parents=True)
+    (plugin / "mini_plugin" / "__init__.py").write_text("NAME = 'mini'\n")
+    (plugin / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        '[project]\nname = "mini-plugin"\nversion = "0.1.0"\n'
+    )
+    (plugin / "requirements.txt").write_text("")
+    options = struct_pb2.Struct()
+    options.update({"toolchain": "pip", "virtualenv": "venv"})
+    info = language_pb2.ProgramInfo(
+        root_directory=str(plugin), program_directory=str(plugin), entry_point=".", options=options
+    )
+    request = language_pb2.InstallDependenciesRequest(
+        directory=str(plugin), info=info, is_plugin=True
+    )
+    printed = b"".join(a.stdout + a.stderr for a in stub.InstallDependencies(request, timeout=600))
+    assert b"Finished installing dependencies" in printed, printed.decode(errors="replace")
+    imported = subprocess.run(
+        [
+            str(plugin / "venv" / "bin" / "python"),
+            "-c",
+            "import mini_plugin; print(mini_plugin.NAME)",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.stdout == "mini\n", imported.stderr

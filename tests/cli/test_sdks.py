@@ -550,8 +550,11 @@ def test_a_typescript_program_with_the_sdk_package_add_links_goes_up_and_down(
     assert yaml.safe_load((project / "Pulumi.yaml").read_text())["packages"] == {
         "pingback": str(native_plugin)
     }
-    dependencies = json.loads((project / "package.json").read_text())["dependencies"]
-    assert dependencies[NODE_PACKAGE] == "file:sdks/pingback"
+    manifest = json.loads((project / "package.json").read_text())
+    assert manifest["dependencies"][NODE_PACKAGE] == "file:sdks/pingback"
+    # Linked through sdk/v3's npm package, as Pulumi's Node.js host links: the local SDK
+    # may run its install scripts (its build), which npm 12 skips unless allowed.
+    assert manifest["allowScripts"] == {"file:sdks/pingback": True}
     sdk = project / "sdks" / "pingback"
     linked = json.loads((sdk / "package.json").read_text())
     assert linked["name"] == NODE_PACKAGE and linked["version"] == __version__

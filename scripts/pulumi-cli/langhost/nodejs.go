@@ -14,7 +14,9 @@ import (
 	nodejsgen "github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/fsutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/nodejs/npm"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
@@ -97,13 +99,29 @@ func (h *nodejsHost) InstallDependencies(
 		return err
 	}
 	defer closer.Close()
-	cmd := exec.CommandContext(server.Context(), "npm", "install", "--no-audit", "--no-fund")
-	cmd.Dir = req.Info.ProgramDirectory
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("npm install failed: %w", err)
+	// The package manager the project uses (its `packagemanager` option, else its lock
+	// file, else npm), through sdk/v3's npm package, as Pulumi's Node.js host installs.
+	manager, err := packageManager(req.Info)
+	if err != nil {
+		return err
+	}
+	if _, err := npm.Install(server.Context(), manager, req.Info.ProgramDirectory, false, stdout, stderr); err != nil {
+		return fmt.Errorf("installing the program's dependencies: %w", err)
 	}
 	return closer.Close()
+}
+
+// packageManager is the project's `packagemanager` runtime option (auto when unset).
+func packageManager(info *pulumirpc.ProgramInfo) (npm.PackageManagerType, error) {
+	option, ok := info.GetOptions().AsMap()["packagemanager"]
+	if !ok {
+		return npm.AutoPackageManager, nil
+	}
+	name, ok := option.(string)
+	if !ok {
+		return "", errors.New("the packagemanager option must be a string")
+	}
+	return npm.PackageManagerType(name), nil
 }
 
 func (h *nodejsHost) GeneratePackage(
@@ -124,8 +142,9 @@ func (h *nodejsHost) GenerateProgram(
 }
 
 // Link adds the SDKs `pulumi package add` generated to the program's package.json as
-// `file:` dependencies (`npm pkg set`, as Pulumi's own host does); the CLI then installs
-// them with InstallDependencies.
+// `file:` dependencies through the project's package manager (sdk/v3's npm package, as
+// Pulumi's Node.js host does: with npm, each is also allowed its install scripts, which
+// build the local SDK); the CLI then installs them with InstallDependencies.
 func (h *nodejsHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pulumirpc.LinkResponse, error) {
 	client, err := schema.NewLoaderClient(req.LoaderTarget)
 	if err != nil {
@@ -133,6 +152,39 @@ func (h *nodejsHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pul
 	}
 	defer client.Close()
 	loader := schema.NewCachedLoader(client)
+	dir := req.Info.ProgramDirectory
+	option, err := packageManager(req.Info)
+	if err != nil {
+		return nil, err
+	}
+	manager, err := npm.ResolvePackageManager(option, dir)
+	if err != nil {
+		return nil, err
+	}
+
+	// As the official host says it: TypeScript unless the project turned it off and has
+	// no tsconfig.json; module syntax for TypeScript or a package.json of "type": "module".
+	typescript := true
+	if v, ok := req.Info.GetOptions().AsMap()["typescript"].(bool); ok {
+		typescript = v
+	}
+	if !typescript {
+		if _, err := fsutil.Searchup(dir, "tsconfig.json"); err == nil {
+			typescript = true
+		}
+	}
+	modules := typescript
+	if !modules {
+		if manifest, err := npm.SearchupPackageManifest(dir); err == nil {
+			if data, _, err := npm.ReadPackageManifest(filepath.Dir(manifest)); err == nil {
+				modules = data["type"] == "module"
+			}
+		}
+	}
+	instructions := "You can import the SDK in your JavaScript code with:\n\n"
+	if typescript {
+		instructions = "You can import the SDK in your TypeScript code with:\n\n"
+	}
 
 	var imports strings.Builder
 	for _, dep := range req.Packages {
@@ -147,14 +199,14 @@ func (h *nodejsHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pul
 		if info, ok := pkg.Language["nodejs"].(nodejsgen.NodePackageInfo); ok && info.PackageName != "" {
 			name = info.PackageName
 		}
-		cmd := exec.CommandContext(ctx, "npm", "pkg", "set", "dependencies."+name+"=file:"+filepath.ToSlash(dep.Path))
-		cmd.Dir = req.Info.ProgramDirectory
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("%s: %w: %s", cmd, err, out)
+		if err := manager.Link(ctx, dir, name, dep.Path); err != nil {
+			return nil, err
 		}
-		fmt.Fprintf(&imports, "  import * as %s from \"%s\";\n", cgstrings.Camel(pkg.Name), name)
+		if modules {
+			fmt.Fprintf(&imports, "  import * as %s from \"%s\";\n", cgstrings.Camel(pkg.Name), name)
+		} else {
+			fmt.Fprintf(&imports, "  const %s = require(\"%s\");\n", cgstrings.Camel(pkg.Name), name)
+		}
 	}
-	return &pulumirpc.LinkResponse{
-		ImportInstructions: "You can import the SDK in your TypeScript code with:\n\n" + imports.String(),
-	}, nil
+	return &pulumirpc.LinkResponse{ImportInstructions: instructions + imports.String()}, nil
 }

@@ -111,6 +111,29 @@ func (h *pythonHost) InstallDependencies(
 	}
 	defer closer.Close()
 	fmt.Fprintln(stdout, "Installing dependencies...")
+	// As Pulumi's Python host does: a plugin that is a buildable package (a pyproject.toml
+	// with a project name and a build backend, as this repository is) is installed into
+	// its virtualenv itself, then what requirements.txt lists.
+	if req.IsPlugin {
+		dir := req.Info.ProgramDirectory
+		buildable, err := toolchain.IsBuildablePackage(dir)
+		if err != nil {
+			return fmt.Errorf("checking if the plugin is a buildable package: %w", err)
+		}
+		if buildable {
+			if err := tc.EnsureVenv(server.Context(), dir, req.UseLanguageVersionTools, true, stdout, stderr); err != nil {
+				return fmt.Errorf("creating the plugin's virtual environment: %w", err)
+			}
+			cmd, err := tc.ModuleCommand(server.Context(), "pip", "install", dir)
+			if err != nil {
+				return err
+			}
+			cmd.Stdout, cmd.Stderr = stdout, stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("installing the plugin's package: %w", err)
+			}
+		}
+	}
 	if err := tc.InstallDependencies(server.Context(), req.Info.ProgramDirectory, req.UseLanguageVersionTools,
 		true, stdout, stderr); err != nil {
 		return err
