@@ -208,3 +208,53 @@ def test_a_plugin_that_is_a_buildable_package_is_installed_into_its_virtualenv(
         check=False,
     )
     assert imported.stdout == "mini\n", imported.stderr
+
+
+def test_required_packages_follow_the_official_nodejs_rule(
+    pulumi_bin: Path, tmp_path: Path
+) -> None:
+    """Pulumi's Node.js host reports each package.json under node_modules, at any depth,
+    whose "pulumi" section says "resource": true: the plugin its section names (or, for
+    an @pulumi/ package, its own name) at its section's version (or the package's). A
+    third-party package that names no plugin is left out, as there."""
+
+    def package(where: str, manifest: dict[str, Any]) -> None:
+        path = tmp_path / where / "package.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(manifest))
+
+    package(".", {"name": "program", "pulumi": {"resource": True, "name": "not-a-dependency"}})
+    package("node_modules/@pulumi/pulumi", {"name": "@pulumi/pulumi", "version": "3.200.0"})
+    aws = {"name": "@pulumi/aws", "version": "6.1.0", "pulumi": {"resource": True}}
+    package("node_modules/@pulumi/aws", aws)
+    acme = {"resource": True, "name": "acme", "version": "2.0.0", "server": "https://acme.invalid"}
+    package("node_modules/acme-sdk", {"name": "acme-sdk", "version": "1.0.0", "pulumi": acme})
+    package(
+        "node_modules/third", {"name": "third", "version": "1.0.0", "pulumi": {"resource": True}}
+    )
+    package(
+        "node_modules/plain", {"name": "plain", "version": "1.0.0", "pulumi": {"resource": False}}
+    )
+    random = {"name": "@pulumi/random", "version": "4.0.0", "pulumi": {"resource": True}}
+    package("node_modules/plain/node_modules/@pulumi/random", random)
+    host = subprocess.Popen([str(pulumi_bin / "pulumi-language-nodejs")], stdout=subprocess.PIPE)
+    assert host.stdout is not None
+    try:
+        stub = language_pb2_grpc.LanguageRuntimeStub(
+            grpc.insecure_channel(f"127.0.0.1:{int(host.stdout.readline())}")
+        )
+        info = language_pb2.ProgramInfo(
+            root_directory=str(tmp_path), program_directory=str(tmp_path), entry_point="."
+        )
+        answer = stub.GetRequiredPackages(
+            language_pb2.GetRequiredPackagesRequest(info=info), timeout=60
+        )
+    finally:
+        host.kill()
+        host.wait(10)
+    reported = {(p.name, p.version, p.kind, p.server) for p in answer.packages}
+    assert reported == {
+        ("aws", "v6.1.0", "resource", ""),
+        ("acme", "v2.0.0", "resource", "https://acme.invalid"),
+        ("random", "v4.0.0", "resource", ""),
+    }
