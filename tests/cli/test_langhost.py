@@ -258,3 +258,72 @@ def test_required_packages_follow_the_official_nodejs_rule(
         ("acme", "v2.0.0", "resource", "https://acme.invalid"),
         ("random", "v4.0.0", "resource", ""),
     }
+
+
+def test_required_packages_follow_the_official_go_rule(pulumi_bin: Path, tmp_path: Path) -> None:
+    """Pulumi's Go host reports each module the program's go.mod requires whose source
+    holds a pulumi-plugin.json (at its root, in go/, go/*/ or */) saying "resource": true:
+    the plugin it names (or the third segment of github.com/pulumi/pulumi-<name>/…), at
+    its version (or the module's; a pseudo-version stands for the release before it, and
+    one with no release before it, as a replaced untagged module has, for none)."""
+    modules = {
+        "example.com/acme": (
+            "v1.2.0",
+            "pulumi-plugin.json",
+            {
+                "resource": True,
+                "name": "acme",
+                "version": "3.1.0",
+                "server": "https://acme.invalid",
+            },
+        ),
+        "github.com/pulumi/pulumi-foo/sdk": (
+            "v1.4.0",
+            "go/foo/pulumi-plugin.json",
+            {"resource": True},
+        ),
+        "example.com/plain": ("v0.1.0", "pulumi-plugin.json", {"resource": False}),
+        "example.com/untagged": (
+            "v0.0.0-00010101000000-000000000000",
+            "x/pulumi-plugin.json",
+            {"resource": True, "name": "untagged"},
+        ),
+        "example.com/pseudo": (
+            "v1.29.1-0.20200403140640-efb5e2a48a86",
+            "pulumi-plugin.json",
+            {"resource": True, "name": "pseudo"},
+        ),
+    }
+    program = tmp_path / "program"
+    program.mkdir()
+    lines = ["module example.com/program", "", "go 1.21", "", "require ("]
+    lines += [f"\t{path} {version}" for path, (version, _, _) in modules.items()]
+    lines += [")", ""]
+    for i, (path, (_, where, meta)) in enumerate(modules.items()):
+        source = tmp_path / f"m{i}"
+        (source / where).parent.mkdir(parents=True, exist_ok=True)
+        (source / "go.mod").write_text(f"module {path}\n\ngo 1.21\n")
+        (source / where).write_text(json.dumps(meta))
+        lines.append(f"replace {path} => ../m{i}")
+    (program / "go.mod").write_text("\n".join(lines) + "\n")
+    host = subprocess.Popen([str(pulumi_bin / "pulumi-language-go")], stdout=subprocess.PIPE)
+    assert host.stdout is not None
+    try:
+        stub = language_pb2_grpc.LanguageRuntimeStub(
+            grpc.insecure_channel(f"127.0.0.1:{int(host.stdout.readline())}")
+        )
+        info = language_pb2.ProgramInfo(
+            root_directory=str(program), program_directory=str(program), entry_point="."
+        )
+        answer = stub.GetRequiredPackages(
+            language_pb2.GetRequiredPackagesRequest(info=info), timeout=120
+        )
+    finally:
+        host.kill()
+        host.wait(10)
+    reported = {(p.name, p.version, p.kind, p.server) for p in answer.packages}
+    assert reported == {
+        ("acme", "v3.1.0", "resource", "https://acme.invalid"),
+        ("foo", "v1.4.0", "resource", ""),
+        ("pseudo", "v1.29.0", "resource", ""),
+    }
