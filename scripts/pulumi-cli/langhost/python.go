@@ -2,17 +2,22 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
 	pythongen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
 )
@@ -235,4 +240,56 @@ func (h *pythonHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pul
 	return &pulumirpc.LinkResponse{
 		ImportInstructions: "You can import the SDK in your Python code with:\n\n" + imports.String(),
 	}, nil
+}
+
+// GenerateProject writes a PCL program as a Python project (the conformance runner's
+// way to make each test's program), as Pulumi's Python host does: bound with output-
+// versioned invokes (strictly unless asked not to), then pkg/v3's generator.
+func (h *pythonHost) GenerateProject(
+	_ context.Context, req *pulumirpc.GenerateProjectRequest,
+) (*pulumirpc.GenerateProjectResponse, error) {
+	client, err := schema.NewLoaderClient(req.LoaderTarget)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	options := []pcl.BindOption{pcl.PreferOutputVersionedInvokes}
+	if !req.Strict {
+		options = append(options, pcl.NonStrictBindOptions()...)
+	}
+	program, diags, err := pcl.BindDirectory(req.SourceDirectory, schema.NewCachedLoader(client), options...)
+	if err != nil {
+		return nil, err
+	}
+	if !diags.HasErrors() {
+		var project workspace.Project
+		if err := json.Unmarshal([]byte(req.Project), &project); err != nil {
+			return nil, err
+		}
+		if err := pythongen.GenerateProject(
+			req.TargetDirectory, project, program, req.LocalDependencies, "", ""); err != nil {
+			return nil, err
+		}
+	}
+	return &pulumirpc.GenerateProjectResponse{Diagnostics: plugin.HclDiagnosticsToRPCDiagnostics(diags)}, nil
+}
+
+// Pack builds the Python package in a directory as a wheel (the conformance runner packs
+// the core SDK and each generated SDK so that projects install them): `pip wheel` with
+// the python on $PATH, the build backend in an isolated environment, as `python -m
+// build` makes one for Pulumi's host.
+func (h *pythonHost) Pack(ctx context.Context, req *pulumirpc.PackRequest) (*pulumirpc.PackResponse, error) {
+	before, _ := filepath.Glob(filepath.Join(req.DestinationDirectory, "*.whl"))
+	cmd := exec.CommandContext(ctx, "python3", "-m", "pip", "wheel", "--no-deps", "--quiet",
+		"-w", req.DestinationDirectory, req.PackageDirectory)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%s: %w: %s", cmd, err, out)
+	}
+	after, _ := filepath.Glob(filepath.Join(req.DestinationDirectory, "*.whl"))
+	for _, wheel := range after {
+		if !slices.Contains(before, wheel) {
+			return &pulumirpc.PackResponse{ArtifactPath: wheel}, nil
+		}
+	}
+	return nil, fmt.Errorf("pip wheel made no new wheel of %s in %s", req.PackageDirectory, req.DestinationDirectory)
 }

@@ -174,3 +174,24 @@ func pep440ToSemver(version string) (string, bool) {
 	}
 	return out, true
 }
+
+// GetProgramDependencies lists what the program's virtualenv holds (`pulumi about`, and
+// the conformance runner's check that the core SDK is installed), from the toolchain's
+// ListPackages, as Pulumi's Python host does.
+func (h *pythonHost) GetProgramDependencies(
+	ctx context.Context, req *pulumirpc.GetProgramDependenciesRequest,
+) (*pulumirpc.GetProgramDependenciesResponse, error) {
+	tc, err := pythonToolchain(req.Info, false)
+	if err != nil {
+		return nil, err
+	}
+	installed, err := tc.ListPackages(ctx, req.TransitiveDependencies)
+	if err != nil {
+		return nil, fmt.Errorf("listing the program's Python packages: %w", err)
+	}
+	dependencies := make([]*pulumirpc.DependencyInfo, 0, len(installed))
+	for _, dist := range installed {
+		dependencies = append(dependencies, &pulumirpc.DependencyInfo{Name: dist.Name, Version: dist.Version})
+	}
+	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: dependencies}, nil
+}
