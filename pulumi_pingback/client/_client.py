@@ -101,7 +101,7 @@ class PingBackClient:
             base_url=base_url,
             timeout=timeout,
             connect_timeout=connect_timeout,
-            deadline=deadline if deadline is not None else _defaults.DEADLINE_FACTOR * timeout,
+            deadline=deadline,
             max_bytes=max_answer_bytes,
         )
         self.policy = RetryPolicy(max_retries, max_retry_after, backoff_initial, backoff_max)

@@ -243,13 +243,13 @@ class Transport:
         base_url: str,
         timeout: float,
         connect_timeout: float,
-        deadline: float,
-        max_bytes: int,
+        deadline: float | None = None,
+        max_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self._token = token or None
         self.base_url = base_url.rstrip("/")
         self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
-        self.deadline = deadline
+        self.deadline = deadline if deadline is not None else DEADLINE_FACTOR * timeout
         self.max_bytes = max_bytes
         self.requests = 0
         self._known: set[str] = set()
@@ -429,6 +429,8 @@ is not what a provider configured now should start from)."""
 
 _EARLY_LOCK = threading.Lock()
 _EARLY: dict[tuple[str, str, str], tuple[float, Future[Answer]]] = {}
+_TAKEN: Future[Answer] = Future()
+"""What an early answer's slot holds once taken: one early send per key and process."""
 
 
 def send_early(
@@ -459,8 +461,6 @@ def send_early(
         base_url=settings.api_url,
         timeout=settings.timeout,
         connect_timeout=settings.connect_timeout,
-        deadline=DEADLINE_FACTOR * settings.timeout,
-        max_bytes=MAX_ANSWER_BYTES,
     )
     try:
         future.set_result(transport._send("GET", path, None, (), sent=sending))
@@ -479,7 +479,3 @@ def _claim_early(token: str, base_url: str, path: str) -> Future[Answer] | None:
         _EARLY[key] = (entry[0], _TAKEN)
     begun, future = entry
     return future if time.monotonic() - begun <= EARLY_WINDOW else None
-
-
-_TAKEN: Future[Answer] = Future()
-"""What an early answer's slot holds once taken: one early send per key and process."""

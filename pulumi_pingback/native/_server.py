@@ -179,7 +179,7 @@ def _first_list(news: Mapping[str, Any], sending: Callable[[], None]) -> None:
     """The provider's first list, sent as soon as CheckConfig gives the settings
     (:func:`~..client._transport.send_early`), with only what sending it needs loaded
     (httpx): the rest of the client stack loads while it is in flight (``sending``: the
-    request is about to go), and configure, which takes its answer, waits for what is
+    request is written, or nothing will be sent), and configure, which takes its answer, waits for what is
     left of its round trip instead of all of it. Only settings that are known and valid:
     anything else is CheckConfig's to report, with no request sent."""
     try:
