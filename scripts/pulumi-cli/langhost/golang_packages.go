@@ -169,16 +169,13 @@ func goPackage(m goModule) (*pulumirpc.PackageDependency, error) {
 	if err != nil {
 		return nil, err
 	}
-	dep := &pulumirpc.PackageDependency{Name: name, Version: version, Kind: "resource", Server: meta.Server}
-	if p := meta.Parameterization; p != nil {
-		dep.Parameterization = &pulumirpc.PackageParameterization{Name: p.Name, Version: p.Version, Value: p.Value}
-	}
-	return dep, nil
+	return resourcePackage(meta, name, version), nil
 }
 
-// goPluginVersion is a module version as a plugin version: a pseudo-version (a commit
-// after a release) stands for that release, vX.Y.Z-1's patch; a pseudo-version with no
-// release before it (v0.0.0-…, a replaced or untagged module) has none.
+// goPluginVersion is a module version as a plugin version (resourcePackage adds the "v"
+// a file's version may lack): a pseudo-version (a commit after a release) stands for
+// that release, vX.Y.Z-1's patch; a pseudo-version with no release before it (v0.0.0-…,
+// a replaced or untagged module) has none.
 func goPluginVersion(version string) (string, error) {
 	v, err := semver.ParseTolerant(version)
 	if err != nil {
@@ -193,9 +190,6 @@ func goPluginVersion(version string) (string, error) {
 			patch--
 		}
 		return fmt.Sprintf("v%d.%d.%d", v.Major, v.Minor, patch), nil
-	}
-	if !strings.HasPrefix(version, "v") {
-		version = "v" + version
 	}
 	return version, nil
 }

@@ -119,12 +119,5 @@ func nodePackage(path string) (*pulumirpc.PackageDependency, error) {
 	if version == "" {
 		return nil, errors.New(`no "version"`)
 	}
-	if !strings.HasPrefix(version, "v") {
-		version = "v" + version
-	}
-	dep := &pulumirpc.PackageDependency{Name: name, Version: version, Kind: "resource", Server: meta.Server}
-	if p := meta.Parameterization; p != nil {
-		dep.Parameterization = &pulumirpc.PackageParameterization{Name: p.Name, Version: p.Version, Value: p.Value}
-	}
-	return dep, nil
+	return resourcePackage(&meta, name, version), nil
 }

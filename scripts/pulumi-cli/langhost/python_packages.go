@@ -112,35 +112,28 @@ func packageOf(dist plugin.DependencyInfo, pluginJSON string) (*pulumirpc.Packag
 			return nil, fmt.Errorf("%s of %s: %w", pluginJSON, dist.Name, err)
 		}
 	}
-	if meta == nil && !strings.HasPrefix(dist.Name, "pulumi-") {
-		return nil, nil
-	}
-	dep := &pulumirpc.PackageDependency{Kind: "resource"}
-	if meta != nil {
-		if !meta.Resource {
+	if meta == nil {
+		if !strings.HasPrefix(dist.Name, "pulumi-") {
 			return nil, nil
 		}
-		dep.Name, dep.Version, dep.Server = meta.Name, meta.Version, meta.Server
-		if p := meta.Parameterization; p != nil {
-			dep.Parameterization = &pulumirpc.PackageParameterization{
-				Name: p.Name, Version: p.Version, Value: p.Value,
-			}
-		}
+		meta = &plugin.PulumiPluginJSON{Resource: true} // named and versioned by the distribution
 	}
-	if dep.Name == "" {
-		dep.Name = strings.TrimPrefix(dist.Name, "pulumi-")
+	if !meta.Resource {
+		return nil, nil
 	}
-	if dep.Version == "" {
-		version, ok := pep440ToSemver(dist.Version)
+	name := meta.Name
+	if name == "" {
+		name = strings.TrimPrefix(dist.Name, "pulumi-")
+	}
+	version := meta.Version
+	if version == "" {
+		semver, ok := pep440ToSemver(dist.Version)
 		if !ok {
 			return nil, nil
 		}
-		dep.Version = version
+		version = semver
 	}
-	if !strings.HasPrefix(dep.Version, "v") {
-		dep.Version = "v" + dep.Version
-	}
-	return dep, nil
+	return resourcePackage(meta, name, version), nil
 }
 
 var pep440 = regexp.MustCompile(`^(\d+(?:\.\d+)*)(?:(a|b|rc)(\d+))?(?:\.post(\d+))?(?:\.dev(\d+))?$`)
