@@ -10,6 +10,7 @@ is measured by ``python -m benchmarks.start``, not asserted here.)
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -107,6 +108,17 @@ def test_the_plugin_answers_its_schema_without_the_client_stack(plugin: Provider
     assert "imported before the plugin needs it" in str(info.value.details())
 
 
+@contextlib.contextmanager
+def _plugin(cwd: Path) -> Iterator[Any]:
+    """The plugin as the CLI starts it from its directory, everything importable: its stub."""
+    command = [sys.executable, *LAUNCHES["plugin-directory"]]
+    process = ProviderProcess(None, secret_keys=(), cwd=cwd, env=dict(os.environ), command=command)
+    try:
+        yield process.stub
+    finally:
+        process.close()
+
+
 def test_the_first_list_is_in_flight_before_configure_which_takes_its_answer(
     sim: Simulator, tmp_path: Path
 ) -> None:
@@ -114,12 +126,7 @@ def test_the_first_list_is_in_flight_before_configure_which_takes_its_answer(
     loads the rest of its client, and Configure (which checks the settings with a list)
     takes that answer instead of sending another."""
     sim.set_latency(0.3)
-    command = [sys.executable, *LAUNCHES["plugin-directory"]]
-    process = ProviderProcess(
-        None, secret_keys=(), cwd=tmp_path, env=dict(os.environ), command=command
-    )
-    try:
-        stub: Any = process.stub
+    with _plugin(tmp_path) as stub:
         news = to_struct({"token": TOKEN, "apiUrl": sim.url})
         stub.CheckConfig(
             proto.CheckRequest(urn=PROVIDER_URN, olds=to_struct({}), news=news), timeout=30
@@ -127,17 +134,10 @@ def test_the_first_list_is_in_flight_before_configure_which_takes_its_answer(
         assert [(r["method"], r["status"]) for r in sim.requests()] == [("GET", None)]  # in flight
         stub.Configure(proto.ConfigureRequest(args=news, acceptSecrets=True), timeout=30)
         assert [(r["method"], r["status"]) for r in sim.requests()] == [("GET", 200)]
-    finally:
-        process.close()
 
 
 def test_a_wrong_token_sent_early_fails_configure_as_before(sim: Simulator, tmp_path: Path) -> None:
-    command = [sys.executable, *LAUNCHES["plugin-directory"]]
-    process = ProviderProcess(
-        None, secret_keys=(), cwd=tmp_path, env=dict(os.environ), command=command
-    )
-    try:
-        stub: Any = process.stub
+    with _plugin(tmp_path) as stub:
         news = to_struct({"token": "not-the-token", "apiUrl": sim.url})
         stub.CheckConfig(
             proto.CheckRequest(urn=PROVIDER_URN, olds=to_struct({}), news=news), timeout=30
@@ -149,5 +149,3 @@ def test_a_wrong_token_sent_early_fails_configure_as_before(sim: Simulator, tmp_
             info.value.details()
         )
         assert [(r["method"], r["status"]) for r in sim.requests()] == [("GET", 401)]
-    finally:
-        process.close()

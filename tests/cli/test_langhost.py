@@ -4,6 +4,7 @@ rule driven over the host's own gRPC API, as the CLI drives it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -23,18 +24,20 @@ from pulumi.runtime.proto import language_pb2, language_pb2_grpc
 from ._cli import Stack, Workspace, python_project
 
 
-@pytest.fixture
-def python_host(pulumi_bin: Path) -> Iterator[tuple[subprocess.Popen[bytes], Any]]:
-    """``pulumi-language-python`` started as the CLI starts it (no engine address: a call
-    that needs none), with its stub."""
+@contextlib.contextmanager
+def _host(
+    pulumi_bin: Path, language: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], Any]]:
+    """``pulumi-language-<language>`` started as the CLI starts it (no engine address: the
+    calls made here need none), with its stub; killed at the end if still running."""
     host = subprocess.Popen(
-        [str(pulumi_bin / "pulumi-language-python")],
+        [str(pulumi_bin / f"pulumi-language-{language}")],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=env,
     )
     assert host.stdout is not None
-    port = int(host.stdout.readline())
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    channel = grpc.insecure_channel(f"127.0.0.1:{int(host.stdout.readline())}")
     try:
         yield host, language_pb2_grpc.LanguageRuntimeStub(channel)
     finally:
@@ -42,6 +45,33 @@ def python_host(pulumi_bin: Path) -> Iterator[tuple[subprocess.Popen[bytes], Any
         if host.poll() is None:
             host.kill()
         host.wait(10)
+
+
+@pytest.fixture
+def python_host(pulumi_bin: Path) -> Iterator[tuple[subprocess.Popen[bytes], Any]]:
+    with _host(pulumi_bin, "python") as started:
+        yield started
+
+
+def _required_packages(
+    pulumi_bin: Path,
+    language: str,
+    program: Path,
+    options: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> set[tuple[str, str, str, str]]:
+    """What the host answers GetRequiredPackages for the program in ``program``: each
+    package as (name, version, kind, server)."""
+    struct = struct_pb2.Struct()
+    struct.update(options or {})
+    info = language_pb2.ProgramInfo(
+        root_directory=str(program), program_directory=str(program), entry_point=".", options=struct
+    )
+    with _host(pulumi_bin, language, env) as (_, stub):
+        answer = stub.GetRequiredPackages(
+            language_pb2.GetRequiredPackagesRequest(info=info), timeout=120
+        )
+    return {(p.name, p.version, p.kind, p.server) for p in answer.packages}
 
 
 def test_ctrl_c_lets_the_call_in_flight_finish_then_the_host_exits(
@@ -116,29 +146,8 @@ def test_required_packages_follow_the_official_python_rule(
     )
     _distribution(site, "not-pulumi", "1.0.0", {"name": "x"})  # no "resource": true
     env = {**os.environ, "PYTHONPATH": str(site)}
-    host = subprocess.Popen(
-        [str(pulumi_bin / "pulumi-language-python")], stdout=subprocess.PIPE, env=env
-    )
-    assert host.stdout is not None
-    try:
-        stub = language_pb2_grpc.LanguageRuntimeStub(
-            grpc.insecure_channel(f"127.0.0.1:{int(host.stdout.readline())}")
-        )
-        options = struct_pb2.Struct()
-        options.update({"virtualenv": sys.prefix})  # this suite's: pulumi-pingback installed
-        info = language_pb2.ProgramInfo(
-            root_directory=str(tmp_path),
-            program_directory=str(tmp_path),
-            entry_point=".",
-            options=options,
-        )
-        answer = stub.GetRequiredPackages(
-            language_pb2.GetRequiredPackagesRequest(info=info), timeout=120
-        )
-    finally:
-        host.kill()
-        host.wait(10)
-    reported = {(p.name, p.version, p.kind, p.server) for p in answer.packages}
+    # this suite's virtualenv: pulumi-pingback installed
+    reported = _required_packages(pulumi_bin, "python", tmp_path, {"virtualenv": sys.prefix}, env)
     assert reported == {
         ("foo", "v1.2.0", "resource", ""),
         ("pre", "v2.0.0-rc.3", "resource", ""),
@@ -237,22 +246,7 @@ def test_required_packages_follow_the_official_nodejs_rule(
     )
     random = {"name": "@pulumi/random", "version": "4.0.0", "pulumi": {"resource": True}}
     package("node_modules/plain/node_modules/@pulumi/random", random)
-    host = subprocess.Popen([str(pulumi_bin / "pulumi-language-nodejs")], stdout=subprocess.PIPE)
-    assert host.stdout is not None
-    try:
-        stub = language_pb2_grpc.LanguageRuntimeStub(
-            grpc.insecure_channel(f"127.0.0.1:{int(host.stdout.readline())}")
-        )
-        info = language_pb2.ProgramInfo(
-            root_directory=str(tmp_path), program_directory=str(tmp_path), entry_point="."
-        )
-        answer = stub.GetRequiredPackages(
-            language_pb2.GetRequiredPackagesRequest(info=info), timeout=60
-        )
-    finally:
-        host.kill()
-        host.wait(10)
-    reported = {(p.name, p.version, p.kind, p.server) for p in answer.packages}
+    reported = _required_packages(pulumi_bin, "nodejs", tmp_path)
     assert reported == {
         ("aws", "v6.1.0", "resource", ""),
         ("acme", "v2.0.0", "resource", "https://acme.invalid"),
@@ -306,22 +300,7 @@ def test_required_packages_follow_the_official_go_rule(pulumi_bin: Path, tmp_pat
         (source / where).write_text(json.dumps(meta))
         lines.append(f"replace {path} => ../m{i}")
     (program / "go.mod").write_text("\n".join(lines) + "\n")
-    host = subprocess.Popen([str(pulumi_bin / "pulumi-language-go")], stdout=subprocess.PIPE)
-    assert host.stdout is not None
-    try:
-        stub = language_pb2_grpc.LanguageRuntimeStub(
-            grpc.insecure_channel(f"127.0.0.1:{int(host.stdout.readline())}")
-        )
-        info = language_pb2.ProgramInfo(
-            root_directory=str(program), program_directory=str(program), entry_point="."
-        )
-        answer = stub.GetRequiredPackages(
-            language_pb2.GetRequiredPackagesRequest(info=info), timeout=120
-        )
-    finally:
-        host.kill()
-        host.wait(10)
-    reported = {(p.name, p.version, p.kind, p.server) for p in answer.packages}
+    reported = _required_packages(pulumi_bin, "go", program)
     assert reported == {
         ("acme", "v3.1.0", "resource", "https://acme.invalid"),
         ("foo", "v1.4.0", "resource", ""),
