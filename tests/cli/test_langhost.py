@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +218,39 @@ def test_a_plugin_that_is_a_buildable_package_is_installed_into_its_virtualenv(
         check=False,
     )
     assert imported.stdout == "mini\n", imported.stderr
+
+
+def test_packs_at_once_into_one_folder_each_return_their_own_wheel(
+    python_host: tuple[subprocess.Popen[bytes], Any], tmp_path: Path
+) -> None:
+    """Pack (the conformance runner packs the core SDK and each test's SDKs, several at
+    once, into one artifacts folder): each answer names the wheel of its own package, and
+    packing a package again answers its wheel again. Our host once took "the wheel that
+    was not there before", which a concurrent pack could make, and found none the second
+    time; like Pulumi's host it now builds in a folder of its own."""
+    _, stub = python_host
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    names = ["alpha", "beta", "gamma"]
+    for name in names:
+        (tmp_path / name / f"pkg_{name}").mkdir(parents=True)
+        (tmp_path / name / f"pkg_{name}" / "__init__.py").write_text("")
+        (tmp_path / name / "pyproject.toml").write_text(
+            '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+            f'[project]\nname = "pkg-{name}"\nversion = "1.0.0"\n'
+        )
+
+    def pack(name: str) -> str:
+        request = language_pb2.PackRequest(
+            package_directory=str(tmp_path / name), destination_directory=str(artifacts)
+        )
+        return str(stub.Pack(request, timeout=300).artifact_path)
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        packed = list(pool.map(pack, names))
+    assert [Path(p).name for p in packed] == [f"pkg_{n}-1.0.0-py3-none-any.whl" for n in names]
+    assert all(Path(p).parent == artifacts and Path(p).is_file() for p in packed)
+    assert pack("alpha") == packed[0]
 
 
 def test_required_packages_follow_the_official_nodejs_rule(

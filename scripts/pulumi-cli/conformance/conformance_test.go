@@ -43,7 +43,42 @@ func started(t *testing.T, name string, args ...string) string {
 	return strings.TrimSpace(line)
 }
 
+// TestPython runs the suite against the Python host, with the core SDK packed from the
+// sdk/v3 module's python folder.
 func TestPython(t *testing.T) {
+	suite(t, "python", func(sdk string) string { return filepath.Join(sdk, "python") })
+}
+
+// TestNodejs runs the suite against the Node.js host, with @pulumi/pulumi built and packed
+// from a copy of the sdk/v3 module's nodejs folder (npm ci writes node_modules beside its
+// package.json, and the module cache is read-only).
+func TestNodejs(t *testing.T) {
+	suite(t, "nodejs", func(sdk string) string {
+		tmp := t.TempDir()
+		core := filepath.Join(tmp, "nodejs")
+		if err := os.CopyFS(core, os.DirFS(filepath.Join(sdk, "nodejs"))); err != nil {
+			t.Fatal(err)
+		}
+		// A Go module's zip leaves out every vendor folder, so the ts-node and TypeScript
+		// the SDK vendors (unchanged since April 2024) come from its newest release on npm
+		// at or before this version.
+		pack := exec.Command("npm", "pack", "@pulumi/pulumi@<="+sdkVersion, "--pack-destination", tmp)
+		name, err := pack.Output()
+		if err != nil {
+			t.Fatalf("%s: %v", pack, err)
+		}
+		untar := exec.Command("tar", "-xzf", filepath.Join(tmp, strings.TrimSpace(string(name))),
+			"-C", core, "--strip-components=1", "package/vendor")
+		if out, err := untar.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", untar, err, out)
+		}
+		return core
+	})
+}
+
+// suite prepares the language tests against one of the build's hosts, then runs each.
+func suite(t *testing.T, language string, coreSDK func(sdkModule string) string) {
+	t.Parallel()
 	bin := os.Getenv("PINGBACK_PULUMI_BIN")
 	if bin == "" {
 		t.Skip("PINGBACK_PULUMI_BIN names the build's bin (scripts/pulumi-cli/build prints it)")
@@ -55,7 +90,7 @@ func TestPython(t *testing.T) {
 		t.Fatalf("building the test service: %v\n%s", err, out)
 	}
 	engine := started(t, service)
-	host := started(t, filepath.Join(bin, "pulumi-language-python"), engine)
+	host := started(t, filepath.Join(bin, "pulumi-language-"+language), engine)
 
 	conn, err := grpc.NewClient(engine, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -72,13 +107,13 @@ func TestPython(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	core := filepath.Join(strings.TrimSpace(string(modcache)), "github.com/pulumi/pulumi/sdk/v3@v"+sdkVersion, "python")
+	sdk := filepath.Join(strings.TrimSpace(string(modcache)), "github.com/pulumi/pulumi/sdk/v3@v"+sdkVersion)
 	prepared, err := client.PrepareLanguageTests(ctx, &testingrpc.PrepareLanguageTestsRequest{
-		LanguagePluginName:   "python",
+		LanguagePluginName:   language,
 		LanguagePluginTarget: "127.0.0.1:" + host,
 		TemporaryDirectory:   filepath.Join(tmp, "work"),
 		SnapshotDirectory:    filepath.Join(tmp, "snapshots"),
-		CoreSdkDirectory:     core,
+		CoreSdkDirectory:     coreSDK(sdk),
 		CoreSdkVersion:       sdkVersion,
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 	"github.com/pulumi/pulumi/pkg/v3/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
@@ -256,6 +257,37 @@ func generateProgram(
 	}
 	rpcDiags = append(rpcDiags, plugin.HclDiagnosticsToRPCDiagnostics(diags)...)
 	return &pulumirpc.GenerateProgramResponse{Source: files, Diagnostics: rpcDiags}, nil
+}
+
+// generateProject binds the PCL directory the conformance runner sends (with output-
+// versioned invokes, strictly unless asked not to, as every official host binds it) and
+// hands the program and the project to the language's generator.
+func generateProject(
+	req *pulumirpc.GenerateProjectRequest, generate func(*pcl.Program, workspace.Project) error,
+) (*pulumirpc.GenerateProjectResponse, error) {
+	client, err := schema.NewLoaderClient(req.LoaderTarget)
+	if err != nil {
+		return nil, err
+	}
+	defer client.Close()
+	options := []pcl.BindOption{pcl.PreferOutputVersionedInvokes}
+	if !req.Strict {
+		options = append(options, pcl.NonStrictBindOptions()...)
+	}
+	program, diags, err := pcl.BindDirectory(req.SourceDirectory, schema.NewCachedLoader(client), options...)
+	if err != nil {
+		return nil, err
+	}
+	if !diags.HasErrors() {
+		var project workspace.Project
+		if err := json.Unmarshal([]byte(req.Project), &project); err != nil {
+			return nil, err
+		}
+		if err := generate(program, project); err != nil {
+			return nil, err
+		}
+	}
+	return &pulumirpc.GenerateProjectResponse{Diagnostics: plugin.HclDiagnosticsToRPCDiagnostics(diags)}, nil
 }
 
 // linkedPackage loads the schema of a package `pulumi package add` generated an SDK of, with

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +16,10 @@ import (
 	nodejsgen "github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/executable"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/fsutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/nodejs/npm"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
@@ -209,4 +213,82 @@ func (h *nodejsHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pul
 		}
 	}
 	return &pulumirpc.LinkResponse{ImportInstructions: instructions + imports.String()}, nil
+}
+
+// GenerateProject writes a PCL program as a Node.js project (the conformance runner's way
+// to make each test's program) with pkg/v3's generator, as Pulumi's Node.js host does
+// (TypeScript run by ts-node, the runtime "nodejs").
+func (h *nodejsHost) GenerateProject(
+	_ context.Context, req *pulumirpc.GenerateProjectRequest,
+) (*pulumirpc.GenerateProjectResponse, error) {
+	return generateProject(req, func(program *pcl.Program, project workspace.Project) error {
+		return nodejsgen.GenerateProject(
+			req.TargetDirectory, project, program, req.LocalDependencies, false, "nodejs")
+	})
+}
+
+// Pack builds the Node.js package in a directory and packs it into a tarball (the
+// conformance runner packs the core SDK and each generated SDK so that projects install
+// them), as Pulumi's Node.js host does: the core SDK (@pulumi/pulumi) by `npm ci` and
+// `tsc` with its proto and vendor folders copied beside the output, a generated SDK by
+// `npm install` and its `build` script; then `npm pack` of the bin folder.
+func (h *nodejsHost) Pack(ctx context.Context, req *pulumirpc.PackRequest) (*pulumirpc.PackResponse, error) {
+	npmPath, err := executable.FindExecutable("npm")
+	if err != nil {
+		return nil, fmt.Errorf("find npm: %w", err)
+	}
+	dir := req.PackageDirectory
+	manifest, _, err := npm.ReadPackageManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	run := func(name string, args ...string) error {
+		fmt.Fprintf(os.Stderr, "$ %s %s\n", filepath.Base(name), strings.Join(args, " "))
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Dir = dir
+		// Wrapped, so that node's non-blocking stdio never reaches this process's own.
+		cmd.Stdout = struct{ io.Writer }{os.Stderr}
+		var stderr bytes.Buffer
+		cmd.Stderr = io.MultiWriter(struct{ io.Writer }{os.Stderr}, &stderr)
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s %s: %w: %s", filepath.Base(name), strings.Join(args, " "), err, stderr.Bytes())
+		}
+		return nil
+	}
+	bin := filepath.Join(dir, "bin")
+	if manifest["name"] == "@pulumi/pulumi" {
+		if err := run(npmPath, "ci"); err != nil {
+			return nil, err
+		}
+		if err := run("npx", "--no-install", "tsc"); err != nil {
+			return nil, err
+		}
+		// tsc copies neither the proto nor the vendor folder.
+		for _, folder := range []string{"proto", "vendor"} {
+			if err := fsutil.CopyFile(filepath.Join(bin, folder), filepath.Join(dir, folder), nil); err != nil {
+				return nil, fmt.Errorf("copy %s: %w", folder, err)
+			}
+		}
+	} else {
+		if err := run(npmPath, "install"); err != nil {
+			return nil, err
+		}
+		if err := run(npmPath, "run", "build"); err != nil {
+			return nil, err
+		}
+		// A generated SDK's build does not copy its package.json into bin.
+		if err := fsutil.CopyFile(filepath.Join(bin, "package.json"), filepath.Join(dir, "package.json"), nil); err != nil {
+			return nil, fmt.Errorf("copy package.json: %w", err)
+		}
+	}
+	fmt.Fprintln(os.Stderr, "$ npm pack")
+	cmd := exec.CommandContext(ctx, npmPath, "pack", bin, "--pack-destination", req.DestinationDirectory)
+	cmd.Stderr = struct{ io.Writer }{os.Stderr}
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("npm pack: %w", err)
+	}
+	return &pulumirpc.PackResponse{
+		ArtifactPath: filepath.Join(req.DestinationDirectory, strings.TrimSpace(string(out))),
+	}, nil
 }

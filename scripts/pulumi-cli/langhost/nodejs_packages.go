@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/logging"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/nodejs/npm"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
@@ -120,4 +121,29 @@ func nodePackage(path string) (*pulumirpc.PackageDependency, error) {
 		return nil, errors.New(`no "version"`)
 	}
 	return resourcePackage(&meta, name, version), nil
+}
+
+// GetProgramDependencies lists the program's packages (`pulumi about`, and the
+// conformance runner's check that the core SDK is installed) through the project's
+// package manager, as Pulumi's Node.js host does.
+func (h *nodejsHost) GetProgramDependencies(
+	ctx context.Context, req *pulumirpc.GetProgramDependenciesRequest,
+) (*pulumirpc.GetProgramDependenciesResponse, error) {
+	option, err := packageManager(req.Info)
+	if err != nil {
+		return nil, err
+	}
+	manager, err := npm.ResolvePackageManager(option, req.Info.ProgramDirectory)
+	if err != nil {
+		return nil, err
+	}
+	installed, err := manager.ListPackages(ctx, req.Info.ProgramDirectory, req.TransitiveDependencies)
+	if err != nil {
+		return nil, fmt.Errorf("listing the program's Node.js packages: %w", err)
+	}
+	dependencies := make([]*pulumirpc.DependencyInfo, 0, len(installed))
+	for _, pkg := range installed {
+		dependencies = append(dependencies, &pulumirpc.DependencyInfo{Name: pkg.Name, Version: pkg.Version})
+	}
+	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: dependencies}, nil
 }

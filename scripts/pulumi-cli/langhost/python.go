@@ -2,20 +2,18 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi/pkg/v3/codegen/pcl"
 	pythongen "github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/fsutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -243,53 +241,40 @@ func (h *pythonHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pul
 }
 
 // GenerateProject writes a PCL program as a Python project (the conformance runner's
-// way to make each test's program), as Pulumi's Python host does: bound with output-
-// versioned invokes (strictly unless asked not to), then pkg/v3's generator.
+// way to make each test's program) with pkg/v3's generator, as Pulumi's Python host does.
 func (h *pythonHost) GenerateProject(
 	_ context.Context, req *pulumirpc.GenerateProjectRequest,
 ) (*pulumirpc.GenerateProjectResponse, error) {
-	client, err := schema.NewLoaderClient(req.LoaderTarget)
-	if err != nil {
-		return nil, err
-	}
-	defer client.Close()
-	options := []pcl.BindOption{pcl.PreferOutputVersionedInvokes}
-	if !req.Strict {
-		options = append(options, pcl.NonStrictBindOptions()...)
-	}
-	program, diags, err := pcl.BindDirectory(req.SourceDirectory, schema.NewCachedLoader(client), options...)
-	if err != nil {
-		return nil, err
-	}
-	if !diags.HasErrors() {
-		var project workspace.Project
-		if err := json.Unmarshal([]byte(req.Project), &project); err != nil {
-			return nil, err
-		}
-		if err := pythongen.GenerateProject(
-			req.TargetDirectory, project, program, req.LocalDependencies, "", ""); err != nil {
-			return nil, err
-		}
-	}
-	return &pulumirpc.GenerateProjectResponse{Diagnostics: plugin.HclDiagnosticsToRPCDiagnostics(diags)}, nil
+	return generateProject(req, func(program *pcl.Program, project workspace.Project) error {
+		return pythongen.GenerateProject(
+			req.TargetDirectory, project, program, req.LocalDependencies, "", "")
+	})
 }
 
 // Pack builds the Python package in a directory as a wheel (the conformance runner packs
 // the core SDK and each generated SDK so that projects install them): `pip wheel` with
 // the python on $PATH, the build backend in an isolated environment, as `python -m
-// build` makes one for Pulumi's host.
+// build` makes one for Pulumi's host. Like that host, it builds into a folder of its own
+// and copies the wheel out, so that packs running at once into one destination never
+// take each other's wheel.
 func (h *pythonHost) Pack(ctx context.Context, req *pulumirpc.PackRequest) (*pulumirpc.PackResponse, error) {
-	before, _ := filepath.Glob(filepath.Join(req.DestinationDirectory, "*.whl"))
+	tmp, err := os.MkdirTemp("", "pulumi-python-pack")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
 	cmd := exec.CommandContext(ctx, "python3", "-m", "pip", "wheel", "--no-deps", "--quiet",
-		"-w", req.DestinationDirectory, req.PackageDirectory)
+		"-w", tmp, req.PackageDirectory)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("%s: %w: %s", cmd, err, out)
 	}
-	after, _ := filepath.Glob(filepath.Join(req.DestinationDirectory, "*.whl"))
-	for _, wheel := range after {
-		if !slices.Contains(before, wheel) {
-			return &pulumirpc.PackResponse{ArtifactPath: wheel}, nil
-		}
+	wheels, _ := filepath.Glob(filepath.Join(tmp, "*.whl"))
+	if len(wheels) != 1 {
+		return nil, fmt.Errorf("pip wheel made %d wheels of %s, not one", len(wheels), req.PackageDirectory)
 	}
-	return nil, fmt.Errorf("pip wheel made no new wheel of %s in %s", req.PackageDirectory, req.DestinationDirectory)
+	dst := filepath.Join(req.DestinationDirectory, filepath.Base(wheels[0]))
+	if err := fsutil.CopyFile(dst, wheels[0], nil); err != nil {
+		return nil, fmt.Errorf("copy the wheel: %w", err)
+	}
+	return &pulumirpc.PackResponse{ArtifactPath: dst}, nil
 }
