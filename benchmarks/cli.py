@@ -114,7 +114,7 @@ def yaml_program(
             "type": f"{package}:index:Channel",
             "properties": {
                 "type": "widget",
-                "config": {"widget_id": f"{widget_ids}{i}"},
+                "config": {"widgetId": f"{widget_ids}{i}"},
                 "isActive": True,
             },
         }

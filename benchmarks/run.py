@@ -381,7 +381,7 @@ def native_creates(p: ProviderProcess, n: int, workers: int, tag: str) -> float:
                 urn=NATIVE_URN,
                 olds=to_struct({}),
                 news=to_struct(
-                    {"type": "widget", "config": {"widget_id": f"{tag}{i}"}, "isActive": True}
+                    {"type": "widget", "config": {"widgetId": f"{tag}{i}"}, "isActive": True}
                 ),
             )
         ).inputs

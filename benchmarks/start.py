@@ -146,7 +146,7 @@ def steps(plugin: Plugin, sim: SimulatorProcess, state_dir: str, tag: str) -> No
         plugin.configure.append(_ms(t))
         for k, times in enumerate((plugin.first_create, plugin.second_create)):
             t = time.perf_counter()
-            inputs = {"type": "widget", "config": {"widget_id": f"{tag}-{k}"}, "isActive": True}
+            inputs = {"type": "widget", "config": {"widgetId": f"{tag}-{k}"}, "isActive": True}
             checked = stub.Check(
                 proto.CheckRequest(urn=CHANNEL_URN, olds=to_struct({}), news=to_struct(inputs)),
                 timeout=60,

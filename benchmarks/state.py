@@ -82,9 +82,7 @@ def yaml_program(where: Path, plugin: Path, kind: str, n: int) -> Path:
             "properties": {
                 "type": kind,
                 "config": (
-                    {"widget_id": f"bench-state-w{i}"}
-                    if kind == "widget"
-                    else {"bot_token": _bot(i)}
+                    {"widgetId": f"bench-state-w{i}"} if kind == "widget" else {"botToken": _bot(i)}
                 ),
             },
         }

@@ -34,6 +34,7 @@ from ._exceptions import (
     RateLimitError,
     RedirectError,
     ResponseTooLargeError,
+    TimeLimitError,
 )
 from ._version import __version__
 from .channels._configs import (
@@ -53,6 +54,7 @@ from .channels._configs import (
     XConfigDict,
 )
 from .channels._kinds import ChannelType
+from .dynamic._functions import ChannelInfo, get_channel, get_channels
 from .dynamic._provider import PingBackChannelProvider
 from .dynamic._resource import PingBackChannel
 
@@ -89,6 +91,7 @@ __all__ = [
     "BadRequestError",
     "Channel",
     "ChannelConfig",
+    "ChannelInfo",
     "ChannelNotFoundError",
     "ChannelType",
     "ChannelTypeName",
@@ -115,6 +118,7 @@ __all__ = [
     "SmsConfig",
     "TelegramConfig",
     "TelegramConfigDict",
+    "TimeLimitError",
     "WebchatConfig",
     "WhatsAppConfig",
     "WhatsAppConfigDict",
@@ -122,4 +126,6 @@ __all__ = [
     "XConfig",
     "XConfigDict",
     "__version__",
+    "get_channel",
+    "get_channels",
 ]

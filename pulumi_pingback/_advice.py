@@ -268,9 +268,10 @@ def _ambiguous_create(exc: AmbiguousCreateError, ctx: Context, a: Audience, url:
 @_advises(OutcomeUnknownError)
 def _outcome_unknown(exc: OutcomeUnknownError, ctx: Context, a: Audience, url: str) -> str:
     return (
-        f"Before running `pulumi up` again, look in PingBack for {a_channel(exc.channel_type)} "
-        f"created at about {exc.sent_at}: adopt it with {a.adopt('<its id>')} on this resource, "
-        "or delete it."
+        f"It may exist: the next `pulumi up` on this machine finds {a_channel(exc.channel_type)} "
+        "this create made and takes it (its create journal; nothing is made twice). From "
+        f"another machine, look in PingBack for one created at about {exc.sent_at} and adopt it "
+        f"with {a.adopt('<its id>')} on this resource, or delete it."
     )
 
 

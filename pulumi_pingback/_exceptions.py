@@ -10,6 +10,7 @@
     │   └── AmbiguousCreateError        several new channels could be the one it made
     ├── APIConnectionError              PingBack could not be reached (transport failure)
     │   └── APITimeoutError             it did not answer in time (or not within the deadline)
+    │       └── TimeLimitError          the operation's customTimeouts ran out (never retried)
     ├── InvalidResponseError            a 2xx answer this client cannot read
     │   └── ResponseTooLargeError       an answer over the size cap
     └── APIStatusError                  PingBack answered with a non-2xx status
@@ -61,6 +62,7 @@ __all__ = [
     "RateLimitError",
     "RedirectError",
     "ResponseTooLargeError",
+    "TimeLimitError",
 ]
 
 Redactor = Callable[[str], str]
@@ -213,6 +215,11 @@ class APIConnectionError(PingBackError):
 
 class APITimeoutError(APIConnectionError):
     """PingBack did not answer within the timeout, or did not finish within the deadline."""
+
+
+class TimeLimitError(APITimeoutError):
+    """The operation's time limit (a resource's ``customTimeouts``) ran out: before a
+    request was sent (``sent`` false), or while one waited for its answer. Never retried."""
 
 
 class InvalidResponseError(PingBackError):

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _defaults
 from ._enginelog import busy
 from ._exceptions import ChannelNotFoundError, PingBackError
 from .channels._results import Checked, Outputs, input_secret_paths, is_refresh, reported
+from .client._limit import limited
 
 if TYPE_CHECKING:
     from ._advice import Context
@@ -170,18 +171,23 @@ class Channels:
         olds: Mapping[str, Any] | None = None,
         names: Mapping[str, str] | None = None,
         *,
+        key_names: Callable[[object, str], str] | None = None,
         resource: str | None = None,
     ) -> Checked:
         """The checked inputs, their secret paths and every problem found, said safely
         for the CLI to print (:func:`.channels._results.reported`); ``olds``, the previous
         inputs (what PingBack stores is accepted as it is); ``names``, the properties as
         the program's language names them (None: the dynamic front's, whose inputs carry
-        its resource options too); ``resource``, its URN when the front knows it."""
+        its resource options too), and ``key_names`` its config keys (None: PingBack's);
+        ``resource``, its URN when the front knows it."""
         from .channels._check import PYTHON_NAMES, check_inputs
 
         options = names is None
         names = names or PYTHON_NAMES
-        inputs, problems = check_inputs(news, olds, names=names)
+        if key_names is None:
+            inputs, problems = check_inputs(news, olds, names=names)
+        else:
+            inputs, problems = check_inputs(news, olds, names=names, key_names=key_names)
         if not problems:
             self.owners.checked(inputs, resource=resource, old=bool(olds))
         failures = reported(problems, names, options=options)
@@ -217,13 +223,20 @@ class Channels:
 
     # ---- CRUD -----------------------------------------------------------------------------
 
-    def create(self, declared: Declaration, *, resource: str | None = None) -> Outputs:
+    def create(
+        self,
+        declared: Declaration,
+        *,
+        resource: str | None = None,
+        time_limit: float | None = None,
+    ) -> Outputs:
         """A create or, with ``adopt_id``, an adoption, for ``resource`` (its URN, when the
-        front knows it: the native plugin's engine sends it with every create)."""
+        front knows it: the native plugin's engine sends it with every create), within
+        ``time_limit`` seconds (``customTimeouts.create``), retries and settling included."""
         adopt_id, wanted = declared.adopt_id, declared.channel
         secrets = {"config": wanted.config}
         try:
-            with busy():
+            with busy(), limited(time_limit, "customTimeouts.create"):
                 client = self._api(secrets)
                 if adopt_id:
                     channel = client.adopt(adopt_id, wanted, overwrite=declared.adopt_overwrite)
@@ -234,12 +247,20 @@ class Channels:
             raise self.explained(exc, ctx, secrets) from None
         return Outputs.of(channel)
 
-    def update(self, channel_id: str, olds: Mapping[str, Any], declared: Declaration) -> Outputs:
+    def update(
+        self,
+        channel_id: str,
+        olds: Mapping[str, Any],
+        declared: Declaration,
+        *,
+        time_limit: float | None = None,
+    ) -> Outputs:
+        """An update in place, within ``time_limit`` seconds (``customTimeouts.update``)."""
         wanted = declared.channel
         secrets = {"config": wanted.config}
         try:
             old_identity = olds.get("identity")
-            with busy():
+            with busy(), limited(time_limit, "customTimeouts.update"):
                 channel = self._api(secrets, olds).update(
                     channel_id,
                     wanted,
@@ -250,9 +271,12 @@ class Channels:
             raise self.explained(exc, ctx, secrets, olds) from None
         return Outputs.of(channel)
 
-    def delete(self, channel_id: str, props: Mapping[str, Any]) -> None:
+    def delete(
+        self, channel_id: str, props: Mapping[str, Any], *, time_limit: float | None = None
+    ) -> None:
+        """A delete, within ``time_limit`` seconds (``customTimeouts.delete``)."""
         try:
-            with busy():
+            with busy(), limited(time_limit, "customTimeouts.delete"):
                 if self.owners.may_delete(channel_id, props.get("type"), props.get("identity")):
                     self._api(props).delete(channel_id)
         except PingBackError as exc:
@@ -301,6 +325,67 @@ class Channels:
             # step that needs the list asks again, knowing the configs to redact from
             # whatever the server answers then.
             log.info("the provider's first list failed; the first step lists again")
+
+    # ---- the functions: getChannels, getChannel -----------------------------------------
+
+    def check_lookup(
+        self, function: str, args: Mapping[str, Any], names: Mapping[str, str] | None = None
+    ) -> list[tuple[str, str]]:
+        """A function's arguments, checked before anything is sent: (argument, reason)
+        in the front's ``names`` (:func:`.channels._check.check_lookup`)."""
+        from .channels._check import PYTHON_NAMES, check_lookup
+
+        names = names or PYTHON_NAMES
+        return [
+            (names.get(arg, arg), reason)
+            for arg, reason in check_lookup(function, args, names=names)
+        ]
+
+    def channels_of(self, channel_type: str | None = None) -> list[dict[str, Any]]:
+        """``getChannels``: every channel of the business, or of one type, as a lookup
+        says it (:func:`.channels._results.channel_info`: no credential), oldest first."""
+        from .channels._results import channel_info
+
+        try:
+            with busy():
+                channels = self._api().list()
+        except PingBackError as exc:
+            raise self.explained(exc, self.context("get", channel_type)) from None
+        chosen = [c for c in channels if channel_type is None or c.type == channel_type]
+        chosen.sort(key=lambda c: (c.created_at or "", c.id))
+        return [channel_info(c) for c in chosen]
+
+    def channel_by(
+        self, channel_id: str | None = None, identity: str | None = None
+    ) -> dict[str, Any]:
+        """``getChannel``: the channel with this id, or bound to this identity; an error
+        naming what was asked when none is (or, for an identity, when several are)."""
+        from .channels._kinds import describe_identity
+        from .channels._results import channel_info
+
+        if channel_id is not None:
+            with busy():
+                return channel_info(self.lookup(channel_id))
+        try:
+            with busy():
+                bound = [c for c in self._api().list() if c.identity == identity]
+        except PingBackError as exc:
+            raise self.explained(exc, self.context("get")) from None
+        if len(bound) == 1:
+            return channel_info(bound[0])
+        what = describe_identity(identity or "")
+        if not bound:
+            missing = ChannelNotFoundError(
+                f"no channel of this PingBack business is bound to the {what}", channel_id=""
+            )
+            raise self.explained(missing, self.context("get")) from None
+        ids = ", ".join(sorted(c.id for c in bound))
+        several = ChannelNotFoundError(
+            f"{len(bound)} channels of this PingBack business are bound to the {what} "
+            f"({ids}); look one up by its id",
+            channel_id="",
+        )
+        raise self.explained(several, self.context("get")) from None
 
     def read_or_lookup(
         self, channel_id: str, props: Mapping[str, Any], op: str = "get"

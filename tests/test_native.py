@@ -14,7 +14,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from pulumi.runtime import proto
 
 from pulumi_pingback import __version__
 from pulumi_pingback.channels._kinds import CHANNEL_TYPES, KINDS
-from pulumi_pingback.channels._schema import CHANNEL_TOKEN, package_schema
+from pulumi_pingback.channels._schema import CHANNEL_TOKEN, CONFIG_KEYS, package_schema
 from pulumi_pingback.native._server import TESTED_SDK
 from pulumi_pingback.simulator import Simulator
 
@@ -178,6 +178,13 @@ def _properties(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         for section in ("properties", "inputProperties"):
             for name, spec in resource[section].items():
                 yield f"{token}.{section}.{name}", spec
+    for token, function in schema["functions"].items():
+        for section in ("inputs", "outputs"):
+            for name, spec in function[section]["properties"].items():
+                yield f"{token}.{section}.{name}", spec
+    for token, type_ in schema["types"].items():
+        for name, spec in type_.get("properties", {}).items():
+            yield f"{token}.properties.{name}", spec
 
 
 def _type_spec(schema: dict[str, Any], where: str, spec: dict[str, Any]) -> None:
@@ -217,10 +224,11 @@ def test_the_schema_keeps_the_metaschema_rules_and_describes_everything() -> Non
         "config",
         "provider",
         "resources",
+        "functions",
         "types",
         "language",
     }
-    for token in [*schema["resources"], *schema["types"]]:
+    for token in [*schema["resources"], *schema["functions"], *schema["types"]]:
         assert TOKEN_RE.match(token), token
     for where, spec in _properties(schema):
         assert spec.get("description"), f"{where} has no description"
@@ -236,6 +244,9 @@ def test_the_schema_keeps_the_metaschema_rules_and_describes_everything() -> Non
             "additionalProperties",
             "items",
         }, where
+    for function in schema["functions"].values():
+        outputs = function["outputs"]
+        assert set(outputs.get("required", [])) <= set(outputs["properties"])
     for resource in schema["resources"].values():
         assert set(resource["required"]) <= set(resource["properties"])
         assert set(resource["requiredInputs"]) <= set(resource["inputProperties"])
@@ -250,38 +261,46 @@ def test_credentials_are_secret_in_the_schema() -> None:
     schema = package_schema()
     channel_ = schema["resources"][CHANNEL_TOKEN]
     secret = {where for where, spec in _properties(schema) if spec.get("secret") is True}
+    credentials = {
+        f"pingback:index:ChannelConfig.properties.{CONFIG_KEYS[key]}"
+        for kind in KINDS.values()
+        for key in kind.credentials
+    }
     assert secret == {
         "config.token",
         "provider.token",
         f"{CHANNEL_TOKEN}.properties.metaVerifyToken",
-    }
+        "pingback:index:ChannelConfig.properties.extra",
+        *credentials,
+    }  # nothing of the functions' answers: they hold no credential
     # `config` is not secret as a whole, input or output (a generated SDK or a YAML program
     # would then send it as one secret, or ask the engine to seal the output whole: a
-    # widget would carry a ciphertext, phone_number_id print as [secret]): the input is
-    # one of the typed configs, whose credentials are secret key by key, or a plain map;
-    # the provider seals the output's credentials by the same rule.
-    union = channel_["inputProperties"]["config"]["oneOf"]
-    assert union[-1] == {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}
-    typed = {m["$ref"].removeprefix("#/types/pingback:index:") for m in union[:-1]}
-    assert typed == {k.config_name for k in KINDS.values() if k.config_name}
-    for kind in KINDS.values():
-        if not kind.config_name:
-            continue
-        spec = schema["types"][f"pingback:index:{kind.config_name}"]
-        assert spec["required"] == list(kind.keys)
-        for key, prop in spec["properties"].items():
-            assert prop["description"] and prop.get("secret", False) is kind.credential(key)
+    # widget would carry a ciphertext, phoneNumberId print as [secret]): it is one typed
+    # object, every documented key camelCase and optional, each credential secret, and
+    # `extra` (the keys PingBack does not document) secret; the provider seals the
+    # output's credentials by the same rule.
+    ref = {"$ref": "#/types/pingback:index:ChannelConfig"}
+    assert channel_["inputProperties"]["config"]["$ref"] == ref["$ref"]
+    assert channel_["properties"]["config"]["$ref"] == ref["$ref"]
+    assert "secret" not in channel_["inputProperties"]["config"]
+    spec = schema["types"]["pingback:index:ChannelConfig"]
+    assert "required" not in spec
+    documented = {key for kind in KINDS.values() for key in kind.keys}
+    assert set(spec["properties"]) == {CONFIG_KEYS[k] for k in documented} | {"extra"}
+    for key in documented:
+        prop = spec["properties"][CONFIG_KEYS[key]]
+        credential = any(k.credential(key) for k in KINDS.values() if key in k.keys)
+        assert prop["description"] and prop.get("secret", False) is credential, key
+        assert prop["type"] == "string"
+    assert spec["properties"]["extra"]["secret"] is True
     assert channel_["requiredInputs"] == ["type"]
     assert schema["config"]["variables"]["token"]["defaultInfo"] == {
         "environment": ["PINGBACK_TOKEN"]
     }
-    # every key of every documented type is described, credentials named as such
-    config = channel_["inputProperties"]["config"]["description"]
+    # every key of every documented type is named in the config type's description
     for kind in KINDS.values():
         for key in kind.keys:
-            assert f"`{key}`" in config
-        for key in kind.credentials:
-            assert f"`{key}` (credential)" in config
+            assert f"`{CONFIG_KEYS[key]}`" in spec["description"]
 
 
 # ---- 3. detailed diffs: preview --diff names the key; replace_on_changes works ------------
@@ -292,19 +311,19 @@ def test_a_new_bot_is_a_replace_its_token_rotation_an_update_key_by_key(
 ) -> None:
     native.up([bot()])
     plan = native.preview([bot(TG_OTHER_BOT)])
-    assert plan.steps == {"bot": "replace:identity,config.bot_token"}
+    assert plan.steps == {"bot": "replace:identity,config.botToken"}
     assert detailed(plan, "bot") == {
         "identity": KIND.UPDATE_REPLACE,
-        "config.bot_token": KIND.UPDATE_REPLACE,
+        "config.botToken": KIND.UPDATE_REPLACE,
     }
     assert list(plan.diffs["bot"].replaces) == ["identity"]
     plan = native.preview([bot(TG_ROTATED)])
     assert plan.steps == {"bot": "update"}
-    assert detailed(plan, "bot") == {"config.bot_token": KIND.UPDATE}
+    assert detailed(plan, "bot") == {"config.botToken": KIND.UPDATE}
     sim.clear_log()
     run = native.up([bot(TG_ROTATED, is_active=False)])
     assert run.steps == {"bot": "update"}
-    assert detailed(run, "bot") == {"config.bot_token": KIND.UPDATE, "isActive": KIND.UPDATE}
+    assert detailed(run, "bot") == {"config.botToken": KIND.UPDATE, "isActive": KIND.UPDATE}
     assert list(run.diffs["bot"].diffs) == ["config", "isActive"]
     assert writes(sim) == ["PATCH"]
 
@@ -313,9 +332,9 @@ def test_added_and_removed_config_keys_and_odd_key_names(sim: Simulator, native:
     native.up([channel("w", "widget", {"widget_id": "w1", "a.b": "1", "old": "x"})])
     plan = native.preview([channel("w", "widget", {"widget_id": "w1", "a.b": "2", "new": "y"})])
     assert detailed(plan, "w") == {
-        'config["a.b"]': KIND.UPDATE,
-        "config.new": KIND.ADD,
-        "config.old": KIND.DELETE,
+        'config.extra["a.b"]': KIND.UPDATE,
+        "config.extra.new": KIND.ADD,
+        "config.extra.old": KIND.DELETE,
     }
 
 
@@ -323,11 +342,11 @@ def test_added_and_removed_config_keys_and_odd_key_names(sim: Simulator, native:
     ("paths", "expected"),
     [
         ((), "update"),
-        (("config.verify_token",), "replace"),
-        (('config["verify_token"]',), "replace"),
+        (("config.verifyToken",), "replace"),
+        (('config["verifyToken"]',), "replace"),
         (("config",), "replace"),
         (("*",), "replace"),
-        (("config.access_token",), "update"),  # another key: not this change
+        (("config.accessToken",), "update"),  # another key: not this change
         (("isActive",), "update"),
     ],
 )
@@ -380,7 +399,7 @@ def test_a_value_unknown_at_preview_is_planned_not_judged(sim: Simulator, native
     sim.clear_log()
     with native.deployment(preview=True) as deploy:
         planned = deploy.register(channel("bot", "telegram", {"bot_token": UNKNOWN}))
-    assert deploy.run.steps == {"bot": "replace:identity,config.bot_token"}
+    assert deploy.run.steps == {"bot": "replace:identity,config.botToken"}
     assert planned.outputs["identity"] == UNKNOWN and writes(sim) == []
 
 
@@ -606,10 +625,10 @@ def test_check_failures_name_the_schema_s_properties_and_print_no_credential(
         native.up([channel("c", "telegram", {"bot_tokn": Secret(TG)}, is_active="yes")])
     assert info.value.rendered == [
         "pingback:index:Channel resource 'c': property config.bot_tokn value {<nil>} has a "
-        "problem: unknown key 'bot_tokn' for a telegram channel; did you mean 'bot_token'? "
-        "allowed keys: bot_token",
-        "pingback:index:Channel resource 'c': property config.bot_token value {<nil>} has a "
-        "problem: missing: a telegram channel needs config.bot_token",
+        "problem: unknown key 'bot_tokn' for a telegram channel; did you mean 'botToken'? "
+        "allowed keys: botToken",
+        "pingback:index:Channel resource 'c': property config.botToken value {<nil>} has a "
+        "problem: missing: a telegram channel needs config.botToken",
         "pingback:index:Channel resource 'c': property isActive value {yes} has a problem: "
         "must be true or false (a boolean, not a string)",
     ]
@@ -678,6 +697,85 @@ def test_a_channel_under_a_component_is_checked_by_its_own_type(native: Engine) 
             )
 
 
+def test_a_program_in_the_0_3_shape_is_refused_naming_each_key_to_write(native: Engine) -> None:
+    """A caller that does not type its inputs by the schema (a YAML program types them)
+    sending 0.3.0's config keys: each refused at Check, with the key to write."""
+    urn = "urn:pulumi:dev::pingback-test::pingback:index:Channel::c"
+    failures = {}
+    for name, news in {
+        "bot": {"type": "telegram", "config": {"bot_token": TG}},
+        "widget": {"type": "widget", "config": {"widgetId": "w1", "theme": "dark"}},
+        "typo": {"type": "telegram", "config": {"botTokn": TG}},
+        "twice": {"type": "telegram", "config": {"botToken": TG, "bot_token": TG}},
+    }.items():
+        with native.driver() as drv:
+            resp = drv.rpc(
+                "Check", "c", proto.CheckRequest(urn=urn, olds=to_struct({}), news=to_struct(news))
+            )
+        failures[name] = [(f.property, f.reason) for f in resp.failures]
+    renamed = "the schema names this key 'botToken' (renamed after 0.3.0); write config.botToken"
+    elsewhere = "a key PingBack does not document goes in config.extra (moved there after 0.3.0): "
+    assert failures == {
+        "bot": [("config.bot_token", renamed)],
+        "widget": [("config.theme", f"not a key of the config; {elsewhere}config.extra.theme")],
+        "typo": [
+            (
+                "config.botTokn",
+                f"not a key of the config; did you mean 'botToken'? {elsewhere}"
+                "config.extra.botTokn",
+            )
+        ],
+        "twice": failures["twice"],
+    }
+    assert sorted(r for _, r in failures["twice"]) == ["given twice; keep one", renamed]
+
+
+def test_a_state_in_the_0_3_shape_reads_as_the_new_one() -> None:
+    """The wire of a state 0.3.0 wrote (PingBack's keys, a widget's more keys beside its
+    id, a config sealed whole) and of the same channel now make the same core values and
+    secret paths: the diff of an upgraded stack is empty."""
+    from pulumi.provider.experimental.property_value import PropertyValue
+
+    from pulumi_pingback.native._wire import unwire, wire
+
+    def pv(value: Any, secret: bool = False) -> PropertyValue:
+        if isinstance(value, PropertyValue):
+            return value
+        if isinstance(value, dict):
+            return PropertyValue({k: pv(v) for k, v in value.items()}, is_secret=secret)
+        return PropertyValue(value, is_secret=secret)
+
+    old = {"type": pv("widget"), "config": pv({"widget_id": "w1", "theme": "dark"}, True)}
+    extra = pv({"theme": "dark"}, True)
+    new = {"type": pv("widget"), "config": pv({"widgetId": "w1", "extra": extra})}
+    core_old, secrets_old = unwire(old)
+    core_new, secrets_new = unwire(new)
+    assert (
+        core_old == core_new == {"type": "widget", "config": {"widget_id": "w1", "theme": "dark"}}
+    )
+    assert secrets_old == {("config",)} and secrets_new == {("config", "theme")}
+
+    def at(value: PropertyValue, key: str) -> PropertyValue:
+        assert isinstance(value.value, Mapping)
+        return value.value[key]
+
+    back = wire(core_new, secrets_new)["config"]
+    assert not back.is_secret and isinstance(back.value, Mapping)
+    assert set(back.value) == {"widgetId", "extra"}
+    assert at(at(back, "extra"), "theme").is_secret
+    assert not at(back, "widgetId").is_secret
+    bot_old = {"type": pv("telegram"), "config": pv({"bot_token": pv(TG, True)})}
+    bot_new = {"type": pv("telegram"), "config": pv({"botToken": pv(TG, True)})}
+    assert (
+        unwire(bot_old)
+        == unwire(bot_new)
+        == (
+            {"type": "telegram", "config": {"bot_token": TG}},
+            {("config", "bot_token")},
+        )
+    )
+
+
 def test_a_value_that_is_not_json_fails_check_by_the_schema_s_printable_names(
     native: Engine,
 ) -> None:
@@ -693,7 +791,7 @@ def test_a_value_that_is_not_json_fails_check_by_the_schema_s_printable_names(
     failures = {}
     for where in ("isActive", "config"):
         news = struct_pb2.Struct()
-        news.update({"type": "telegram", "config": {"bot_token": TG}, "isActive": True})
+        news.update({"type": "telegram", "config": {"botToken": TG}, "isActive": True})
         news.fields[where].CopyFrom(asset)
         with native.driver() as drv:
             resp = drv.rpc(
@@ -774,3 +872,49 @@ def test_protect_retain_and_replacement_trigger_through_the_plugin(
     assert kept in {c["id"] for c in sim.channels()}
     with pytest.raises(EngineError, match="cannot be deleted because it is protected"):
         native.destroy()
+
+
+# ---- 9. the functions ---------------------------------------------------------------------------
+
+
+def test_the_functions_answer_without_a_credential_and_check_their_arguments_first(
+    sim: Simulator, native: Engine
+) -> None:
+    """``getChannels`` and ``getChannel`` through the plugin's Invoke: the schema's names,
+    the readable keys only; arguments refused by name before any request."""
+    from google.protobuf import json_format
+
+    bot_id = api(sim, "POST", "/channels/", json={"type": "telegram", "config": {"bot_token": TG}})[
+        "id"
+    ]
+    wa = api(sim, "POST", "/channels/", json={"type": "whatsapp", "config": wa_config()})["id"]
+
+    with native.driver() as drv:
+
+        def invoke(tok: str, args: dict[str, Any]) -> Any:
+            return drv.rpc("Invoke", "fn", proto.InvokeRequest(tok=tok, args=to_struct(args)))
+
+        answer = invoke("pingback:index:getChannels", {})
+        listed = json_format.MessageToDict(answer).get("return", {})
+        assert [c["id"] for c in listed["channels"]] == [bot_id, wa]
+        assert listed["channels"][1]["config"] == {"phoneNumberId": wa_config()["phone_number_id"]}
+        assert listed["channels"][0]["config"] == {}
+        assert {"id", "type", "identity", "isActive", "createdAt"} <= set(listed["channels"][0])
+        assert TG not in json.dumps(listed) and wa_config()["access_token"] not in json.dumps(
+            listed
+        )
+        one = invoke("pingback:index:getChannel", {"identity": listed["channels"][0]["identity"]})
+        assert json_format.MessageToDict(one)["return"]["id"] == bot_id
+        sim.clear_log()
+        bad = invoke("pingback:index:getChannel", {"id": "nope", "identiy": "x"})
+        assert [(f.property, f.reason) for f in bad.failures] == [
+            ("identiy", "unknown argument; did you mean 'identity'? allowed: id, identity"),
+            ("id", "must be the UUID of a channel (`pingback channels` lists them)"),
+        ]
+        neither = invoke("pingback:index:getChannel", {})
+        assert [(f.property, f.reason) for f in neither.failures] == [
+            ("", "give exactly one of id (a channel's id) and identity (what it is bound to)")
+        ]
+        assert sim.requests() == []
+        with pytest.raises(StepError, match="no channel of this PingBack business is bound to"):
+            invoke("pingback:index:getChannel", {"identity": "telegram:bot/1"})

@@ -8,18 +8,28 @@ At preview, unknown values (computed from other resources) are not judged.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._untrusted import is_channel_id
 from ._kinds import CHANNEL_TYPES, KINDS, Kind, a_channel, channel_identity, kind_of
-from ._schema import COMPUTED, INPUTS, OPTION_KEYS
+from ._schema import COMPUTED, INPUTS, OPTION_KEYS, TIME_LIMITS
 from ._unknowns import UNKNOWN, contains_unknown, is_unknown, to_wire
 
-__all__ = ["Problem", "check_config", "check_inputs"]
+__all__ = ["Problem", "check_config", "check_inputs", "check_lookup"]
 
 Problem = tuple[str, str]
 """(property path, reason) — the shape of a Pulumi CheckFailure."""
+
+KeyNames = Callable[[object, str], str]
+"""How a front names a config key of a channel type in messages (the native schema's
+``botToken`` for PingBack's ``bot_token``: :func:`._schema.config_key_name`)."""
+
+
+def _as_given(_channel_type: object, key: str) -> str:
+    """The dynamic front's config keys: PingBack's own, as the program gives them."""
+    return key
+
 
 # COMPUTED: keys the resource class registers as outputs (None at registration) or that a
 # refresh writes back as inputs; accepted and recomputed, never required.
@@ -52,8 +62,8 @@ def _check_nested(path: str, value: object) -> list[Problem]:
     return []
 
 
-def _check_key(kind: Kind | None, key: str, value: object) -> list[Problem]:
-    path = f"config.{_safe_key(key)}"
+def _check_key(kind: Kind | None, key: str, value: object, key_names: KeyNames) -> list[Problem]:
+    path = f"config.{_safe_key(key_names(kind.type if kind else None, key))}"
     if is_unknown(value) or kind is None or key not in kind.keys:
         return [] if is_unknown(value) else _check_nested(path, value)
     if contains_unknown(value):
@@ -72,8 +82,11 @@ def check_config(
     channel_type: str | None,
     config: Mapping[Any, Any],
     stored: Mapping[Any, Any] | None = None,
+    *,
+    key_names: KeyNames = _as_given,
 ) -> list[Problem]:
-    """Reserved, unknown, malformed and missing keys of a config, in that order.
+    """Reserved, unknown, malformed and missing keys of a config, in that order, named as
+    ``key_names`` says the front names them.
 
     ``channel_type`` None: the type is unknown (preview), so only what holds for every
     type is judged. ``stored``: the config PingBack already holds for this channel (the
@@ -101,21 +114,21 @@ def check_config(
                 )
             )
         elif kind is not None and not kind.free_keys and key not in kind.keys:
+            allowed = [key_names(kind.type, k) for k in kind.keys]
             problems.append(
                 (
                     f"config.{name}",
                     f"unknown key '{name}' for {a_channel(kind.type)}; "
-                    f"{_did_you_mean(key, kind.keys)}allowed keys: {', '.join(kind.keys)}",
+                    f"{_did_you_mean(key, allowed)}allowed keys: {', '.join(allowed)}",
                 )
             )
         else:
-            problems.extend(_check_key(kind, key, value))
+            problems.extend(_check_key(kind, key, value, key_names))
     if kind is not None:
-        problems.extend(
-            (f"config.{key}", f"missing: {a_channel(kind.type)} needs config.{key}")
-            for key in kind.keys
-            if key not in config and (stored is None or key in stored)
-        )
+        for key in kind.keys:
+            if key not in config and (stored is None or key in stored):
+                named = f"config.{key_names(kind.type, key)}"
+                problems.append((named, f"missing: {a_channel(kind.type)} needs {named}"))
     return problems
 
 
@@ -168,6 +181,7 @@ def check_inputs(
     olds: Mapping[str, Any] | None = None,
     *,
     names: Mapping[str, str] = PYTHON_NAMES,
+    key_names: KeyNames = _as_given,
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Validate and normalise a channel's declared inputs.
 
@@ -175,13 +189,13 @@ def check_inputs(
     channel has one, ``adopt_id`` and ``replace_on_changes`` when given) — unknowns kept
     as the wire sentinel — and every problem found. ``olds``: the channel's previous
     inputs, whose config PingBack holds (see :func:`check_config`). ``names``: how the
-    program's language names each property, for the messages (config keys are quoted as
-    the user wrote them, always).
+    program's language names each property, and ``key_names`` each config key, for the
+    messages.
     """
     problems: list[Problem] = []
     allowed = [names.get(k, k) for k in INPUTS]
     for key in news:
-        if key.startswith("__") or key in INPUTS + OPTION_KEYS + COMPUTED:
+        if key.startswith("__") or key in (*INPUTS, *OPTION_KEYS, *COMPUTED, TIME_LIMITS):
             continue
         problems.append(
             (
@@ -216,6 +230,8 @@ def check_inputs(
             problems.append(
                 ("adopt_overwrite", f"takes effect only with {names.get('adopt_id', 'adopt_id')}")
             )
+    if isinstance(news.get(TIME_LIMITS), Mapping):
+        inputs[TIME_LIMITS] = dict(news[TIME_LIMITS])  # the engine parsed them already
     for option in OPTION_KEYS:
         paths = news.get(option)
         if paths is not None and not is_unknown(paths):
@@ -233,7 +249,7 @@ def check_inputs(
             else None
         )
         if judged_type is not None or is_unknown(channel_type):
-            problems.extend(check_config(judged_type, config, stored))
+            problems.extend(check_config(judged_type, config, stored, key_names=key_names))
     elif not is_unknown(config):
         problems.append(("config", "must be an object (a dict of config keys)"))
     if not is_unknown(is_active) and not isinstance(is_active, bool):
@@ -253,3 +269,56 @@ def check_inputs(
     if isinstance(config, Mapping) and not contains_unknown(config):
         inputs["config"] = dict(config)
     return to_wire(inputs), problems
+
+
+LOOKUPS: Mapping[str, tuple[str, ...]] = {
+    "get_channels": ("type",),
+    "get_channel": ("id", "identity"),
+}
+"""The functions (``getChannels``, ``getChannel``) and their arguments, core names."""
+
+
+def check_lookup(
+    function: str, args: Mapping[str, Any], *, names: Mapping[str, str] = PYTHON_NAMES
+) -> list[Problem]:
+    """A function's arguments: ``get_channels`` takes an optional ``type``;
+    ``get_channel`` exactly one of ``id`` (a channel's UUID) and ``identity``
+    (``telegram:bot/<bot id>``, ``whatsapp:phone/<phone_number_id>``…)."""
+    from ._kinds import kind_of_identity
+
+    allowed = LOOKUPS[function]
+    problems: list[Problem] = [
+        (
+            _safe_key(key),
+            f"unknown argument; {_did_you_mean(str(key), list(allowed))}allowed: "
+            f"{', '.join(names.get(a, a) for a in allowed)}",
+        )
+        for key in args
+        if key not in allowed
+    ]
+    if function == "get_channels":
+        if args.get("type") is not None:
+            problems.extend(_check_type(args["type"]))
+        return problems
+    channel_id, identity = args.get("id"), args.get("identity")
+    if (channel_id is None) == (identity is None):
+        problems.append(
+            ("", "give exactly one of id (a channel's id) and identity (what it is bound to)")
+        )
+    elif channel_id is not None and not is_channel_id(channel_id):
+        problems.append(("id", "must be the UUID of a channel (`pingback channels` lists them)"))
+    elif identity is not None and (
+        not isinstance(identity, str)
+        or "/" not in identity
+        or kind_of_identity(identity) is None
+        or not identity.partition("/")[2]
+    ):
+        labels = sorted({k.identity_label for k in KINDS.values() if k.identity_label})
+        problems.append(
+            (
+                "identity",
+                f"must be <kind>/<id>, one of {', '.join(f'{label}/…' for label in labels)} "
+                "(e.g. telegram:bot/7123456789)",
+            )
+        )
+    return problems

@@ -24,6 +24,7 @@ __all__ = [
     "Checked",
     "Outputs",
     "Path",
+    "channel_info",
     "channel_outputs",
     "declared_inputs",
     "input_secret_paths",
@@ -222,3 +223,27 @@ def reported(
 def declared_inputs(outs: Mapping[str, Any]) -> dict[str, Any]:
     """The inputs a program declaring this channel has (for refresh and import)."""
     return {k: outs[k] for k in READ_BACK if k in outs}
+
+
+def channel_info(channel: Channel) -> dict[str, Any]:
+    """What a lookup (``getChannels``, ``getChannel``) says of a channel: its id, type,
+    identity, whether it is active, when it was made, and the keys of its config that its
+    type documents and that hold no credential (``phone_number_id``, ``widget_id``). Never
+    a credential, nor a key PingBack does not document (any may hold one): so nothing in
+    it is secret."""
+    from ._kinds import kind_of
+
+    kind = kind_of(channel.type)
+    config = {
+        key: value
+        for key, value in channel.user_config.items()
+        if kind is not None and key in kind.keys and not kind.credential(key)
+    }
+    return {
+        "id": channel.id,
+        "type": channel.type,
+        "identity": channel.identity,
+        "is_active": channel.is_active,
+        "created_at": channel.created_at,
+        "config": config,
+    }

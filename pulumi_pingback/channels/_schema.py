@@ -23,10 +23,15 @@ from ._kinds import KINDS
 __all__ = [
     "CHANNEL_PROPERTIES",
     "CHANNEL_TOKEN",
+    "CONFIG_KEYS",
+    "CONFIG_KEYS_TO_CORE",
+    "EXTRA",
+    "FUNCTIONS",
     "PACKAGE",
     "PROVIDER_PROPERTIES",
     "Property",
-    "config_types",
+    "config_key_name",
+    "config_type",
     "package_schema",
     "schema_json",
 ]
@@ -72,74 +77,86 @@ class Property:
         return spec
 
 
-def _config_token(name: str) -> str:
-    return f"{PACKAGE}:index:{name}"
+CONFIG_TYPE_TOKEN = f"{PACKAGE}:index:ChannelConfig"
+EXTRA = "extra"
+"""The schema's ``config.extra``: the keys PingBack does not document, as given."""
 
 
-def config_types() -> dict[str, dict[str, Any]]:
-    """One object type per documented channel type (``TelegramConfig``…), from its row:
-    its keys, described, each credential secret, so that every generated SDK types and
-    documents the config of the type it declares."""
-    types: dict[str, dict[str, Any]] = {}
-    for kind in KINDS.values():
-        if not kind.config_name:
-            continue
-        more = " More keys may be given as a plain map." if kind.free_keys else ""
-        types[_config_token(kind.config_name)] = {
-            "description": f"The config of {kind.type} channels: {kind.summary}{more}",
-            "type": "object",
-            "properties": {
-                key: {
-                    "type": "string",
-                    "description": kind.key_docs[key]
-                    + (
-                        " A credential: stored and shown as a secret."
-                        if kind.credential(key)
-                        else ""
-                    ),
-                    **({"secret": True} if kind.credential(key) else {}),
-                }
-                for key in kind.keys
-            },
-            "required": list(kind.keys),
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+CONFIG_KEYS: dict[str, str] = {key: _camel(key) for kind in KINDS.values() for key in kind.keys}
+"""Each config key PingBack documents (the core's and PingBack's name) -> the schema's."""
+CONFIG_KEYS_TO_CORE: dict[str, str] = {wire: core for core, wire in CONFIG_KEYS.items()}
+
+
+def config_key_name(channel_type: object, key: str) -> str:
+    """How the schema (every language's SDK, the native wire) names a key of a channel's
+    config: camelCase for a key the channel's type documents (of any type, when the type
+    is not known), ``extra.<key>`` for any other: a key PingBack does not document, or one
+    it holds that the type does not take (added in the dashboard)."""
+    kind = KINDS.get(channel_type) if isinstance(channel_type, str) else None
+    documented = kind.keys if kind is not None else tuple(CONFIG_KEYS)
+    return CONFIG_KEYS[key] if key in documented else f"{EXTRA}.{key}"
+
+
+def config_type() -> dict[str, Any]:
+    """``ChannelConfig``: every key PingBack documents, typed, optional, described with the
+    types that take it, each credential secret; and ``extra``, the map for the keys it
+    does not document (email, SMS, web chat; a widget's more keys), secret. One type, so
+    that every generated SDK rejects a misspelt key at compile time."""
+    properties: dict[str, Any] = {}
+    for core, wire in CONFIG_KEYS.items():
+        kinds = [k for k in KINDS.values() if core in k.keys]
+        docs: dict[str, list[str]] = {}
+        for kind in kinds:
+            docs.setdefault(kind.key_docs[core], []).append(kind.type)
+        text = " ".join(
+            f"{', '.join(f'`{t}`' for t in types)}: {doc}" for doc, types in docs.items()
+        )
+        secret = any(k.credential(core) for k in kinds)
+        properties[wire] = {
+            "type": "string",
+            "description": text
+            + (" A credential: stored and shown as a secret." if secret else ""),
+            **({"secret": True} if secret else {}),
         }
-    return types
-
-
-def _config_input() -> dict[str, Any]:
-    """``config`` as an input: one of the typed configs, or a plain map (the undocumented
-    types, a widget's extra keys). Not secret as a whole: each credential is, and readable
-    keys (``phone_number_id``) stay readable in every language's previews."""
+    properties[EXTRA] = {
+        "type": "object",
+        "additionalProperties": {"$ref": "pulumi.json#/Any"},
+        "description": "Keys PingBack does not document, passed as given: the config of "
+        "`email`, `sms` and `webchat` channels, a widget's more keys. Secret: any of them "
+        "may hold a credential.",
+        "secret": True,
+    }
     return {
-        "oneOf": [{"$ref": f"#/types/{token}"} for token in config_types()]
-        + [{"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}}]
+        "description": "A channel's settings. Each type takes its own keys, all required: "
+        + "; ".join(
+            f"`{kind.type}`: "
+            + (
+                ", ".join(f"`{CONFIG_KEYS[k]}`" for k in kind.keys)
+                + (", and any in `extra`" if kind.free_keys else "")
+                if kind.keys
+                else "any keys, in `extra`"
+            )
+            for kind in KINDS.values()
+        )
+        + ".",
+        "type": "object",
+        "properties": properties,
     }
 
 
 def _config_description() -> str:
-    lines = [
-        "The channel's settings, as PingBack's API takes them: the typed config of its "
-        "type, or a map. Each credential is kept secret in the state, input and output "
-        "alike, whatever the program gives; the other documented keys stay readable, and "
-        "the config of a type that documents none is secret as a whole. The keys each "
-        "type takes:",
-        "",
-    ]
-    for kind in KINDS.values():
-        if kind.keys:
-            keys = ", ".join(
-                f"`{k}`{' (credential)' if k in kind.credentials else ''}" for k in kind.keys
-            )
-            more = "; more keys allowed" if kind.free_keys else ""
-            lines.append(f"- `{kind.type}`: {keys}{more}.")
-        else:
-            lines.append(f"- `{kind.type}`: any keys (PingBack does not document them).")
-    lines += [
-        "",
-        "Keys starting with `_` are PingBack's own (it adds `_meta_setup_instructions`) "
-        "and cannot be set.",
-    ]
-    return "\n".join(lines)
+    return (
+        "The channel's settings: the keys of its type (see `ChannelConfig`). Each "
+        "credential is kept secret in the state, input and output alike, whatever the "
+        "program gives; the other documented keys stay readable, and the config of a type "
+        "that documents none is secret as a whole. PingBack's own keys (it adds "
+        "`_meta_setup_instructions`) cannot be set."
+    )
 
 
 CHANNEL_PROPERTIES: tuple[Property, ...] = (
@@ -156,10 +173,9 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
     Property(
         "config",
         "config",
-        {"type": "object", "additionalProperties": {"$ref": "pulumi.json#/Any"}},
+        {"$ref": f"#/types/{CONFIG_TYPE_TOKEN}"},
         _config_description(),
         required_output=True,
-        input_spec=_config_input(),
         read_back=True,
     ),
     Property(
@@ -235,6 +251,11 @@ CHANNEL_PROPERTIES: tuple[Property, ...] = (
     ),
 )
 
+TIME_LIMITS = "custom_timeouts"
+"""The ``customTimeouts`` the dynamic ``PingBackChannel`` passes among its inputs (the
+dynamic provider is not given the engine's ``timeout``): ``{"create": "10s", …}``, kept
+among the outputs too, for the delete. Not in the schema: the native provider gets the
+engine's."""
 OPTION_KEYS: tuple[str, ...] = ("replace_on_changes", "ignore_changes")
 """Resource options the dynamic ``PingBackChannel`` passes among its inputs (the dynamic
 provider sees no options of its own); never credentials, so a check failure may name them.
@@ -260,6 +281,87 @@ PROVIDER_PROPERTIES: tuple[Property, ...] = tuple(
     for s in SETTINGS_TABLE
 )
 """The provider's settings as the schema's config (one row each in :data:`.._settings.TABLE`)."""
+
+
+CHANNEL_INFO_TOKEN = f"{PACKAGE}:index:ChannelInfo"
+FUNCTIONS: dict[str, str] = {
+    f"{PACKAGE}:index:getChannels": "get_channels",
+    f"{PACKAGE}:index:getChannel": "get_channel",
+}
+"""The functions' tokens -> their core names (:data:`._check.LOOKUPS`)."""
+
+
+def _channel_info() -> dict[str, Any]:
+    """A channel as the functions return it (:func:`._results.channel_info`)."""
+    return {
+        "description": "A channel of the business, as `getChannels` and `getChannel` read "
+        "it: never a credential, so nothing in it is secret.",
+        "type": "object",
+        "properties": {
+            "id": {"type": "string", "description": "The channel's id."},
+            "type": {"$ref": f"#/types/{CHANNEL_TYPE_TOKEN}", "description": "Its type."},
+            "identity": {
+                "type": "string",
+                "description": "What it is bound to (`telegram:bot/<bot id>`…), when its "
+                "type has one.",
+            },
+            "isActive": {"type": "boolean", "description": "Whether PingBack delivers it."},
+            "createdAt": {"type": "string", "description": "When PingBack made it (ISO 8601)."},
+            "config": {
+                "$ref": f"#/types/{CONFIG_TYPE_TOKEN}",
+                "description": "The keys of its config that hold no credential and that its "
+                "type documents (`phoneNumberId`, `widgetId`); never a credential, nor a key "
+                "PingBack does not document.",
+            },
+        },
+        "required": ["id", "type", "isActive", "config"],
+    }
+
+
+def _functions() -> dict[str, Any]:
+    info = _channel_info()
+    return {
+        f"{PACKAGE}:index:getChannels": {
+            "description": "Every channel of the business, or of one type, oldest first — "
+            "those no stack manages too (the widget channel PingBack makes with a widget). "
+            "Read at every preview and update; never a credential.",
+            "inputs": {
+                "properties": {
+                    "type": {
+                        "$ref": f"#/types/{CHANNEL_TYPE_TOKEN}",
+                        "description": "Only the channels of this type.",
+                    }
+                }
+            },
+            "outputs": {
+                "properties": {
+                    "channels": {
+                        "type": "array",
+                        "items": {"$ref": f"#/types/{CHANNEL_INFO_TOKEN}"},
+                        "description": "The channels, oldest first.",
+                    }
+                },
+                "required": ["channels"],
+            },
+        },
+        f"{PACKAGE}:index:getChannel": {
+            "description": "One channel of the business, by its id or by what it is bound to "
+            "(`identity`, e.g. `telegram:bot/7123456789`): an error when there is none (or, "
+            "for an identity, several). Never a credential.",
+            "inputs": {
+                "properties": {
+                    "id": {"type": "string", "description": "The channel's id."},
+                    "identity": {
+                        "type": "string",
+                        "description": "What the channel is bound to: `telegram:bot/<bot id>`, "
+                        "`whatsapp:phone/<phone number id>`, `instagram:phone/<phone number "
+                        "id>` or `x:account/<account id>`.",
+                    },
+                }
+            },
+            "outputs": {"properties": info["properties"], "required": info["required"]},
+        },
+    }
 
 
 def _resource(props: tuple[Property, ...], description: str) -> dict[str, Any]:
@@ -304,8 +406,10 @@ def package_schema() -> dict[str, Any]:
                 "<name> <channel id>`.",
             )
         },
+        "functions": _functions(),
         "types": {
-            **config_types(),
+            CONFIG_TYPE_TOKEN: config_type(),
+            CHANNEL_INFO_TOKEN: _channel_info(),
             CHANNEL_TYPE_TOKEN: {
                 "description": "A PingBack channel type.",
                 "type": "string",

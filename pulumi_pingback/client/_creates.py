@@ -38,6 +38,7 @@ from .._exceptions import (
 from .._untrusted import is_channel_id
 from ..channels._kinds import a_channel
 from ..channels._models import Channel, DesiredChannel
+from . import _limit
 from ._listing import Listing, SharedList, unreadable_fields
 from ._ownership import Create, Ownership
 from ._retry import RetryPolicy, Tally, attempts, outcome_unknown
@@ -250,6 +251,9 @@ class Creator:
         # Lists over the window, the pauses doubling (RetryPolicy.settle_wait); None once
         # it has passed with nothing found.
         end = time.monotonic() + self.settle_window
+        left = _limit.left()  # the window ends with the operation's time limit
+        if left is not None:
+            end = min(end, time.monotonic() + max(0.0, left))
         found: Channel | None = tenacity.Retrying(
             stop=lambda state: time.monotonic() >= end,
             wait=lambda state: self.policy.settle_wait(state.attempt_number, end),

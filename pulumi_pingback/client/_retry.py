@@ -42,7 +42,9 @@ from .._exceptions import (
     PingBackError,
     RateLimitError,
     ResponseTooLargeError,
+    TimeLimitError,
 )
+from . import _limit
 
 __all__ = ["RetryPolicy", "Tally", "attempts", "outcome_unknown"]
 
@@ -69,8 +71,12 @@ class RetryPolicy:
     cap: float = _defaults.BACKOFF_CAP
 
     def should_retry(self, method: str, exc: BaseException) -> bool:
-        """Whether another attempt may follow ``exc`` (for POST: after settling)."""
-        if not isinstance(exc, PingBackError):
+        """Whether another attempt may follow ``exc`` (for POST: after settling): never
+        once the operation's time limit ran out, nor for a wait past it."""
+        if not isinstance(exc, PingBackError) or isinstance(exc, TimeLimitError):
+            return False
+        left = _limit.left()
+        if left is not None and (left <= 0 or self.wait_at_least(exc) >= left):
             return False
         if isinstance(exc, RateLimitError):
             return exc.retry_after is None or exc.retry_after <= self.max_retry_after
@@ -90,6 +96,11 @@ class RetryPolicy:
         past the window's end."""
         step: float = _defaults.SETTLE_FIRST_PAUSE * (2 ** (attempt - 1))
         return max(0.0, min(step, end - time.monotonic()))
+
+    def wait_at_least(self, exc: BaseException) -> float:
+        """The wait ``exc`` asks for before another attempt (a 429's Retry-After)."""
+        retry_after = getattr(exc, "retry_after", None)
+        return float(retry_after) if isinstance(retry_after, float | int) else 0.0
 
     def wait(self, exc: BaseException | None, attempt: int) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
@@ -133,7 +144,9 @@ def attempts(
 
     def wait(state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        return policy.wait(exc, state.attempt_number)
+        pause = policy.wait(exc, state.attempt_number)
+        left = _limit.left()  # a backoff never outlasts the operation's time limit
+        return pause if left is None else max(0.0, min(pause, left))
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
         if tally is not None:

@@ -41,9 +41,11 @@ from .._exceptions import (
     ConfigurationError,
     InvalidResponseError,
     ResponseTooLargeError,
+    TimeLimitError,
 )
 from .._untrusted import inert
 from .._version import __version__
+from . import _limit
 from ._redact import Redactor, redactor
 from ._status import make_status_error, parse_retry_after
 
@@ -317,9 +319,21 @@ class Transport:
         request = httpx.Request(
             method, url, headers=headers, content=content, extensions=extensions
         )
-        self.requests += 1
         started = time.monotonic()
-        _local.deadline = started + self.deadline
+        deadline = started + self.deadline
+        limit = _limit.current()
+        if limit is not None:
+            if limit.end <= started:
+                raise TimeLimitError(
+                    f"the operation's time limit ({limit.describe()}) ran out before "
+                    f"{method} {path} was sent",
+                    method=method,
+                    path=path,
+                    sent=False,
+                )
+            deadline = min(deadline, limit.end)
+        self.requests += 1
+        _local.deadline = deadline
         try:
             response = transport.handle_request(request)
             try:
@@ -337,6 +351,13 @@ class Transport:
             ) from None
         except httpx.TimeoutException as exc:
             elapsed = time.monotonic() - started
+            if limit is not None and limit.end <= started + elapsed + 0.05:
+                raise TimeLimitError(
+                    f"PingBack did not answer {method} {path} within the operation's time "
+                    f"limit ({limit.describe()})",
+                    method=method,
+                    path=path,
+                ) from None
             if elapsed >= self.deadline - 0.05:
                 what = f"did not finish answering {method} {path} within the {self.deadline:g} s deadline"
             else:

@@ -74,14 +74,14 @@ def unreadable_lines(business: Business, what: str, ignored: Sequence[str] = ())
 
 
 def _row(channel: Any) -> dict[str, Any]:
-    return {
-        "id": channel.id,
-        "type": channel.type,
-        "identity": channel.identity,
-        "is_active": channel.is_active,
-        "created_at": channel.created_at,
-        "business_id": channel.business_id,
-    }
+    """A channel as `pingback channels` lists it: what the functions say of it
+    (:func:`..channels._results.channel_info`) but its config, and its business."""
+    from ..channels._results import channel_info
+
+    row = channel_info(channel)
+    del row["config"]
+    row["business_id"] = channel.business_id
+    return row
 
 
 def channels(args: argparse.Namespace, out: TextIO, err: TextIO, log: LogHandler) -> int:

@@ -26,6 +26,7 @@ from pulumi.dynamic import (
 )
 
 from .._exceptions import PingBackError
+from ..channels._schema import TIME_LIMITS
 
 if TYPE_CHECKING:
     from .._operations import Channels
@@ -72,12 +73,27 @@ def _engine_address() -> str | None:
 
 
 def _kept(props: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
-    """``values`` with the ``ignore_changes`` of ``props``: kept among the outputs, so that
-    a refresh (which reads from the outputs) writes it back among the inputs, where the
-    next refresh's Diff finds it."""
-    if "ignore_changes" in props:
-        values["ignore_changes"] = props["ignore_changes"]
+    """``values`` with the ``ignore_changes`` and ``custom_timeouts`` of ``props``: kept
+    among the outputs, so that a refresh (which reads from the outputs) writes them back
+    among the inputs, where the next refresh's Diff finds them, and a delete (given the
+    outputs) knows its limit."""
+    for key in ("ignore_changes", TIME_LIMITS):
+        if key in props:
+            values[key] = props[key]
     return values
+
+
+def _time_limit(props: dict[str, Any], op: str) -> float | None:
+    """The seconds of ``custom_timeouts[op]`` among ``props`` (a Go duration, as the
+    engine took it), or None."""
+    from ..client._limit import parse_duration
+
+    given = props.get(TIME_LIMITS)
+    value = given.get(op) if isinstance(given, dict) else None
+    try:
+        return parse_duration(value) if isinstance(value, str) else None
+    except ValueError:
+        return None  # the engine refuses a malformed one at registration
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -185,7 +201,7 @@ class PingBackChannelProvider(
     def create(self, props: dict[str, Any]) -> CreateResult:
         from ..channels._models import Declaration
 
-        outputs = self._ops().create(Declaration.of(props))
+        outputs = self._ops().create(Declaration.of(props), time_limit=_time_limit(props, "create"))
         assert outputs.id is not None  # a created channel's
         return CreateResult(outputs.id, _kept(props, _wire(outputs)))
 
@@ -193,12 +209,14 @@ class PingBackChannelProvider(
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
         from ..channels._models import Declaration
 
-        outputs = self._ops().update(_id, _olds, Declaration.of(_news))
+        outputs = self._ops().update(
+            _id, _olds, Declaration.of(_news), time_limit=_time_limit(_news, "update")
+        )
         return UpdateResult(_kept(_news, _wire(outputs)))
 
     @_boundary
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        self._ops().delete(_id, _props)
+        self._ops().delete(_id, _props, time_limit=_time_limit(_props, "delete"))
 
     @_boundary
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:

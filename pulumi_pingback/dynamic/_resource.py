@@ -234,7 +234,9 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         :param opts: Resource options; ``additional_secret_outputs`` always includes
             ``meta_verify_token`` (each credential of ``config`` is secret in the outputs
             too: the provider marks them). ``replace_on_changes`` is honoured (the
-            provider applies it); ``import_`` is refused: use ``adopt_id``.
+            provider applies it), and so is ``custom_timeouts`` (each create, update and
+            delete, retries and settling included, ends by its limit); ``import_`` is
+            refused: use ``adopt_id``.
         """
         if opts is not None and opts.import_ is not None:
             raise pulumi.RunError(
@@ -265,6 +267,12 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
             # The engine applies it before Check, but not to a refresh's Diff, and the
             # dynamic server never hands it to the provider: the diff policy applies it.
             props["ignore_changes"] = list(opts.ignore_changes)
+        timeouts = opts.custom_timeouts if opts is not None else None
+        if timeouts is not None:
+            # The dynamic provider is not given the engine's timeout: the provider bounds
+            # each create, update and delete by these itself.
+            limits = {op: getattr(timeouts, op) for op in ("create", "update", "delete")}
+            props["custom_timeouts"] = {op: v for op, v in limits.items() if v}
         super().__init__(_PROVIDER, resource_name, props, _with_secret_outputs(opts))
         if opts is not None and "identity" in (opts.ignore_changes or []):
             pulumi.log.warn(

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from pulumi.provider.experimental.property_value import PropertyValue
 from pulumi.provider.experimental.provider import (
     CheckFailure,
     CheckRequest,
@@ -30,6 +31,8 @@ from pulumi.provider.experimental.provider import (
     DeleteRequest,
     DiffRequest,
     DiffResponse,
+    InvokeRequest,
+    InvokeResponse,
     Provider,
     ReadRequest,
     ReadResponse,
@@ -50,11 +53,12 @@ from ..channels._models import Declaration
 from ..channels._results import Outputs, reported
 from ..channels._schema import (
     CHANNEL_TOKEN,
+    FUNCTIONS,
     PACKAGE,
 )
 from ..channels._unknowns import is_unknown
 from ..client._transport import parallel_writes
-from ._wire import TO_WIRE, core_path, detailed_diff, unwire, wire, wire_value
+from ._wire import TO_WIRE, config_key_name, core_path, detailed_diff, unwire, wire, wire_value
 
 __all__ = ["PingBackProvider"]
 
@@ -159,12 +163,14 @@ class PingBackProvider(Provider):
     async def check(self, request: CheckRequest) -> CheckResponse:
         self._resource(request.urn)
         try:
-            news, carried = unwire(request.new_inputs)
+            news, carried = unwire(request.new_inputs, strict=True)
             olds, _ = unwire(request.old_inputs)
         except ChannelValidationError as exc:
             failures = _failures(reported(exc.problems, TO_WIRE))
             return CheckResponse(inputs=request.new_inputs, failures=failures)
-        checked = self.ops().check(news, olds, TO_WIRE, resource=request.urn)
+        checked = self.ops().check(
+            news, olds, TO_WIRE, key_names=config_key_name, resource=request.urn
+        )
         if checked.failures:
             return CheckResponse(inputs=request.new_inputs, failures=_failures(checked.failures))
         inputs = wire(checked.inputs, carried | checked.secret_paths)
@@ -184,7 +190,7 @@ class PingBackProvider(Provider):
             changes=decision.changes,
             replaces=[TO_WIRE.get(k, k) for k in decision.replaces],
             diffs=[TO_WIRE.get(k, k) for k in decision.changed],
-            detailed_diff=detailed_diff(decision),
+            detailed_diff=detailed_diff(decision, news.get("type")),
         )
 
     async def create(self, request: CreateRequest) -> CreateResponse:
@@ -195,7 +201,9 @@ class PingBackProvider(Provider):
         else:
             outputs = await self._run(
                 request.urn,
-                functools.partial(self.ops().create, resource=request.urn),
+                functools.partial(
+                    self.ops().create, resource=request.urn, time_limit=request.timeout
+                ),
                 Declaration.of(props),
             )
         return CreateResponse(outputs.id, wire(outputs.values, carried | outputs.secret_paths))
@@ -208,7 +216,11 @@ class PingBackProvider(Provider):
             outputs = Outputs.planned(news, olds)
             return UpdateResponse(wire(outputs.values, carried | outputs.secret_paths))
         outputs = await self._run(
-            request.urn, self.ops().update, request.resource_id, olds, Declaration.of(news)
+            request.urn,
+            functools.partial(self.ops().update, time_limit=request.timeout),
+            request.resource_id,
+            olds,
+            Declaration.of(news),
         )
         # What the program marks now and the core's rule: not the old outputs' marks, so a
         # state sealed whole by an older version is sealed key by key after an update.
@@ -217,7 +229,32 @@ class PingBackProvider(Provider):
     async def delete(self, request: DeleteRequest) -> None:
         self._resource(request.urn)
         props, _ = unwire(request.properties)
-        await self._run(request.urn, self.ops().delete, request.resource_id, props)
+        await self._run(
+            request.urn,
+            functools.partial(self.ops().delete, time_limit=request.timeout),
+            request.resource_id,
+            props,
+        )
+
+    async def invoke(self, request: InvokeRequest) -> InvokeResponse:
+        """``getChannels`` / ``getChannel``: arguments checked before anything is sent
+        (failures the CLI prints by argument), then one list (the provider's, shared)."""
+        function = FUNCTIONS.get(request.tok)
+        if function is None:
+            raise ConfigurationError(
+                f"the {PACKAGE} provider has no function {request.tok!r}; it has "
+                f"{', '.join(FUNCTIONS)}"
+            )
+        args, _ = unwire(request.args)
+        failures = self.ops().check_lookup(function, args, TO_WIRE)
+        if failures:
+            return InvokeResponse(failures=_failures(failures))
+        if function == "get_channels":
+            infos = await self._run("", self.ops().channels_of, args.get("type"))
+            listed = [PropertyValue(wire(info, set())) for info in infos]
+            return InvokeResponse({"channels": PropertyValue(listed)})
+        info = await self._run("", self.ops().channel_by, args.get("id"), args.get("identity"))
+        return InvokeResponse(wire(info, set()))
 
     async def read(self, request: ReadRequest) -> ReadResponse:
         """Refresh (the outputs a create wrote): the channel, or an empty id when it is

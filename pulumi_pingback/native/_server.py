@@ -45,6 +45,8 @@ from pulumi.provider.experimental.provider import (
     DiffResponse,
     GetSchemaRequest,
     GetSchemaResponse,
+    InvokeRequest,
+    InvokeResponse,
     Provider,
     ReadRequest,
     ReadResponse,
@@ -174,6 +176,9 @@ class _Front(Provider):
     async def read(self, request: ReadRequest) -> ReadResponse:
         return await (await self.provider()).read(request)
 
+    async def invoke(self, request: InvokeRequest) -> InvokeResponse:
+        return await (await self.provider()).invoke(request)
+
 
 def _first_list(news: Mapping[str, Any], sending: Callable[[], None]) -> None:
     """The provider's first list, sent as soon as CheckConfig gives the settings
@@ -273,7 +278,17 @@ class _Servicer(ProviderServicer):
         )
 
 
-for _name in ("CheckConfig", "Configure", "Check", "Diff", "Create", "Update", "Delete", "Read"):
+for _name in (
+    "CheckConfig",
+    "Configure",
+    "Check",
+    "Diff",
+    "Create",
+    "Update",
+    "Delete",
+    "Read",
+    "Invoke",
+):
     setattr(_Servicer, _name, _plain_errors(_name))
 
 

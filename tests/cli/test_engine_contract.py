@@ -13,6 +13,7 @@ import socketserver
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,11 +48,30 @@ MISSING = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 def bot(**options: Any) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "type": CHANNEL,
-        "properties": {"type": "telegram", "config": {"bot_token": "${botToken}"}},
+        "properties": {"type": "telegram", "config": {"botToken": "${botToken}"}},
     }
     if options:
         resource["options"] = options
     return resource
+
+
+def one_bot(
+    front: str, where: Path, plugin: Path, yaml_options: dict[str, Any], python_options: str
+) -> tuple[Path, str]:
+    """A program of one bot, its token from secret config ``botToken``, with resource
+    options: YAML for the native plugin, Python for the dynamic provider. The project and
+    the bot's type token."""
+    if front == "native":
+        project = yaml_project(where, plugin, {"bot": bot(**yaml_options)}, config=("botToken",))
+        return project, CHANNEL
+    project = python_project(
+        where,
+        "import pulumi\nfrom pulumi_pingback import PingBackChannel\n"
+        'PingBackChannel("bot", type="telegram", config={"bot_token": '
+        'pulumi.Config().require_secret("botToken")}, opts=pulumi.ResourceOptions('
+        f"{python_options}))\n",
+    )
+    return project, DYNAMIC
 
 
 # ---- 1. ignoreChanges on refresh -------------------------------------------------------------
@@ -61,23 +81,13 @@ def bot(**options: Any) -> dict[str, Any]:
 def test_ignore_changes_keeps_a_dashboard_change_out_of_refresh(
     ws: Workspace, native_plugin: Path, sim: SimulatorProcess, tmp_path: Path, front: str
 ) -> None:
-    if front == "native":
-        project = yaml_project(
-            tmp_path / "p",
-            native_plugin,
-            {"bot": bot(ignoreChanges=["config.bot_token", "isActive"])},
-            config=("botToken",),
-        )
-        kind = CHANNEL
-    else:
-        project = python_project(
-            tmp_path / "p",
-            "import pulumi\nfrom pulumi_pingback import PingBackChannel\n"
-            'PingBackChannel("bot", type="telegram", config={"bot_token": '
-            'pulumi.Config().require_secret("botToken")}, opts=pulumi.ResourceOptions('
-            'ignore_changes=["config.bot_token", "is_active"]))\n',
-        )
-        kind = DYNAMIC
+    project, kind = one_bot(
+        front,
+        tmp_path / "p",
+        native_plugin,
+        {"ignoreChanges": ["config.botToken", "isActive"]},
+        'ignore_changes=["config.bot_token", "is_active"]',
+    )
     st = stack_on(ws, project, sim, botToken=BOT)
     st.up()
     (channel_id,) = ids(st, kind).values()
@@ -166,7 +176,7 @@ def test_pulumi_import_of_what_pingback_stores_checks_and_ups_clean(
     assert resource["options"]["protect"] is True  # what `pulumi import` adds
     # The generated code, with its credential from secret config, ups clean.
     if kind == "telegram":
-        resource["properties"]["config"]["bot_token"] = "${botToken}"
+        resource["properties"]["config"]["botToken"] = "${botToken}"
         st.set("botToken", BOT, secret=True)
         project_data = yaml.safe_load((project / "Pulumi.yaml").read_text())
         project_data["config"] = {"botToken": {"type": "string", "secret": True}}
@@ -221,6 +231,123 @@ def test_pingback_log_level_lines_reach_the_cli(
     assert BOT not in done and TOKEN not in done
 
 
+# ---- 5b. customTimeouts bound the whole create ---------------------------------------------------
+
+
+@pytest.mark.parametrize("front", ["native", "dynamic"])
+def test_custom_timeouts_cut_a_create_against_a_hung_server_and_the_next_up_settles_it(
+    ws: Workspace, native_plugin: Path, sim: SimulatorProcess, tmp_path: Path, front: str
+) -> None:
+    """PingBack takes the POST, makes the channel, then hangs 40 s before it answers.
+    Under `customTimeouts: {create: 3s}` the create gives up after 3 s — not after the
+    client's own budget (the 30 s request timeout, then retries): its error says the
+    limit ran out and that the channel may exist, and the next `up` finds the channel
+    that POST made instead of making a second."""
+    project, kind = one_bot(
+        front,
+        tmp_path / "p",
+        native_plugin,
+        {"customTimeouts": {"create": "3s"}},
+        'custom_timeouts=pulumi.CustomTimeouts(create="3s")',
+    )
+    st = stack_on(ws, project, sim, botToken=BOT)
+    assert st.run("preview").code == 0  # the plugin and the program ready: not timed below
+    sim.control.post(
+        "/_sim/faults", json={"kind": "hang", "delay": 40, "method": "POST", "times": 1}
+    ).raise_for_status()
+    started = time.monotonic()
+    failed = st.up("--skip-preview", check=False)
+    took = time.monotonic() - started
+    assert failed.code != 0
+    said = squash(failed.output)
+    assert "customTimeouts.create: 3 s" in said, said
+    assert "outcome is unknown" in said, said
+    assert took < 3 + 12, took  # the limit, one request, the CLI's own start and end
+    assert len(sim.state()["channels"]) == 1  # PingBack made it all the same
+
+    sim.control.delete("/_sim/faults").raise_for_status()
+    sim.clear_log()
+    settled = st.up("--skip-preview", check=False)
+    assert settled.code == 0, settled
+    assert [r["method"] for r in sim.requests() if r["method"] == "POST"] == []
+    (made,) = sim.state()["channels"]
+    assert ids(st, kind) == {"bot": made["id"]}
+
+
+# ---- 5c. the functions: getChannels, getChannel --------------------------------------------------
+
+
+@pytest.mark.parametrize("front", ["native", "dynamic"])
+def test_get_channels_and_get_channel_read_what_no_stack_manages_without_a_credential(
+    ws: Workspace, native_plugin: Path, sim: SimulatorProcess, tmp_path: Path, front: str
+) -> None:
+    """The widget channel PingBack makes with a widget, and a bot made in the dashboard:
+    a YAML program (`fn::invoke`) and a Python program of the dynamic provider
+    (`get_channels`, `get_channel`) read them — ids, types, identities, the readable keys
+    — and never the bot's token. A malformed identity fails the preview, by name."""
+    widget = plant(sim, "widget", {"widget_id": "w-site-1", "theme": "dark"})
+    made = plant(sim, "telegram", {"bot_token": BOT})
+    if front == "native":
+
+        def program(identity: str) -> Path:
+            return yaml_project(
+                tmp_path / "p",
+                native_plugin,
+                {},
+                variables={
+                    "widgets": {
+                        "fn::invoke": {
+                            "function": "pingback:index:getChannels",
+                            "arguments": {"type": "widget"},
+                        }
+                    },
+                    "bot": {
+                        "fn::invoke": {
+                            "function": "pingback:index:getChannel",
+                            "arguments": {"identity": identity},
+                        }
+                    },
+                },
+                outputs={"widgets": "${widgets.channels}", "bot": "${bot}"},
+            )
+
+        names = {"active": "isActive", "made": "createdAt", "widget": "widgetId"}
+    else:
+
+        def program(identity: str) -> Path:
+            return python_project(
+                tmp_path / "p",
+                "import pulumi\nfrom pulumi_pingback import ChannelType, get_channel, get_channels\n"
+                'pulumi.export("widgets", get_channels(type=ChannelType.WIDGET))\n'
+                f'pulumi.export("bot", get_channel(identity={identity!r}))\n',
+            )
+
+        names = {"active": "is_active", "made": "created_at", "widget": "widget_id"}
+    st = stack_on(ws, program("telegram:bot/7000000001"), sim)
+    sim.clear_log()
+    up = st.up()
+    assert writes(sim) == []
+    outputs = st.outputs()
+    (listed,) = outputs["widgets"]
+    assert listed["id"] == widget and listed["type"] == "widget"
+    assert listed["config"] == {names["widget"]: "w-site-1"}  # not `theme`: undocumented
+    assert listed[names["active"]] is True and listed[names["made"]]
+    bot = outputs["bot"]
+    assert (bot["id"], bot["type"], bot["identity"]) == (
+        made,
+        "telegram",
+        "telegram:bot/7000000001",
+    )
+    assert bot["config"] == {}  # its only key is a credential
+    assert BOT not in up.output and BOT not in json.dumps(st.export())
+
+    program("telegram:7000000001")
+    refused = st.preview(check=False)
+    assert refused.code != 0
+    said = squash(refused.output)
+    assert "identity" in said and "must be <kind>/<id>" in said, said
+
+
 # ---- 6. readable keys stay readable -------------------------------------------------------------
 
 
@@ -233,9 +360,9 @@ def test_phone_number_id_is_readable_in_previews_and_state_credentials_are_not(
             "properties": {
                 "type": "whatsapp",
                 "config": {
-                    "phone_number_id": number,
-                    "access_token": "EAAG-plain-in-the-program",  # no secret: sealed anyway
-                    "verify_token": "${verify}",
+                    "phoneNumberId": number,
+                    "accessToken": "EAAG-plain-in-the-program",  # no secret: sealed anyway
+                    "verifyToken": "${verify}",
                 },
             },
         }
@@ -244,13 +371,13 @@ def test_phone_number_id_is_readable_in_previews_and_state_credentials_are_not(
     st = stack_on(ws, program("109876543210"), sim, verify="verify-e2e")
     st.up()
     (wa,) = [r for r in st.resources() if r["type"] == CHANNEL]
-    assert wa["inputs"]["config"]["phone_number_id"] == "109876543210"
-    assert "ciphertext" in wa["inputs"]["config"]["access_token"]
-    assert "ciphertext" in wa["inputs"]["config"]["verify_token"]
+    assert wa["inputs"]["config"]["phoneNumberId"] == "109876543210"
+    assert "ciphertext" in wa["inputs"]["config"]["accessToken"]
+    assert "ciphertext" in wa["inputs"]["config"]["verifyToken"]
     assert secrets_outside_envelopes(st.export(), ["EAAG-plain-in-the-program", "verify-e2e"]) == []
     program("109876543299")
     diff = squash(st.preview("--diff").stdout)
-    assert '~ phone_number_id: "109876543210" => "109876543299"' in diff
+    assert '~ phoneNumberId: "109876543210" => "109876543299"' in diff
     assert "EAAG-plain-in-the-program" not in diff
 
 
@@ -421,7 +548,9 @@ def test_a_config_key_is_named_as_the_user_wrote_it(
     st = stack_on(ws, project, sim, botToken=BOT)
     failed = st.preview(check=False)
     assert failed.code != 0
-    assert "unknown key 'adopt_id' for a telegram channel" in failed.stdout
+    # Pulumi YAML checks the program against the schema's typed config (the plugin's own
+    # message for an untyped caller: tests/test_native.py).
+    assert "Property adopt_id does not exist on 'pingback:index:ChannelConfig'" in failed.stdout
     assert "adoptId" not in failed.stdout
 
 

@@ -82,6 +82,11 @@ def bot(token: str, **kw: Any) -> dict[str, Any]:
     }
 
 
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def yaml_program(spec: Spec, plugin: Path) -> str:
     """The same resources as a YAML program (a secret key: ``fn::secret``)."""
     lines = ["name: pingback-yaml", "runtime: yaml", "packages:", f"  pingback: {plugin}"]
@@ -93,10 +98,11 @@ def yaml_program(spec: Spec, plugin: Path) -> str:
             continue
         lines += ["    properties:", f"      type: {r['type']}", "      config:"]
         for k, v in r["config"].items():
+            key = _camel(k)  # the schema's name of PingBack's key: botToken, widgetId
             if k in r.get("secret", []):
-                lines += [f"        {k}:", f"          fn::secret: {json.dumps(v)}"]
+                lines += [f"        {key}:", f"          fn::secret: {json.dumps(v)}"]
             else:
-                lines.append(f"        {k}: {json.dumps(v)}")
+                lines.append(f"        {key}: {json.dumps(v)}")
         if "is_active" in r:
             lines.append(f"      isActive: {json.dumps(r['is_active'])}")
         options = []

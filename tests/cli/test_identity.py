@@ -84,7 +84,7 @@ def test_a_channel_made_by_a_run_killed_on_another_machine_is_taken_as_the_error
     its create journal, are gone. On another machine the next `up` finds the bot bound to
     a channel no journal there knows: the error names it and says how to take it. Doing
     exactly that leaves a clean stack: the channel in it, no pending create, no change."""
-    properties: dict[str, Any] = {"type": "telegram", "config": {"bot_token": "${botToken}"}}
+    properties: dict[str, Any] = {"type": "telegram", "config": {"botToken": "${botToken}"}}
     bot = {"type": CHANNEL, "properties": properties}
     project = yaml_project(tmp_path / "runner", native_plugin, {"bot": bot}, config=["botToken"])
     st = stack_on(ws, project, sim, botToken=BOT)

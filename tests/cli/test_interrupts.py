@@ -228,7 +228,7 @@ def test_the_native_plugin_finishes_and_journals_a_create_whose_engine_is_gone(
         "resources": {
             "bot": {
                 "type": CHANNEL_NATIVE,
-                "properties": {"type": "telegram", "config": {"bot_token": "${botToken}"}},
+                "properties": {"type": "telegram", "config": {"botToken": "${botToken}"}},
             }
         },
     }

@@ -8,12 +8,14 @@ What is asserted is what a user reads (the CLI's output), what the state keeps
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ import yaml
 from ..engine import STARTUP_LIST, SimulatorProcess, asked
 from ._cli import (
     CHANNEL,
+    ROOT,
     TOKEN,
     PluginAdded,
     Result,
@@ -63,7 +66,7 @@ def channel_ids(sim: SimulatorProcess) -> set[str]:
 def telegram(token_key: str = "botToken", **options: Any) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "type": CHANNEL,
-        "properties": {"type": "telegram", "config": {"bot_token": f"${{{token_key}}}"}},
+        "properties": {"type": "telegram", "config": {"botToken": f"${{{token_key}}}"}},
     }
     if "active" in options:
         resource["properties"]["isActive"] = options.pop("active")
@@ -78,9 +81,9 @@ def whatsapp() -> dict[str, Any]:
         "properties": {
             "type": "whatsapp",
             "config": {
-                "phone_number_id": "109876543210",
-                "access_token": "${waAccess}",
-                "verify_token": "${waVerify}",
+                "phoneNumberId": "109876543210",
+                "accessToken": "${waAccess}",
+                "verifyToken": "${waVerify}",
             },
         },
     }
@@ -261,22 +264,22 @@ def test_yaml_up_preview_diff_after_a_rotation_and_a_bot_change_refresh_then_des
     rotated = st.preview("--diff")
     text = squash(rotated.stdout)
     assert f"~ {CHANNEL}: (update)" in text
-    assert "~ bot_token: [secret] => [secret]" in text
-    assert "~ access_token: [secret] => [secret]" not in text  # the phone is not touched
+    assert "~ botToken: [secret] => [secret]" in text
+    assert "~ accessToken: [secret] => [secret]" not in text  # the phone is not touched
     assert "~ 1 to update" in text and "2 unchanged" in text
     assert "(replace)" not in text
     for secret in (TOKEN, BOT, BOT_ROTATED, WA_ACCESS, WA_VERIFY):
         assert secret not in rotated.output and secret.split(":")[-1] not in rotated.output
     bot_step = preview_steps(st)["bot"]
     assert bot_step["op"] == "update"
-    assert bot_step["detailedDiff"] == {"config.bot_token": {"kind": "update", "inputDiff": True}}
+    assert bot_step["detailedDiff"] == {"config.botToken": {"kind": "update", "inputDiff": True}}
 
     # Another bot: a replace, the identity readable and named as the reason.
     st.set("botToken", BOT_OTHER, secret=True)
     other = st.preview("--diff")
     text = squash(other.stdout)
     assert f"+-{CHANNEL}: (replace)" in text
-    assert "~ bot_token: [secret] => [secret]" in text
+    assert "~ botToken: [secret] => [secret]" in text
     assert '~ identity: "telegram:bot/7000000001" => "telegram:bot/7000000002"' in text
     assert "+-1 to replace" in text
     assert BOT_OTHER not in other.output and BOT_OTHER.split(":")[-1] not in other.output
@@ -286,7 +289,7 @@ def test_yaml_up_preview_diff_after_a_rotation_and_a_bot_change_refresh_then_des
     assert bot_step["op"] == "replace"
     assert bot_step["replaceReasons"] == ["identity"]
     assert bot_step["detailedDiff"] == {
-        "config.bot_token": {"kind": "update-replace", "inputDiff": True},
+        "config.botToken": {"kind": "update-replace", "inputDiff": True},
         "identity": {"kind": "update-replace", "inputDiff": True},
     }
     assert writes(sim) == []  # previews write nothing
@@ -350,15 +353,15 @@ def test_yaml_state_seals_each_credential_only_and_a_state_sealed_whole_previews
     plain_bot = "7000000003:AAH-native-e2e-plain"
     whole_bot = "7000000004:AAH-native-e2e-whole"
     resources = {
-        "w": {"type": CHANNEL, "properties": {"type": "widget", "config": {"widget_id": "w1"}}},
+        "w": {"type": CHANNEL, "properties": {"type": "widget", "config": {"widgetId": "w1"}}},
         "bot": telegram(),
         "plainbot": {
             "type": CHANNEL,
-            "properties": {"type": "telegram", "config": {"bot_token": plain_bot}},
+            "properties": {"type": "telegram", "config": {"botToken": plain_bot}},
         },
         "whole": {
             "type": CHANNEL,
-            "properties": {"type": "telegram", "config": {"fn::secret": {"bot_token": whole_bot}}},
+            "properties": {"type": "telegram", "config": {"fn::secret": {"botToken": whole_bot}}},
         },
         "phone": whatsapp(),
     }
@@ -376,20 +379,20 @@ def test_yaml_state_seals_each_credential_only_and_a_state_sealed_whole_previews
     sealed = {r["urn"].rsplit("::", 1)[1]: ciphertexts(r) for r in st.resources()}
     assert sealed == {
         "w": [],  # no `4dabf18193072939515e22adb298388d` anywhere in the widget
-        "bot": [".inputs.config.bot_token", ".outputs.config.bot_token"],
-        "plainbot": [".inputs.config.bot_token", ".outputs.config.bot_token"],
+        "bot": [".inputs.config.botToken", ".outputs.config.botToken"],
+        "plainbot": [".inputs.config.botToken", ".outputs.config.botToken"],
         "whole": [".inputs.config", ".outputs.config"],
         "phone": [
-            ".inputs.config.access_token",
-            ".inputs.config.verify_token",
-            ".outputs.config.access_token",
-            ".outputs.config.verify_token",
+            ".inputs.config.accessToken",
+            ".inputs.config.verifyToken",
+            ".outputs.config.accessToken",
+            ".outputs.config.verifyToken",
             ".outputs.metaVerifyToken",
         ],
     }
     phone = next(r for r in st.resources() if r["urn"].endswith("::phone"))
-    assert phone["inputs"]["config"]["phone_number_id"] == "109876543210"
-    assert phone["outputs"]["config"]["phone_number_id"] == "109876543210"
+    assert phone["inputs"]["config"]["phoneNumberId"] == "109876543210"
+    assert phone["outputs"]["config"]["phoneNumberId"] == "109876543210"
 
     # The same stack as 0.3 wrote it: `pulumi stack import`, then nothing to do.
     old = json.loads(st.run("stack", "export", "--show-secrets").stdout)
@@ -507,7 +510,7 @@ def test_pulumi_import_for_yaml_then_the_generated_code_ups_without_a_change(
         "support-bot": {
             "type": "pingback:Channel",
             "properties": {
-                "config": {"bot_token": {"fn::secret": BOT}},
+                "config": {"botToken": {"fn::secret": BOT}},
                 "isActive": True,
                 "type": "telegram",
             },
@@ -517,9 +520,9 @@ def test_pulumi_import_for_yaml_then_the_generated_code_ups_without_a_change(
             "type": "pingback:Channel",
             "properties": {
                 "config": {
-                    "access_token": {"fn::secret": WA_ACCESS},
-                    "phone_number_id": "5550001",
-                    "verify_token": {"fn::secret": WA_VERIFY},
+                    "accessToken": {"fn::secret": WA_ACCESS},
+                    "phoneNumberId": "5550001",
+                    "verifyToken": {"fn::secret": WA_VERIFY},
                 },
                 "isActive": False,
                 "type": "whatsapp",
@@ -649,6 +652,114 @@ def test_an_import_id_left_in_the_program_blocks_a_replace_and_a_new_one_deletes
     assert writes(sim) == [("DELETE", f"/api/v1/channels/{first}")]
     assert ids(st) == {"bot": second}
     assert channel_ids(sim) == {second}
+
+
+# ---- an upgrade from the last release ----------------------------------------------------------
+
+RELEASE = "cd30274"
+"""0.3.0, the last release: its schema took PingBack's config keys (``bot_token``), and
+its state holds them."""
+
+
+def _release_plugin(where: Path) -> Path:
+    """The native plugin of the last release from this repository's history, as `pulumi
+    package add` would have made it, but for its virtualenv, which lends it this suite's
+    packages (pulumi, httpx, pydantic: within the ranges 0.3.0 asks for) instead of
+    installing them again."""
+    plugin = where / "pingback-0.3.0"
+    plugin.mkdir(parents=True)
+    files = ("__main__.py", "PulumiPlugin.yaml", "requirements.txt", "pulumi_pingback")
+    git = shutil.which("git")
+    assert git, "the upgrade test reads the release from this repository's history"
+    archive = subprocess.run(
+        [git, "-C", str(ROOT), "archive", RELEASE, *files], capture_output=True, check=True
+    )
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(plugin, filter="data")
+    venv = plugin / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (site,) = (venv / "lib").glob("python*/site-packages")
+    (site / "suite.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return plugin
+
+
+def _config_keys(st: Stack) -> dict[str, set[str]]:
+    """The keys of each channel's config in the state's outputs (`stack export
+    --show-secrets`: 0.3.0 sealed a config whole)."""
+    state = json.loads(st.run("stack", "export", "--show-secrets").stdout)
+    keys = {}
+    for r in state["deployment"]["resources"]:
+        if r["type"] == CHANNEL:
+            config = r["outputs"]["config"]
+            if "plaintext" in config:
+                config = json.loads(config["plaintext"])
+            keys[r["urn"].rsplit("::", 1)[1]] = set(config)
+    return keys
+
+
+def test_a_stack_of_the_last_release_previews_clean_after_the_upgrade(
+    ws: Workspace, native_plugin: Path, sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """The schema's config keys are camelCase now (``botToken``; a widget's more keys in
+    ``extra``). A stack 0.3.0 made — PingBack's keys in its inputs and outputs — previews
+    no change with this plugin and the program in the new shape; `up --refresh` moves its
+    outputs to the new shape writing nothing to PingBack. A program left in the old shape
+    is refused at preview, naming the keys there are."""
+    old_widget = {
+        "type": CHANNEL,
+        "properties": {"type": "widget", "config": {"widget_id": "w1", "theme": "dark"}},
+    }
+    old_bot = {
+        "type": CHANNEL,
+        "properties": {"type": "telegram", "config": {"bot_token": "${botToken}"}},
+    }
+    old_phone = whatsapp()
+    old_phone["properties"]["config"] = {
+        "phone_number_id": "109876543210",
+        "access_token": "${waAccess}",
+        "verify_token": "${waVerify}",
+    }
+    old = {"bot": old_bot, "phone": old_phone, "w": old_widget}
+    keys = ("botToken", "waAccess", "waVerify")
+    project = yaml_project(tmp_path / "upgrade", _release_plugin(tmp_path), old, config=keys)
+    st = stack(ws, project, sim, botToken=BOT, waAccess=WA_ACCESS, waVerify=WA_VERIFY)
+    assert "+ 4 created" in st.up().stdout
+    assert _config_keys(st) == {
+        "bot": {"bot_token"},
+        "phone": {"phone_number_id", "access_token", "verify_token"},
+        "w": {"widget_id", "theme"},
+    }  # the release's shape
+    sim.clear_log()
+
+    yaml_project(project, native_plugin, old, config=keys)
+    refused = st.preview(check=False)
+    assert refused.code != 0
+    text = squash(refused.output)
+    # Pulumi YAML checks a program against the schema, so the old keys never reach the
+    # plugin (whose own refusal, for untyped callers, is tests/test_native.py's).
+    assert "Property bot_token does not exist on 'pingback:index:ChannelConfig'" in text, text
+    assert "Existing properties are: botToken" in text
+    assert "Cannot assign '{widget_id: string, theme: string}'" in text
+
+    widget = {
+        "type": CHANNEL,
+        "properties": {"type": "widget", "config": {"widgetId": "w1", "extra": {"theme": "dark"}}},
+    }
+    yaml_project(
+        project, native_plugin, {"bot": telegram(), "phone": whatsapp(), "w": widget}, config=keys
+    )
+    plan = squash(st.preview("--expect-no-changes", "--diff").stdout)
+    assert "4 unchanged" in plan, plan
+    st.up("--refresh")
+    assert writes(sim) == []
+    assert _config_keys(st) == {
+        "bot": {"botToken"},
+        "phone": {"phoneNumberId", "accessToken", "verifyToken"},
+        "w": {"widgetId", "extra"},
+    }
+    assert secrets_outside_envelopes(st.export(), [TOKEN, BOT, WA_ACCESS, WA_VERIFY]) == []
+    assert "4 unchanged" in squash(st.preview("--expect-no-changes").stdout)
+    assert writes(sim) == []
 
 
 # ---- dynamic -> native ----------------------------------------------------------------------------

@@ -72,91 +72,22 @@ SECRETS = {
 }
 CANARIES = [TOKEN, *SECRETS.values()]
 
-# The README's programs, in each language, as the generated SDKs take them.
+# The programs of the native provider's guide (docs/native.md), read from it: its first
+# snippet in each language is what these tests compile, run and check.
 
-TYPESCRIPT_PROGRAM = """\
-import * as pulumi from "@pulumi/pulumi";
-import * as pingback from "@pulumi-pingback/pingback"; // the SDK `pulumi package add` generated
 
-const config = new pulumi.Config();
-const bot = new pingback.Channel("support-bot", {
-    type: pingback.ChannelType.Telegram,
-    config: { bot_token: config.requireSecret("telegramBotToken") },
-});
-const whatsapp = new pingback.Channel("support-whatsapp", {
-    type: pingback.ChannelType.Whatsapp,
-    config: {
-        phone_number_id: "109876543210",
-        access_token: config.requireSecret("whatsappAccessToken"),
-        verify_token: config.requireSecret("whatsappVerifyToken"),
-    },
-    isActive: false,
-});
-export const identity = bot.identity;
-export const metaCallbackUrl = whatsapp.metaCallbackUrl;
-"""
+def _guide_snippet(language: str) -> str:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "native.md").read_text()
+    fence = f"```{language}\n"
+    start = guide.index(fence) + len(fence)
+    return guide[start : guide.index("```", start)]
 
-GO_PROGRAM = """\
-package main
 
-import (
-	"github.com/pulumi-pingback/pulumi-pingback/sdk/go/pingback"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
-)
+TYPESCRIPT_PROGRAM = _guide_snippet("typescript")
 
-func main() {
-	pulumi.Run(func(ctx *pulumi.Context) error {
-		cfg := config.New(ctx, "")
-		bot, err := pingback.NewChannel(ctx, "support-bot", &pingback.ChannelArgs{
-			Type:   pingback.ChannelTypeTelegram,
-			Config: pulumi.Map{"bot_token": cfg.RequireSecret("telegramBotToken")},
-		})
-		if err != nil {
-			return err
-		}
-		whatsapp, err := pingback.NewChannel(ctx, "support-whatsapp", &pingback.ChannelArgs{
-			Type: pingback.ChannelTypeWhatsapp,
-			Config: pulumi.Map{
-				"phone_number_id": pulumi.String("109876543210"),
-				"access_token":    cfg.RequireSecret("whatsappAccessToken"),
-				"verify_token":    cfg.RequireSecret("whatsappVerifyToken"),
-			},
-			IsActive: pulumi.Bool(false),
-		})
-		if err != nil {
-			return err
-		}
-		ctx.Export("identity", bot.Identity)
-		ctx.Export("metaCallbackUrl", whatsapp.MetaCallbackUrl)
-		return nil
-	})
-}
-"""
+GO_PROGRAM = _guide_snippet("go")
 
-PYTHON_PROGRAM = """\
-import pulumi
-import pulumi_pingback_native as pingback
-
-config = pulumi.Config()
-bot = pingback.Channel(
-    "support-bot",
-    type=pingback.ChannelType.TELEGRAM,
-    config={"bot_token": config.require_secret("telegramBotToken")},
-)
-whatsapp = pingback.Channel(
-    "support-whatsapp",
-    type=pingback.ChannelType.WHATSAPP,
-    config={
-        "phone_number_id": "109876543210",
-        "access_token": config.require_secret("whatsappAccessToken"),
-        "verify_token": config.require_secret("whatsappVerifyToken"),
-    },
-    is_active=False,
-)
-pulumi.export("identity", bot.identity)
-pulumi.export("metaCallbackUrl", whatsapp.meta_callback_url)
-"""
+PYTHON_PROGRAM = _guide_snippet("python")
 
 # What each language's checker must refuse: every line marked MISTAKE is reported.
 
@@ -169,6 +100,9 @@ new pingback.Channel("c", { type: "telegram", is_active: false }); // MISTAKE: t
 new pingback.Channel("d", { config: {} }); // MISTAKE: type is required
 new pingback.Channel("e", { type: "telegram", isActive: "no" }); // MISTAKE: a boolean
 new pingback.Channel("f", { type: "telegram", isActive: false }); // a plain string is a ChannelType
+new pingback.Channel("g", { type: "telegram", config: { botTokn: "1:x" } }); // MISTAKE: no such key
+new pingback.Channel("h", { type: "telegram", config: { bot_token: "1:x" } }); // MISTAKE: botToken
+new pingback.Channel("i", { type: "email", config: { extra: { smtp: "x" } } }); // undocumented keys
 """
 
 GO_MISTAKES = """\
@@ -189,8 +123,12 @@ func main() {
 			IsActive: false, // MISTAKE: a pulumi.Bool
 		})
 		_, err = pingback.NewChannel(ctx, "c", &pingback.ChannelArgs{
-			Type:   "telegram",                            // MISTAKE: a ChannelType
-			Config: map[string]string{"bot_token": "1:x"}, // MISTAKE: a pulumi.Map
+			Type:   "telegram",                             // MISTAKE: a ChannelType
+			Config: pulumi.Map{"botToken": pulumi.String("1:x")}, // MISTAKE: a ChannelConfigArgs
+		})
+		_, err = pingback.NewChannel(ctx, "e", &pingback.ChannelArgs{
+			Type:   pingback.ChannelTypeTelegram,
+			Config: &pingback.ChannelConfigArgs{BotTokn: pulumi.String("1:x")}, // MISTAKE: BotToken
 		})
 		_, err = pingback.NewChannel(ctx, "d", &pingback.ChannelArgs{
 			Type:   pingback.ChannelType("telegram"),
@@ -209,6 +147,8 @@ pingback.Channel("b", type="telegram")  # MISTAKE: a ChannelType, not a str
 pingback.Channel("c", type=pingback.ChannelType.TELEGRAM, isActive=False)  # MISTAKE: is_active
 pingback.Channel("d", type=pingback.ChannelType.TELEGRAM, is_active="no")  # MISTAKE: a bool
 pingback.Channel("e", type=pingback.ChannelType("telegram"), is_active=False)
+pingback.Channel("f", type=pingback.ChannelType.TELEGRAM, config={"bot_tokn": "1:x"})  # MISTAKE: bot_token
+pingback.Channel("g", type=pingback.ChannelType.TELEGRAM, config=pingback.ChannelConfigArgs(bot_token="1:x"))
 """
 
 MISTAKE = "MISTAKE"
@@ -318,12 +258,12 @@ def test_the_nodejs_sdk_is_pulumi_pingback_slash_pingback_with_channel_and_chann
     # the @pulumi/pulumi the TypeScript projects here install is in the SDK's range
     wanted = package["dependencies"]["@pulumi/pulumi"]
     assert wanted.startswith("^3.") and int(wanted.split(".")[1]) <= int(PULUMI_NPM.split(".")[1])
-    # each documented type's config is typed, its keys described, its credentials secret
+    # the config is one typed object, its keys camelCase and described
     inputs = (sdk / "types" / "input.ts").read_text()
-    for kind in KINDS.values():
-        if kind.config_name:
-            assert f"export interface {kind.config_name}Args {{" in inputs, kind.config_name
-    assert "bot_token: pulumi.Input<string>;" in inputs
+    assert "export interface ChannelConfigArgs {" in inputs
+    assert re.search(r"^\s+botToken\?: pulumi\.Input<string", inputs, re.M), inputs
+    assert re.search(r"^\s+extra\?: pulumi\.Input<\{\[key: string\]: any\}", inputs, re.M)
+    assert "bot_token" not in inputs
 
     enums = (sdk / "types" / "enums" / "index.ts").read_text()
     members = dict(re.findall(r'^\s+(\w+): "(\w+)",$', enums, re.M))
@@ -344,7 +284,7 @@ def test_the_nodejs_sdk_is_pulumi_pingback_slash_pingback_with_channel_and_chann
     outputs = re.findall(r"readonly (\w+): pulumi.Output<([^>]+>?)>;", channel)
     assert dict(outputs) == {
         "businessId": "string | undefined",
-        "config": "{[key: string]: any}",
+        "config": "outputs.ChannelConfig",
         "createdAt": "string | undefined",
         "identity": "string | undefined",
         "isActive": "boolean",
@@ -383,23 +323,19 @@ def test_the_go_sdk_is_imported_from_its_import_base_path_with_new_channel(
     assert re.findall(r"^\t(\w+) +(\S+)$", args, re.M) == [
         ("AdoptId", "pulumi.StringPtrInput"),
         ("AdoptOverwrite", "pulumi.BoolPtrInput"),
-        # a union (a typed config, or a map): any Input, e.g. TelegramConfigArgs{…} or
-        # pulumi.Map{…}
-        ("Config", "pulumi.Input"),
+        ("Config", "ChannelConfigPtrInput"),
         ("IsActive", "pulumi.BoolPtrInput"),
         ("Type", "ChannelTypeInput"),
     ]
     types = (package / "pulumiTypes.go").read_text()
-    for kind in KINDS.values():
-        if kind.config_name:
-            assert f"type {kind.config_name}Args struct {{" in types, kind.config_name
-    # the API's key names are the wire names, and Go titles them as they are (Bot_token)
-    assert 'Bot_token pulumi.StringInput `pulumi:"bot_token"`' in types
+    assert "type ChannelConfigArgs struct {" in types
+    assert 'BotToken pulumi.StringPtrInput `pulumi:"botToken"`' in types
+    assert "_token" not in types
     state = channel[channel.index("type Channel struct {") :]
     state = state[: state.index("\n}\n")]
     assert dict(re.findall(r"^\t(\w+) +(\S+) `pulumi", state, re.M)) == {
         "BusinessId": "pulumi.StringPtrOutput",
-        "Config": "pulumi.MapOutput",
+        "Config": "ChannelConfigOutput",
         "CreatedAt": "pulumi.StringPtrOutput",
         "Identity": "pulumi.StringPtrOutput",
         "IsActive": "pulumi.BoolOutput",
@@ -438,7 +374,7 @@ def test_the_python_sdk_imports_and_mypy_types_the_program(
 # 3. Programs up, preview with no changes, destroy, through the plugin.
 
 
-def lifecycle(st: Stack, sim: SimulatorProcess) -> None:
+def lifecycle(st: Stack, sim: SimulatorProcess, *, functions: bool = False) -> None:
     """The program of any language: two channels up, a preview that changes nothing, the
     state holding no credential in the clear, then destroy."""
     st.init()
@@ -450,7 +386,12 @@ def lifecycle(st: Stack, sim: SimulatorProcess) -> None:
     assert "+ pingback:index:Channel support-whatsapp created" in printed, up.stdout
     assert "+ 3 created" in printed  # the stack and the two channels
     assert not [c for c in CANARIES if c in up.output]
-    assert st.outputs() == {
+    outputs = st.outputs()
+    if functions:  # the TypeScript program reads its bot back with the functions
+        (bot_id,) = [c["id"] for c in sim.state()["channels"] if c["type"] == "telegram"]
+        assert outputs.pop("foundIdentity") == "telegram:bot/7123456789"
+        assert outputs.pop("telegramIds") == [bot_id]
+    assert outputs == {
         "identity": "telegram:bot/7123456789",
         "metaCallbackUrl": f"{sim.url}/api/v1/webhooks/whatsapp",
     }
@@ -502,8 +443,8 @@ def lifecycle(st: Stack, sim: SimulatorProcess) -> None:
         assert r["type"] == "pingback:index:Channel"
         config = r["outputs"]["config"]  # each credential sealed alone, the number readable
         sealed = {k for k, v in config.items() if isinstance(v, dict) and "ciphertext" in v}
-        assert sealed == set(config) - {"phone_number_id"}
-    assert resources["support-whatsapp"]["outputs"]["config"]["phone_number_id"] == "109876543210"
+        assert sealed == set(config) - {"phoneNumberId"}
+    assert resources["support-whatsapp"]["outputs"]["config"]["phoneNumberId"] == "109876543210"
     assert "ciphertext" in resources["support-whatsapp"]["outputs"]["metaVerifyToken"]
     assert resources["support-whatsapp"]["outputs"]["isActive"] is False
     providers = [
@@ -589,7 +530,7 @@ def test_a_typescript_program_with_the_sdk_package_add_links_goes_up_and_down(
     assert "'is_active' does not exist in type 'ChannelArgs'" in errors[5]
     shutil.rmtree(check)
 
-    lifecycle(Stack(ws, project, "dev"), sim)
+    lifecycle(Stack(ws, project, "dev"), sim, functions=True)
 
 
 def test_a_go_program_with_the_sdk_package_add_links_goes_up_and_down(

@@ -64,9 +64,10 @@ class Driver:
         """Properties as the engine marshals them for this provider: secrets kept as
         secrets if it accepts them (KeepSecrets), else stripped; the target's names."""
         plain, _ = strip_secrets(props)
+        sent, sent_secrets = self.target.send(plain, secrets)
         if self.accept_secrets:
-            plain = _wrap(plain, secrets)
-        return to_struct(self.target.send(plain))
+            sent = _wrap(sent, sent_secrets)
+        return to_struct(sent)
 
     def answer(self, struct: Any) -> tuple[dict[str, Any], set[Path_]]:
         """A provider's answer as the engine keeps it (KeepSecrets), in program names."""
@@ -122,7 +123,7 @@ class Driver:
             raise CheckFailed(  # the program's values, as secret as the SDK sent them
                 d.name,
                 [(f.property, f.reason) for f in resp.failures],
-                self.target.send(_wrap(strip_secrets(d.inputs)[0], self.program_secrets(d))),
+                _wrap(*self.target.send(strip_secrets(d.inputs)[0], self.program_secrets(d))),
                 self.target.type_token,
             )
         checked, sealed = self.answer(resp.inputs)

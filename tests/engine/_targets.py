@@ -18,6 +18,7 @@ import json
 import os
 import threading
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,17 @@ def _resource_names(token: str) -> tuple[dict[str, str], frozenset[str]]:
     return {_snake(n): n for n in sorted(names)}, frozenset(_snake(n) for n in secret)
 
 
+@functools.cache
+def _config_keys(token: str) -> dict[str, str]:
+    """The served schema's config type of resource ``token``: program (Python) name ->
+    wire name of each key it declares but ``extra`` (the map of the keys PingBack does
+    not document, which a program gives as ``extra``)."""
+    schema = served_schema()
+    ref = schema["resources"][token]["inputProperties"]["config"]["$ref"]
+    keys = schema["types"][ref.removeprefix("#/types/")]["properties"]
+    return {_snake(n): n for n in sorted(keys) if n != "extra"}
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -96,12 +108,35 @@ class Target:
         """The type of the default provider, as check failures of its config print it."""
         return "pulumi:providers:pingback" if self.native else "pulumi:providers:pulumi-python"
 
-    def send(self, props: dict[str, Any]) -> dict[str, Any]:
-        """Program names -> wire names (top-level keys; config keys are the user's)."""
+    def send(
+        self, props: dict[str, Any], paths: AbstractSet[Path_] = frozenset()
+    ) -> tuple[dict[str, Any], set[Path_]]:
+        """Program names -> wire names, with the secret ``paths``: the properties, and
+        the keys of a config (a key the config type does not declare goes in ``extra``,
+        as a program of a generated SDK gives it)."""
         if not self.native:
-            return dict(props)
+            return dict(props), set(paths)
         names = self.names
-        return {names.get(k, k): v for k, v in props.items()}
+        wired = {names.get(k, k): v for k, v in props.items()}
+        keys = _config_keys(self.type_token)
+        config = wired.get("config")
+        if isinstance(config, dict):
+            out: dict[str, Any] = {}
+            for key, value in config.items():
+                if key in keys:
+                    out[keys[key]] = value
+                else:
+                    out.setdefault("extra", {})[key] = value
+            wired["config"] = out
+        moved: set[Path_] = set()
+        for path in paths:
+            head, *rest = path
+            if head == "config" and rest:
+                where = [keys[rest[0]]] if rest[0] in keys else ["extra", rest[0]]
+                moved.add(("config", *where, *rest[1:]))
+            else:
+                moved.add((names.get(head, head), *rest))
+        return wired, moved
 
     def receive(
         self, props: dict[str, Any], paths: set[Path_]
@@ -113,7 +148,30 @@ class Target:
         unknown = sorted(set(props) - set(back))
         assert not unknown, f"the plugin returned properties its schema does not declare: {unknown}"
         renamed = {back[k]: v for k, v in props.items()}
-        return renamed, {(back.get(p[0], p[0]), *p[1:]) for p in paths if p}
+        config = renamed.get("config")
+        if not isinstance(config, dict):
+            return renamed, {(back.get(p[0], p[0]), *p[1:]) for p in paths if p}
+        keys = {v: k for k, v in _config_keys(self.type_token).items()}
+        extra = config.get("extra")
+        stray = sorted(set(config) - set(keys) - {"extra"})
+        assert not stray, f"the plugin returned config keys its schema does not declare: {stray}"
+        flat = {keys[k]: v for k, v in config.items() if k != "extra"}
+        if isinstance(extra, dict):
+            flat.update(extra)
+        renamed["config"] = flat
+        moved: set[Path_] = set()
+        for path in paths:
+            if not path:
+                continue
+            head, *rest = path
+            if head == "config" and rest and rest[0] == "extra":
+                tails = [rest[1:]] if len(rest) > 1 else [[k] for k in (extra or {})]
+                moved |= {("config", *t) for t in tails}
+            elif head == "config" and rest:
+                moved.add(("config", keys.get(rest[0], rest[0]), *rest[1:]))
+            else:
+                moved.add((back.get(head, head), *rest))
+        return renamed, moved
 
     def schema_secrets(self, props: dict[str, Any]) -> set[Path_]:
         """The secret paths an SDK adds to a program's inputs: the schema's secret
