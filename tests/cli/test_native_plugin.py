@@ -240,6 +240,49 @@ def test_package_add_in_a_python_project_links_an_importable_sdk_that_ups(
 # ---- a YAML program ------------------------------------------------------------------------------
 
 
+def _guide_yaml() -> list[dict[str, Any]]:
+    """The YAML snippets of docs/native.md, parsed."""
+    guide = (ROOT / "docs" / "native.md").read_text()
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", guide, re.S)]
+
+
+def test_the_guide_s_yaml_programs_run_as_written(
+    ws: Workspace, native_plugin: Path, sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """docs/native.md's YAML: the bot program, then the functions beside it (the widget
+    channel PingBack made with a widget, the bot read back by its identity)."""
+    program, functions = _guide_yaml()
+    project = yaml_project(
+        tmp_path / "guide",
+        native_plugin,
+        program["resources"],
+        config=("telegramBotToken",),
+        outputs=program["outputs"],
+    )
+    st = stack(ws, project, sim, telegramBotToken="7123456789:AAH-guide-bot")
+    st.up()
+    assert st.outputs() == {"identity": "telegram:bot/7123456789"}
+    widget = plant(sim, "widget", {"widget_id": "guide-site"})
+    yaml_project(
+        project,
+        native_plugin,
+        program["resources"],
+        config=("telegramBotToken",),
+        variables=functions["variables"],
+        outputs={**program["outputs"], **functions["outputs"]},
+    )
+    sim.clear_log()
+    up = st.up()
+    assert writes(sim) == []
+    assert "1 unchanged" in squash(up.stdout) or "2 unchanged" in squash(up.stdout)
+    assert st.outputs() == {
+        "identity": "telegram:bot/7123456789",
+        "widgetChannel": widget,
+        "botActive": True,
+    }
+    assert "- 2 deleted" in squash(st.destroy().stdout)
+
+
 def test_yaml_up_preview_diff_after_a_rotation_and_a_bot_change_refresh_then_destroy(
     ws: Workspace, native_plugin: Path, sim: SimulatorProcess, tmp_path: Path
 ) -> None:
