@@ -22,7 +22,7 @@ from pulumi_pingback.simulator import Simulator
 from ._ruff import ruff_isolated
 from .conftest import TG_ROTATED, TOKEN, quick
 from .engine import STARTUP_LIST, Engine, asked
-from .engine._processes import free_port
+from .engine._processes import ROOT, free_port
 from .hostile import BUSINESS, hostile_server, uid
 from .program import run_program
 
@@ -276,6 +276,48 @@ def test_the_console_script_runs(sim: Simulator, business: PingBackClient) -> No
 # ---- pingback export DIR: a project ---------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("recorded", "requirement"),
+    [
+        (
+            {
+                "url": "https://github.com/pulumi-pingback/pulumi-pingback",
+                "vcs_info": {"vcs": "git", "commit_id": "0123abc", "requested_revision": "main"},
+            },
+            "pulumi-pingback @ git+https://github.com/pulumi-pingback/pulumi-pingback@0123abc",
+        ),
+        (
+            {"url": "file:///tmp/dist/pulumi_pingback-0.3.0-py3-none-any.whl", "archive_info": {}},
+            "pulumi-pingback @ file:///tmp/dist/pulumi_pingback-0.3.0-py3-none-any.whl",
+        ),
+        (
+            {"url": "file:///src/pulumi-pingback", "dir_info": {"editable": True}},
+            "pulumi-pingback @ file:///src/pulumi-pingback",
+        ),
+        (None, "pulumi-pingback==9.9.9"),  # from an index: no record
+        ({"url": "file:///a b; rm -rf ~"}, "pulumi-pingback==9.9.9"),  # not a URL: ignored
+    ],
+)
+def test_the_export_pins_the_pulumi_pingback_that_wrote_it(
+    monkeypatch: pytest.MonkeyPatch, recorded: dict[str, Any] | None, requirement: str
+) -> None:
+    """PEP 610: pip records where it installed a distribution from; the exported
+    requirements.txt installs exactly that (a commit, a wheel, a folder), or the version
+    when it came from an index — never a tag that may not exist."""
+    from importlib import metadata
+
+    from pulumi_pingback.command._export import pinned_requirement
+
+    class Dist:
+        version = "9.9.9"
+
+        def read_text(self, name: str) -> str | None:
+            return None if recorded is None else json.dumps(recorded)
+
+    monkeypatch.setattr(metadata, "distribution", lambda name: Dist())
+    assert pinned_requirement() == requirement
+
+
 def test_export_dir_writes_a_project_that_ruff_passes_and_the_note_lists_the_secrets(
     sim: Simulator, business: PingBackClient, tmp_path: Path
 ) -> None:
@@ -295,10 +337,9 @@ def test_export_dir_writes_a_project_that_ruff_passes_and_the_note_lists_the_sec
         'pingback export."\n'
         "runtime:\n  name: python\n  options:\n    toolchain: pip\n    virtualenv: venv\n"
     )
+    # what wrote it: here this checkout, as pip recorded its editable install
     requirement = (folder / "requirements.txt").read_text().splitlines()[-1]
-    assert requirement == (
-        f"pulumi-pingback @ git+https://github.com/pulumi-pingback/pulumi-pingback@v{__version__}"
-    )
+    assert requirement == f"pulumi-pingback @ {ROOT.as_uri()}"
     program = (folder / "__main__.py").read_text()
     assert program.count("adopt_id=") == 8
     assert program.count("opts=pulumi.ResourceOptions(protect=True)") == 8
@@ -313,12 +354,13 @@ def test_export_dir_writes_a_project_that_ruff_passes_and_the_note_lists_the_sec
         "requirements.txt, STACK-CONFIG.md). Next:"
     )
     assert lines[1] == f"cd '{folder}'"
-    assert lines[2] == "pulumi stack init prod"
-    assert lines[3] == (
+    assert lines[2] == "pulumi install"
+    assert lines[3] == "pulumi stack init prod"
+    assert lines[4] == (
         "pulumi config set --secret pingback:token '<the business owner API token>'"
     )
-    assert lines[4] == f"pulumi config set pingback:apiUrl {sim.url}"
-    secret_lines = lines[5:-1]
+    assert lines[5] == f"pulumi config set pingback:apiUrl {sim.url}"
+    secret_lines = lines[6:-1]
     assert len(secret_lines) == program.count("config.require_secret") == 13
     assert all(line.startswith("pulumi config set --secret ") for line in secret_lines)
     assert lines[-1] == "pulumi up"

@@ -251,6 +251,7 @@ def test_every_command_printed_or_written_runs_as_the_argv_it_means(
         assert runs == [shlex.split(line) for line in lines]  # one command a line, as split
         expected_head = [
             *([] if skip_cd else [["cd", str(folder)]]),
+            ["pulumi", "install"],
             ["pulumi", "stack", "init", stack],
             [
                 "pulumi",

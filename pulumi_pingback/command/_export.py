@@ -83,14 +83,39 @@ def _write(path: Path, text: str, force: bool) -> None:
         raise Usage(f"cannot write {path}: {exc.strerror}") from None
 
 
-def _requirements() -> str:
-    """This release, pinned; from its git tag, since it is not on PyPI."""
-    from ..channels._schema import REPOSITORY
+def pinned_requirement() -> str:
+    """The requirement that installs the pulumi-pingback running now, as pip recorded
+    where it came from (PEP 610 ``direct_url.json``): a git commit, a wheel or sdist, a
+    local folder; else, installed from an index, its version."""
+    from importlib import metadata
 
+    try:
+        dist = metadata.distribution("pulumi-pingback")
+    except metadata.PackageNotFoundError:
+        return f"pulumi-pingback=={__version__}"
+    try:
+        recorded = json.loads(dist.read_text("direct_url.json") or "null")
+    except ValueError:
+        recorded = None
+    url = recorded.get("url") if isinstance(recorded, dict) else None
+    if not isinstance(url, str) or not re.fullmatch(r"[!#-~]+", url):
+        return f"pulumi-pingback=={dist.version}"  # no (usable) record: from an index
+    vcs = recorded.get("vcs_info")
+    if isinstance(vcs, dict) and isinstance(vcs.get("vcs"), str) and vcs.get("commit_id"):
+        url = f"{vcs['vcs']}+{url}@{vcs['commit_id']}"
+    subdirectory = recorded.get("subdirectory")
+    if isinstance(subdirectory, str) and re.fullmatch(r"[\w./-]+", subdirectory):
+        url += f"#subdirectory={subdirectory}"
+    return f"pulumi-pingback @ {url}"
+
+
+def _requirements() -> str:
+    """The pulumi-pingback that wrote the project, pinned (:func:`pinned_requirement`)."""
     return (
-        f"# pulumi-pingback {__version__}, the release that wrote this project. It is not on\n"
-        f"# PyPI: pip installs it from its tag (once published: pulumi-pingback=={__version__}).\n"
-        f"pulumi-pingback @ git+{REPOSITORY}@v{__version__}\n"
+        f"# pulumi-pingback {__version__}, as the `pingback export` that wrote this project\n"
+        "# was installed (pip's record of where it came from; a release from an index by\n"
+        "# its version). `pulumi install` installs it into ./venv.\n"
+        f"{pinned_requirement()}\n"
     )
 
 
@@ -109,6 +134,7 @@ def next_steps(folder: Path | None, stack: str, config: Sequence[Sequence[str]])
     """Every command the export tells its user to run, in order, as argvs."""
     steps = [["cd", str(folder)]] if folder is not None else []
     if folder is not None:
+        steps.append(["pulumi", "install"])  # ./venv, and requirements.txt into it
         steps.append(["pulumi", "stack", "init", stack])
     return [*steps, *(list(c) for c in config), *([["pulumi", "up"]] if folder else [])]
 
