@@ -101,6 +101,16 @@ INVALID: list[tuple[dict[str, Any], list[tuple[str, str]]]] = [
         {"type": "widget", "config": {"theme": "dark"}},
         [("config.widget_id", "missing: a widget channel needs config.widget_id")],
     ),
+    (  # a type that takes more keys takes the misspelt one: its missing key says so
+        {"type": "widget", "config": {"widgetid": "w-1"}},
+        [
+            (
+                "config.widget_id",
+                "missing: a widget channel needs config.widget_id (did you mean 'widgetid'? "
+                "write it as 'widget_id')",
+            )
+        ],
+    ),
     (
         {"type": "widget", "config": {"widget_id": 7}},
         [("config.widget_id", "must be a string")],

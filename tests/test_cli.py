@@ -79,6 +79,15 @@ def run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def test_a_misspelt_command_gets_a_did_you_mean() -> None:
+    assert run("chanels") == (
+        2,
+        "",
+        "pingback: error: argument COMMAND: invalid choice: 'chanels' (choose from "
+        "'channels', 'export'); did you mean 'channels'? (pingback --help says more)\n",
+    )
+
+
 def test_channels_lists_every_channel_as_a_table_and_as_json(
     sim: Simulator, business: PingBackClient
 ) -> None:

@@ -125,10 +125,20 @@ def check_config(
         else:
             problems.extend(_check_key(kind, key, value, key_names))
     if kind is not None:
+        # A type that takes more keys takes a misspelt one too: say so where its key is
+        # missing (any other type refuses the misspelt key itself, with a did-you-mean).
+        given = [k for k in config if isinstance(k, str) and k not in kind.keys and kind.free_keys]
         for key in kind.keys:
             if key not in config and (stored is None or key in stored):
                 named = f"config.{key_names(kind.type, key)}"
-                problems.append((named, f"missing: {a_channel(kind.type)} needs {named}"))
+                close = difflib.get_close_matches(key, given, n=1, cutoff=0.75)
+                hint = (
+                    f" (did you mean '{_safe_key(close[0])}'? write it as "
+                    f"'{key_names(kind.type, key)}')"
+                    if close
+                    else ""
+                )
+                problems.append((named, f"missing: {a_channel(kind.type)} needs {named}{hint}"))
     return problems
 
 

@@ -20,6 +20,7 @@ Here: the parser and :func:`main` (its exit codes). How the command talks to its
 from __future__ import annotations
 
 import argparse
+import difflib
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -52,6 +53,13 @@ class _Parser(argparse.ArgumentParser):
     """argparse, its usage errors one line of the command's (exit 2), on its stderr."""
 
     def error(self, message: str) -> NoReturn:
+        # argparse (before 3.12) suggests nothing for a misspelt command or choice
+        wrong = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
+        if wrong is not None:
+            choices = re.findall(r"'([^']*)'", wrong.group(2))
+            close = difflib.get_close_matches(wrong.group(1), choices, n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean '{close[0]}'?"
         raise Usage(message)
 
 
