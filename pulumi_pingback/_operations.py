@@ -180,14 +180,11 @@ class Channels:
         the program's language names them (None: the dynamic front's, whose inputs carry
         its resource options too), and ``key_names`` its config keys (None: PingBack's);
         ``resource``, its URN when the front knows it."""
-        from .channels._check import PYTHON_NAMES, check_inputs
+        from .channels._check import PYTHON_NAMES, as_given, check_inputs
 
         options = names is None
         names = names or PYTHON_NAMES
-        if key_names is None:
-            inputs, problems = check_inputs(news, olds, names=names)
-        else:
-            inputs, problems = check_inputs(news, olds, names=names, key_names=key_names)
+        inputs, problems = check_inputs(news, olds, names=names, key_names=key_names or as_given)
         if not problems:
             self.owners.checked(inputs, resource=resource, old=bool(olds))
         failures = reported(problems, names, options=options)

@@ -16,7 +16,7 @@ from ._kinds import CHANNEL_TYPES, KINDS, Kind, a_channel, channel_identity, kin
 from ._schema import COMPUTED, INPUTS, OPTION_KEYS, TIME_LIMITS
 from ._unknowns import UNKNOWN, contains_unknown, is_unknown, to_wire
 
-__all__ = ["Problem", "check_config", "check_inputs", "check_lookup"]
+__all__ = ["Problem", "as_given", "check_config", "check_inputs", "check_lookup", "safe_key"]
 
 Problem = tuple[str, str]
 """(property path, reason) — the shape of a Pulumi CheckFailure."""
@@ -26,7 +26,7 @@ KeyNames = Callable[[object, str], str]
 ``botToken`` for PingBack's ``bot_token``: :func:`._schema.config_key_name`)."""
 
 
-def _as_given(_channel_type: object, key: str) -> str:
+def as_given(_channel_type: object, key: str) -> str:
     """The dynamic front's config keys: PingBack's own, as the program gives them."""
     return key
 
@@ -45,7 +45,7 @@ def _did_you_mean(word: str, choices: tuple[str, ...] | list[str]) -> str:
     return f"did you mean '{close[0]}'? " if close else ""
 
 
-def _safe_key(key: object) -> str:
+def safe_key(key: object) -> str:
     """A key name fit for a message: printable and short (keys are names, not secrets)."""
     text = "".join(ch if ch.isprintable() else "?" for ch in str(key))
     return text if len(text) <= 40 else text[:37] + "..."
@@ -56,14 +56,14 @@ def _check_nested(path: str, value: object) -> list[Problem]:
     if isinstance(value, str) and not value.strip():
         return [(path, EMPTY)]
     if isinstance(value, Mapping):
-        return [p for k, v in value.items() for p in _check_nested(f"{path}.{_safe_key(k)}", v)]
+        return [p for k, v in value.items() for p in _check_nested(f"{path}.{safe_key(k)}", v)]
     if isinstance(value, list):
         return [p for i, v in enumerate(value) for p in _check_nested(f"{path}[{i}]", v)]
     return []
 
 
 def _check_key(kind: Kind | None, key: str, value: object, key_names: KeyNames) -> list[Problem]:
-    path = f"config.{_safe_key(key_names(kind.type if kind else None, key))}"
+    path = f"config.{safe_key(key_names(kind.type if kind else None, key))}"
     if is_unknown(value) or kind is None or key not in kind.keys:
         return [] if is_unknown(value) else _check_nested(path, value)
     if contains_unknown(value):
@@ -83,7 +83,7 @@ def check_config(
     config: Mapping[Any, Any],
     stored: Mapping[Any, Any] | None = None,
     *,
-    key_names: KeyNames = _as_given,
+    key_names: KeyNames = as_given,
 ) -> list[Problem]:
     """Reserved, unknown, malformed and missing keys of a config, in that order, named as
     ``key_names`` says the front names them.
@@ -102,7 +102,7 @@ def check_config(
     for key, value in config.items():
         if key in held and held[key] == value and not contains_unknown(value):
             continue
-        name = _safe_key(key)
+        name = safe_key(key)
         if not isinstance(key, str) or not key:
             problems.append(("config", "config keys must be non-empty strings"))
         elif key.startswith("_"):
@@ -127,13 +127,17 @@ def check_config(
     if kind is not None:
         # A type that takes more keys takes a misspelt one too: say so where its key is
         # missing (any other type refuses the misspelt key itself, with a did-you-mean).
-        given = [k for k in config if isinstance(k, str) and k not in kind.keys and kind.free_keys]
+        given = (
+            [k for k in config if isinstance(k, str) and k not in kind.keys]
+            if kind.free_keys
+            else []
+        )
         for key in kind.keys:
             if key not in config and (stored is None or key in stored):
                 named = f"config.{key_names(kind.type, key)}"
                 close = difflib.get_close_matches(key, given, n=1, cutoff=0.75)
                 hint = (
-                    f" (did you mean '{_safe_key(close[0])}'? write it as "
+                    f" (did you mean '{safe_key(close[0])}'? write it as "
                     f"'{key_names(kind.type, key)}')"
                     if close
                     else ""
@@ -174,7 +178,7 @@ def _check_type(channel_type: Any) -> list[Problem]:
         return [
             (
                 "type",
-                f"unknown channel type '{_safe_key(channel_type)}'; "
+                f"unknown channel type '{safe_key(channel_type)}'; "
                 f"{_did_you_mean(channel_type, CHANNEL_TYPES)}must be one of: "
                 f"{', '.join(CHANNEL_TYPES)}",
             )
@@ -191,7 +195,7 @@ def check_inputs(
     olds: Mapping[str, Any] | None = None,
     *,
     names: Mapping[str, str] = PYTHON_NAMES,
-    key_names: KeyNames = _as_given,
+    key_names: KeyNames = as_given,
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Validate and normalise a channel's declared inputs.
 
@@ -209,7 +213,7 @@ def check_inputs(
             continue
         problems.append(
             (
-                _safe_key(key),
+                safe_key(key),
                 f"unknown property; {_did_you_mean(str(key), allowed)}allowed: "
                 f"{', '.join(allowed)}",
             )
@@ -299,7 +303,7 @@ def check_lookup(
     allowed = LOOKUPS[function]
     problems: list[Problem] = [
         (
-            _safe_key(key),
+            safe_key(key),
             f"unknown argument; {_did_you_mean(str(key), list(allowed))}allowed: "
             f"{', '.join(names.get(a, a) for a in allowed)}",
         )
@@ -319,7 +323,6 @@ def check_lookup(
         problems.append(("id", "must be the UUID of a channel (`pingback channels` lists them)"))
     elif identity is not None and (
         not isinstance(identity, str)
-        or "/" not in identity
         or kind_of_identity(identity) is None
         or not identity.partition("/")[2]
     ):

@@ -34,7 +34,7 @@ from ..channels._configs import (
     _Open,
 )
 from ..channels._kinds import ChannelType
-from ..channels._schema import COMPUTED, SECRET_OUTPUTS
+from ..channels._schema import COMPUTED, SECRET_OUTPUTS, TIME_LIMITS
 from ._provider import PingBackChannelProvider
 
 __all__ = ["PingBackChannel"]
@@ -272,7 +272,7 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
             # The dynamic provider is not given the engine's timeout: the provider bounds
             # each create, update and delete by these itself.
             limits = {op: getattr(timeouts, op) for op in ("create", "update", "delete")}
-            props["custom_timeouts"] = {op: v for op, v in limits.items() if v}
+            props[TIME_LIMITS] = {op: v for op, v in limits.items() if v}
         super().__init__(_PROVIDER, resource_name, props, _with_secret_outputs(opts))
         if opts is not None and "identity" in (opts.ignore_changes or []):
             pulumi.log.warn(

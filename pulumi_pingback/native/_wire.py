@@ -19,6 +19,7 @@ from pulumi.provider.experimental.property_value import Computed, PropertyValue
 from pulumi.provider.experimental.provider import PropertyDiff, PropertyDiffKind
 
 from .._exceptions import ChannelValidationError
+from ..channels._check import safe_key
 from ..channels._diff import DiffDecision, path_segments, path_string
 from ..channels._schema import (
     CHANNEL_PROPERTIES,
@@ -80,17 +81,18 @@ def _strays(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     for key in config:
         if key == EXTRA or key in CONFIG_KEYS_TO_CORE:
             continue
+        name = safe_key(key)  # the program's, printed by the CLI: printable, short
         if key in CONFIG_KEYS:
             fix = f"the schema names this key '{CONFIG_KEYS[key]}' (renamed after 0.3.0); "
-            problems.append((f"config.{key}", f"{fix}write config.{CONFIG_KEYS[key]}"))
+            problems.append((f"config.{name}", f"{fix}write config.{CONFIG_KEYS[key]}"))
             continue
         close = difflib.get_close_matches(key, list(CONFIG_KEYS_TO_CORE), n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'? " if close else ""
         problems.append(
             (
-                f"config.{key}",
+                f"config.{name}",
                 f"not a key of the config; {hint}a key PingBack does not document goes in "
-                f"config.{EXTRA} (moved there after 0.3.0): config.{EXTRA}.{key}",
+                f"config.{EXTRA} (moved there after 0.3.0): config.{EXTRA}.{name}",
             )
         )
     return problems
@@ -115,7 +117,8 @@ def _config_to_core(
             pairs = [(CONFIG_KEYS_TO_CORE.get(key, key), value, (key,))]
         for core, item, where in pairs:
             if core in out:
-                problems.append((f"config.{'.'.join(where)}", "given twice; keep one"))
+                named = ".".join(safe_key(part) for part in where)
+                problems.append((f"config.{named}", "given twice; keep one"))
             out[core] = item
             moved[("config",) + where] = ("config", core)  # noqa: RUF005
     if problems:

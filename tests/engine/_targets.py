@@ -7,7 +7,10 @@ names (``is_active``), as a Python program writes them with either front: the dy
 (``isActive``) and reads the answers back by the schema's names — so the native target
 renames at the wire, from the schema the plugin serves (GetSchema, asked once per
 session: the harness imports no private production module), and refuses any property the schema
-does not declare (a generated SDK would never see it).
+does not declare (a generated SDK would never see it). Config keys too: programs here
+give PingBack's (``bot_token``), a generated SDK sends the config type's (``botToken``,
+a key it does not declare under ``extra``), so the target maps them both ways, secret
+paths included.
 """
 
 from __future__ import annotations

@@ -115,6 +115,17 @@ func (h *nodejsHost) InstallDependencies(
 	return closer.Close()
 }
 
+// resolvedPackageManager is the package manager of the program's project: its
+// `packagemanager` option, else the one its lock file names, else npm (sdk/v3's npm
+// package decides, as for Pulumi's Node.js host).
+func resolvedPackageManager(info *pulumirpc.ProgramInfo) (npm.PackageManager, error) {
+	option, err := packageManager(info)
+	if err != nil {
+		return nil, err
+	}
+	return npm.ResolvePackageManager(option, info.ProgramDirectory)
+}
+
 // packageManager is the project's `packagemanager` runtime option (auto when unset).
 func packageManager(info *pulumirpc.ProgramInfo) (npm.PackageManagerType, error) {
 	option, ok := info.GetOptions().AsMap()["packagemanager"]
@@ -157,11 +168,7 @@ func (h *nodejsHost) Link(ctx context.Context, req *pulumirpc.LinkRequest) (*pul
 	defer client.Close()
 	loader := schema.NewCachedLoader(client)
 	dir := req.Info.ProgramDirectory
-	option, err := packageManager(req.Info)
-	if err != nil {
-		return nil, err
-	}
-	manager, err := npm.ResolvePackageManager(option, dir)
+	manager, err := resolvedPackageManager(req.Info)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/logging"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
-	"github.com/pulumi/pulumi/sdk/v3/nodejs/npm"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
@@ -129,11 +128,7 @@ func nodePackage(path string) (*pulumirpc.PackageDependency, error) {
 func (h *nodejsHost) GetProgramDependencies(
 	ctx context.Context, req *pulumirpc.GetProgramDependenciesRequest,
 ) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	option, err := packageManager(req.Info)
-	if err != nil {
-		return nil, err
-	}
-	manager, err := npm.ResolvePackageManager(option, req.Info.ProgramDirectory)
+	manager, err := resolvedPackageManager(req.Info)
 	if err != nil {
 		return nil, err
 	}
@@ -141,9 +136,5 @@ func (h *nodejsHost) GetProgramDependencies(
 	if err != nil {
 		return nil, fmt.Errorf("listing the program's Node.js packages: %w", err)
 	}
-	dependencies := make([]*pulumirpc.DependencyInfo, 0, len(installed))
-	for _, pkg := range installed {
-		dependencies = append(dependencies, &pulumirpc.DependencyInfo{Name: pkg.Name, Version: pkg.Version})
-	}
-	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: dependencies}, nil
+	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: dependencyInfos(installed)}, nil
 }

@@ -21,3 +21,13 @@ func resourcePackage(meta *plugin.PulumiPluginJSON, name, version string) *pulum
 	}
 	return dep
 }
+
+// dependencyInfos is what a host answers GetProgramDependencies: the packages its
+// toolchain (pip, the project's package manager) lists, by name and version.
+func dependencyInfos(installed []plugin.DependencyInfo) []*pulumirpc.DependencyInfo {
+	dependencies := make([]*pulumirpc.DependencyInfo, 0, len(installed))
+	for _, pkg := range installed {
+		dependencies = append(dependencies, &pulumirpc.DependencyInfo{Name: pkg.Name, Version: pkg.Version})
+	}
+	return dependencies
+}

@@ -182,9 +182,5 @@ func (h *pythonHost) GetProgramDependencies(
 	if err != nil {
 		return nil, fmt.Errorf("listing the program's Python packages: %w", err)
 	}
-	dependencies := make([]*pulumirpc.DependencyInfo, 0, len(installed))
-	for _, dist := range installed {
-		dependencies = append(dependencies, &pulumirpc.DependencyInfo{Name: dist.Name, Version: dist.Version})
-	}
-	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: dependencies}, nil
+	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: dependencyInfos(installed)}, nil
 }
