@@ -524,3 +524,22 @@ def test_every_difference_is_in_the_doc_with_its_reason() -> None:
     for difference in DIFFERENCES:
         assert f"`{difference.key}`" in doc, difference.key
     assert len({d.key for d in DIFFERENCES}) == len(DIFFERENCES)
+
+
+def test_a_cancel_the_cli_abandoned_is_not_a_call(tmp_path: Path) -> None:
+    """The CLI may send a provider a second ``Cancel`` as it closes it (see ``_grpclog``);
+    that call ends ``CANCELED`` without reaching the provider, and is left out. A
+    ``Cancel`` that failed otherwise still counts."""
+    log = tmp_path / "grpc.log"
+    entry = {"method": "/pulumirpc.ResourceProvider/Cancel", "request": {}}
+    lines = [
+        {**entry, "progress": "request_started"},
+        {**entry, "progress": "response_completed"},
+        {**entry, "progress": "response_completed", "errors": ["rpc error: code = Canceled"]},
+        {**entry, "progress": "response_completed", "errors": ["rpc error: code = Internal"]},
+    ]
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert cli_calls(log) == [
+        {"method": "Cancel", "request": {}},
+        {"method": "Cancel", "request": {}, "error": "INTERNAL"},
+    ]
