@@ -76,10 +76,11 @@ def test_every_test_the_readme_names_exists() -> None:
 
 
 def test_the_readme_is_short() -> None:
-    """The README is for users (what it is, install, a first program, adoption,
-    troubleshooting); the reference and the rest live in docs/."""
+    """The README is for users (what it is, the quick start — its three files and
+    commands, 70 lines —, install, a program, adoption, troubleshooting); the reference
+    and the rest live in docs/."""
     lines = (ROOT / "README.md").read_text().splitlines()
-    assert len(lines) <= 260, len(lines)
+    assert len(lines) <= 280, len(lines)
 
 
 SKIPPED = {".venv", "venv", "node_modules", ".git", "__pycache__", ".mypy_cache", ".ruff_cache"}
@@ -106,7 +107,9 @@ def test_nothing_refers_to_files_outside_the_repository() -> None:
 
 def test_ci_runs_the_readme_quick_start_word_for_word() -> None:
     readme = (ROOT / "README.md").read_text()
-    block = readme.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    # the user's quick start comes first (tests/cli/test_shipped.py runs it); then these
+    assert readme.index("## Quick start\n") < readme.index("## Contributing\n")
+    block = readme.split("## Contributing\n", 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
     install, test = block.strip().splitlines()
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert install in ci and test in ci

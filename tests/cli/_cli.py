@@ -14,7 +14,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import httpx
 import yaml
 
 from ..engine import asked
+from ._shipped import shipped
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-throwaway-passphrase"
@@ -79,11 +79,11 @@ class Workspace:
         self.backend = root / "backend"
         self.home.mkdir(parents=True, exist_ok=True)
         self.backend.mkdir(parents=True, exist_ok=True)
-        venv_bin = Path(sys.executable).parent
+        venv_bin = shipped().bin
         base = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_", "PINGBACK_"))}
         self.env: dict[str, str] = {
             **base,
-            # the built CLI and hosts first; then this virtualenv (pingback, the plugin)
+            # the built CLI and hosts first; then the wheel's virtualenv (pingback, the plugin)
             "PATH": os.pathsep.join([str(bin_dir), str(venv_bin), base.get("PATH", "")]),
             "PULUMI_HOME": str(self.home),
             "PULUMI_BACKEND_URL": self.backend.as_uri(),
@@ -242,11 +242,12 @@ class Stack:
 def python_project(
     where: Path, program: str, *, name: str = "pingback-e2e", requirements: str = ""
 ) -> Path:
-    """A Python project running ``program`` with this virtualenv (nothing to install)."""
+    """A Python project running ``program`` in the wheel's virtualenv (``_shipped``:
+    nothing to install)."""
     where.mkdir(parents=True, exist_ok=True)
     (where / "Pulumi.yaml").write_text(
         f"name: {name}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
-        f"    virtualenv: {sys.prefix}\n"
+        f"    virtualenv: {shipped().venv}\n"
     )
     (where / "__main__.py").write_text(program)
     if requirements:
@@ -255,13 +256,15 @@ def python_project(
 
 
 def copy_example(name: str, where: Path) -> Path:
-    """examples/<name>, with its virtualenv pointed at this one (its requirements are this
-    checkout, installed here)."""
+    """examples/<name>, with its virtualenv pointed at the wheel's (its requirements are
+    this package, installed there)."""
     source = ROOT / "examples" / name
     target = where / name
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("venv", "__pycache__"))
     project = target / "Pulumi.yaml"
-    project.write_text(project.read_text().replace("virtualenv: venv", f"virtualenv: {sys.prefix}"))
+    project.write_text(
+        project.read_text().replace("virtualenv: venv", f"virtualenv: {shipped().venv}")
+    )
     return target
 
 

@@ -7,6 +7,11 @@ wrong token fails the preview already."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import shlex
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +28,16 @@ from ._cli import (
     squash,
     writes,
 )
+from ._shipped import shipped
 
 CHANNEL = "pulumi-python:dynamic/pingback:Channel"
 SAMPLE_FILE = ROOT / "examples" / "adopt-existing" / "sample-business.json"
 SAMPLE = json.loads(SAMPLE_FILE.read_text())
 TELEGRAM, WHATSAPP, WIDGET = (item["id"] for item in SAMPLE)
+
+
+def _timeless(line: str) -> str:
+    return re.sub(r"\(\d+(\.\d+)?m?s\)", "(…)", line).strip()
 
 
 @pytest.fixture
@@ -62,6 +72,13 @@ def test_the_exported_project_adopts_with_no_write_and_destroy_refuses(
     done = squash(st.up().stdout)
     assert "+ 4 created" in done
     assert writes(seeded) == []
+    # one line per adopted channel says what the "created" was (README, Adopting)
+    for channel in (TELEGRAM, WHATSAPP, WIDGET):
+        line = f"adopted {{}} channel {channel}"
+        assert sum(line.format(t) in done for t in ("telegram", "whatsapp", "widget")) == 1, done
+    progress, diagnostics = done.split("Diagnostics:")
+    assert progress.count(": nothing was written to PingBack") == 3, done
+    assert diagnostics.count(": nothing was written to PingBack") == 3, done
     assert {r["id"] for r in st.resources()} == {TELEGRAM, WHATSAPP, WIDGET}
     assert [r.get("protect") for r in st.resources()] == [True, True, True]
     assert secrets_outside_envelopes(st.export(), list(DEV_SECRETS.values())) == []
@@ -109,3 +126,66 @@ def test_a_wrong_token_fails_the_preview_before_anything_is_planned(
     )
     assert "not-the-owner-token" not in failed.output
     assert writes(seeded) == []
+
+
+def test_the_exported_requirements_install_into_a_fresh_venv_and_up(
+    ws: Workspace, seeded: SimulatorProcess, tmp_path: Path
+) -> None:
+    """`pingback export DIR` from the wheel's virtualenv, then the commands it prints, as
+    printed, in a user's shell (no virtualenv of this suite on PATH): `pulumi install`
+    makes the project's ./venv from the exported requirements.txt, which names the wheel
+    (pip's record of where this pulumi-pingback came from), and `pulumi up` adopts the
+    three channels, writing nothing to PingBack. Each `<the … of …>` placeholder gets the
+    sample business's value, as a user copies it from the dashboard."""
+    env = {**ws.env, "PINGBACK_TOKEN": TOKEN, "PINGBACK_API_URL": seeded.url}
+    exported = subprocess.run(
+        [shipped().bin / "pingback", "export", "support-channels"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert exported.returncode == 0, exported.stderr
+    requirement = (tmp_path / "support-channels" / "requirements.txt").read_text()
+    assert f"pulumi-pingback @ {shipped().wheel.as_uri()}" in requirement
+    steps = exported.stderr.split("Next:\n", 1)[1].strip().splitlines()
+    assert steps[0] == "cd support-channels" and steps[1] == "pulumi install"
+    values = {**DEV_SECRETS, "pingback:token": TOKEN}
+    script = []
+    for line in steps:
+        argv = shlex.split(line)
+        if argv[:3] == ["pulumi", "config", "set"] and argv[-1].startswith("<"):
+            argv[-1] = values[argv[-2]]
+        script.append(shlex.join(argv))
+    venvs = {str(Path(sys.executable).parent), str(shipped().bin)}
+    path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p not in venvs]
+    user = {k: v for k, v in env.items() if k not in ("PINGBACK_TOKEN", "PINGBACK_API_URL")}
+    user["PATH"] = os.pathsep.join([str(ws.bin), *path])
+    seeded.clear_log()
+    ran = subprocess.run(
+        ["/bin/bash", "-c", "set -euo pipefail\n" + "\n".join(script)],
+        cwd=tmp_path,
+        env=user,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert (tmp_path / "support-channels" / "venv" / "bin" / "python").exists()
+    done = squash(ran.stdout)
+    assert "+ 4 created" in done, done
+    assert writes(seeded) == []
+    assert done.count(": nothing was written to PingBack") == 6  # 3 lines, 3 diagnostics
+
+
+def test_the_readme_shows_an_adoption_as_the_cli_prints_it(
+    ws: Workspace, seeded: SimulatorProcess, tmp_path: Path
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Adopting existing channels", 1)[1].split("\n## ", 1)[0]
+    (block,) = [b for b in section.split("```") if "adopted telegram channel" in b]
+    st = dev_stack(ws, copy_example("adopt-existing", tmp_path), seeded)
+    done = [_timeless(line) for line in squash(st.up().stdout).splitlines()]
+    shown = [_timeless(squash(line)) for line in block.strip().splitlines()]
+    assert [line for line in shown if line not in done] == [], done

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
+from pulumi_pingback import __version__
+
 from ..engine import STARTUP_LIST, SimulatorProcess, asked
 from ._cli import (
     CHANNEL,
@@ -168,8 +170,13 @@ def test_package_add_in_a_yaml_project_records_the_plugin(
         "packages": {"pingback": str(native_plugin)},
     }
     # YAML's "SDK" is a package declaration, nothing to import
-    declaration = yaml.safe_load((project / "sdks/pingback/pingback-0.3.0.yaml").read_text())
-    assert declaration == {"packageDeclarationVersion": 1, "name": "pingback", "version": "0.3.0"}
+    declared = project / f"sdks/pingback/pingback-{__version__}.yaml"
+    declaration = yaml.safe_load(declared.read_text())
+    assert declaration == {
+        "packageDeclarationVersion": 1,
+        "name": "pingback",
+        "version": __version__,
+    }
 
     # The project as recorded runs the plugin: a preview plans the channel.
     recorded["resources"] = {"bot": telegram()}
@@ -188,7 +195,7 @@ def test_package_add_in_a_python_project_links_an_importable_sdk_that_ups(
     project, added = python_sdk.project, python_sdk.added.output
     assert f"Successfully generated an SDK for the pingback package at {project / 'sdks'}" in added
     assert f"You can import the SDK in your Python code with:\n\n  import {SDK}\n" in added
-    assert f"Successfully installed {SDK}-0.3.0" in added
+    assert f"Successfully installed {SDK}-{__version__}" in added
     assert "Added package PingBack" in added
     recorded = yaml.safe_load((project / "Pulumi.yaml").read_text())
     assert recorded["packages"] == {"pingback": str(native_plugin)}
