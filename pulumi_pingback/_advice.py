@@ -52,6 +52,16 @@ SAVED_CONFIG_HELP = (
     "`pulumi up`: after changing them, run `pulumi up` first (or `pulumi refresh --run-program`)"
 )
 
+UNENCRYPTED_OWNER_CREDENTIAL = (
+    "pingback:token is in this stack's config in plain text: Pulumi.<stack>.yaml, and the "
+    "copy of the settings the state keeps for refresh and destroy, hold it readable. "
+    "Encrypt it: pulumi config set --secret pingback:token <the owner token>, then "
+    "pulumi up (docs/secrets.md)"
+)
+"""The dynamic front's warning (``dynamic/_warnings``); the native plugin seals the token
+in the state whatever the config says, and the CLI refuses ``pulumi config set
+pingback:token`` without ``--secret`` unless told ``--plaintext``."""
+
 
 @dataclass(frozen=True)
 class Context:
@@ -194,8 +204,14 @@ def _configuration(exc: ConfigurationError, ctx: Context, a: Audience, url: str)
 def _authentication(exc: AuthenticationError, ctx: Context, a: Audience, url: str) -> str:
     if ctx.cli:
         return f"To fix: {a.auth_fix}."
-    tail = f" Note: {SAVED_CONFIG_HELP}." if ctx.op in ("read", "delete", "configure") else ""
+    tail = f" Note: {SAVED_CONFIG_HELP}." if _saved_settings(ctx) else ""
     return f"To fix: {a.auth_fix}.{tail}"
+
+
+def _saved_settings(ctx: Context) -> bool:
+    """Whether the call may be a refresh's or a destroy's, which use the settings saved
+    by the last ``pulumi up`` rather than the stack config."""
+    return not ctx.cli and ctx.op in ("read", "delete", "configure")
 
 
 @_advises(PermissionDeniedError)
@@ -337,7 +353,8 @@ def _a_p_i_timeout(exc: APITimeoutError, ctx: Context, a: Audience, url: str) ->
 @_advises(APIConnectionError)
 def _a_p_i_connection(exc: APIConnectionError, ctx: Context, a: Audience, url: str) -> str:
     if not exc.sent:
-        return f"Check {url} and the network, then run the command again."
+        tail = f" Note: {SAVED_CONFIG_HELP}." if _saved_settings(ctx) else ""
+        return f"Check {url} and the network, then run the command again.{tail}"
     return "Try again; re-running the command is safe."
 
 

@@ -41,3 +41,7 @@ SETTLE_FIRST_PAUSE = 0.25
 the settle window, which is the timeout."""
 READ_WINDOW = 30.0
 """Seconds one list serves the reads of a process (writes invalidate it)."""
+
+NOTICE_LOGGER = "pulumi_pingback.notice"
+"""The logger of what the user is told at INFO whatever ``PINGBACK_LOG_LEVEL`` says (one
+line per adopted channel); the providers send it to the engine's log (``_enginelog``)."""

@@ -22,9 +22,11 @@ import sys
 import threading
 from typing import Any
 
+from ._defaults import NOTICE_LOGGER
 from ._untrusted import inert
 
 __all__ = [
+    "NOTICE",
     "EngineLogHandler",
     "attach",
     "busy",
@@ -33,6 +35,10 @@ __all__ = [
     "log_to_stderr",
     "watch_engine",
 ]
+
+NOTICE = NOTICE_LOGGER
+"""The logger of what the user is told at INFO whatever ``PINGBACK_LOG_LEVEL`` says: one
+line per adopted channel (what it wrote: nothing, or one PATCH)."""
 
 current_urn: contextvars.ContextVar[str] = contextvars.ContextVar("pingback_urn", default="")
 """The URN of the resource the current call is about (set by the native front)."""
@@ -56,11 +62,17 @@ class EngineLogHandler(logging.Handler):
     """A logging handler that sends records to the engine at ``address``."""
 
     def __init__(self, address: str, level: int = logging.WARNING) -> None:
-        super().__init__(level)
+        super().__init__(min(level, logging.INFO))
         self.address = address
+        self.wanted = level
+        self.addFilter(self._wanted)
         self._stub: Any = None
         self._lock = threading.Lock()
         self.setFormatter(_InertFormatter("%(message)s"))
+
+    def _wanted(self, record: logging.LogRecord) -> bool:
+        """Records at the level asked, and the notices (:data:`NOTICE`) always."""
+        return record.levelno >= self.wanted or record.name == NOTICE
 
     def _engine(self) -> Any:
         with self._lock:
@@ -137,6 +149,7 @@ def install(address: str, asked: int | None) -> None:
     logger.addHandler(EngineLogHandler(address, level))
     logger.setLevel(min(level, logger.level or level))
     logger.propagate = False
+    logging.getLogger(NOTICE).setLevel(logging.INFO)
 
 
 # ---- a provider whose engine is gone -----------------------------------------------------

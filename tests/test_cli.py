@@ -561,6 +561,45 @@ def test_o_into_a_missing_folder_is_one_line(sim: Simulator, tmp_path: Path) -> 
     assert sim.requests() == []  # refused before asking PingBack
 
 
+def test_export_into_a_folder_that_cannot_be_made_is_one_line(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """#29: the folder is made before anything is listed; one that cannot be is one error
+    naming it and the system's reason (and the parent it is about), not a traceback."""
+    env = {"PINGBACK_TOKEN": TOKEN, "PINGBACK_API_URL": sim.url}
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    folder = blocker / "project"
+    done = pingback("export", str(folder), **env)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"pingback: error: cannot make the folder {folder}: Not a directory\n"
+    if Path("/proc").is_dir():  # the report's example; the reason is the system's
+        done = pingback("export", "/proc/none", **env)
+        assert (done.returncode, done.stdout) == (2, "")
+        assert re.fullmatch(
+            r"pingback: error: cannot make the folder /proc/none: [^\n:]+\n", done.stderr
+        ), done.stderr
+        code, out, err = run("export", "/proc/none/deeper")  # a parent it could not make
+        assert (code, out) == (2, "")
+        assert err.startswith(
+            "pingback: error: cannot make the folder /proc/none/deeper: /proc/none: "
+        ), err
+    assert sim.requests() == []  # refused before asking PingBack anything
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]
+
+
+def test_a_folder_the_export_made_is_removed_when_it_stops_before_writing(
+    sim: Simulator, business: PingBackClient, tmp_path: Path
+) -> None:
+    sim.inject("status", status=503, method="GET", times=1)
+    folder = tmp_path / "new" / "project"
+    code, out, err = run("export", str(folder))
+    assert (code, out) == (1, "") and err.startswith("pingback: error: "), err
+    assert list(tmp_path.iterdir()) == []  # both folders it made: nothing was written
+    assert run("export", str(folder))[0] == 0
+    assert (folder / "__main__.py").is_file()
+
+
 def test_pingback_log_level_logs_requests_on_stderr_and_never_the_token(
     sim: Simulator, business: PingBackClient
 ) -> None:

@@ -124,3 +124,20 @@ def test_a_stack_declares_only_the_channel_types_its_file_lists(sim: Simulator) 
     assert run.steps == {"support-bot": "create"}  # no widget unless the list names it
     assert "widget_channel_id" not in exports
     assert [r.protect for r in monitor.registrations] == [False]  # no `protect: true`
+
+
+def test_the_reference_tries_the_example_in_a_copy_not_in_the_repository() -> None:
+    """docs/reference.md's steps for examples/multi-env write stack files (config set,
+    stack init; `pulumi stack rm` deletes them): they run in a copy, never in the folder
+    whose Pulumi.<stack>.yaml files are committed."""
+    root = Path(__file__).resolve().parents[1]
+    doc = (root / "docs" / "reference.md").read_text()
+    section = doc.split("## The example: `examples/multi-env`", 1)[1]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [ln.split("#")[0].strip() for ln in block.splitlines() if ln.split("#")[0].strip()]
+    first_pulumi = next(i for i, c in enumerate(commands) if c.startswith("pulumi "))
+    copied = [c for c in commands[:first_pulumi] if c.startswith("cp -r examples/multi-env ")]
+    assert copied, commands
+    target = copied[0].split()[3]
+    assert f"cd {target}" in copied[0] or f"cd {target}" in commands[:first_pulumi]
+    assert not any(c.startswith("cd examples") for c in commands)

@@ -11,10 +11,18 @@ import typing
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
+from pulumi.runtime import rpc
 
 import pulumi_pingback
-from pulumi_pingback import ChannelConfig, ChannelType, ChannelTypeName, PingBackChannel
+from pulumi_pingback import (
+    ChannelConfig,
+    ChannelType,
+    ChannelTypeName,
+    PingBackChannel,
+    PingBackChannelProvider,
+)
 from pulumi_pingback.channels._configs import CONFIG_CLASSES, _Fields, _Open
 from pulumi_pingback.channels._kinds import KINDS, channel_identity
 from pulumi_pingback.dynamic._provider import seal_config
@@ -105,36 +113,43 @@ def test_sealing_follows_the_row(name: str) -> None:
 
 
 _NO_MATCH = 'No overload variant of "PingBackChannel" matches argument types "str", '
+_NO_FIT = 'Cannot infer value of type parameter "TypeMatchingConfig" of "PingBackChannel"'
 MYPY_SAYS = {
-    # mypy names no value: to pick the overload a failed call "meant", it compares erased
-    # types, and a literal written in the call ("telegramm", a dict literal) is erased to
-    # str or dict, never like a Literal or TypedDict parameter: so it lists the
-    # overloads. (A union-typed argument, like `kind` below, is compared and named.)
-    "the type": _NO_MATCH + '"str", "TelegramConfig"',
+    # A typed config with a type it is not for (misspelt, another type's, a str or a union
+    # of literals) fits no overload, and mypy reports the first one its arguments match
+    # once literals and type variables are erased: the first overload alone (any str type),
+    # whose type variable no type fits (#29: one line, where it listed the ten overloads).
+    "the type": _NO_FIT,
+    "x's config": _NO_FIT,
+    "telegram's config": _NO_FIT,
+    "whatsapp's config": _NO_FIT,
+    "a str type, TelegramConfig": _NO_FIT,
+    "kind may be another type": _NO_FIT,
+    # A literal written in the call ("telegram", a dict literal) is erased to str or dict,
+    # like no Literal or TypedDict parameter: no overload is picked, mypy names no value
+    # and lists the overloads.
     "a key": _NO_MATCH + '"str", "dict[str, Output[str]]"',
-    "x's config": _NO_MATCH + '"str", "XConfig"',
-    "telegram's config": _NO_MATCH + '"str", "TelegramConfig"',
-    "whatsapp's config": _NO_MATCH + '"str", "WhatsAppConfig"',
     "missing": _NO_MATCH + '"str", "dict[str, str]"',
     "no config": _NO_MATCH + '"str"  [call-overload]',
+    "not a bool": _NO_MATCH + '"str", "str"  [call-overload]',
+    "a key (enum)": _NO_MATCH + '"ChannelType", "dict[str, Output[str]]"',
+    "a dict variable": _NO_MATCH + '"str", "dict[str, Output[str]]"',
+    "a str type, a dict": _NO_MATCH + '"str", "dict[str, Output[str]]"',
     "an unknown field": 'Unexpected keyword argument "bot_tokn" for "TelegramConfig"; '
     'did you mean "bot_token"?',
     "positional": 'Too many positional arguments for "TelegramConfig"',
-    "not a bool": _NO_MATCH + '"str", "str"  [call-overload]',
-    "a key (enum)": _NO_MATCH + '"ChannelType", "dict[str, Output[str]]"',
-    "a str type, TelegramConfig": _NO_MATCH + '"str", "TelegramConfig"',
-    "kind may be another type": 'Argument "type" to "PingBackChannel" has incompatible type '
-    "\"Literal['webchat', 'widget', 'email', 'whatsapp', 'telegram', 'instagram', 'x', "
-    "'sms']\"; expected \"Literal['telegram', ChannelType.TELEGRAM]\"",
-    "a dict variable": _NO_MATCH + '"str", "dict[str, Output[str]]"',
 }
 """What mypy says on each ``# mistake: <what>`` line of tests/typing/mistakes.py."""
+
+ONE_LINE = {what for what, said in MYPY_SAYS.items() if said == _NO_FIT}
+"""The mistakes mypy reports in one line: the error, no note (no list of overloads)."""
 
 
 def test_the_typed_api_catches_mistakes_before_preview() -> None:
     """mypy --strict over a file of deliberate mistakes: each one reported, on its line,
-    in the words of MYPY_SAYS; and a file of correct uses (ordinary code whose type or
-    config is known only at run time included): nothing reported."""
+    in the words of MYPY_SAYS (in one line for ONE_LINE); and a file of correct uses
+    (ordinary code whose type or config is known only at run time included): nothing
+    reported."""
     out = subprocess.run(
         [
             sys.executable,
@@ -153,9 +168,13 @@ def test_the_typed_api_catches_mistakes_before_preview() -> None:
         check=False,
     )
     errors: dict[int, list[str]] = {}
+    printed: dict[int, int] = {}  # lines mypy prints about each line, notes included
     for line in out.stdout.splitlines():
-        if line.startswith(str(Path("tests/typing/mistakes.py"))) and ": error: " in line:
-            errors.setdefault(int(line.split(":")[1]), []).append(line.split(": error: ", 1)[1])
+        if line.startswith(str(Path("tests/typing/mistakes.py"))):
+            number = int(line.split(":")[1])
+            printed[number] = printed.get(number, 0) + 1
+            if ": error: " in line:
+                errors.setdefault(number, []).append(line.split(": error: ", 1)[1])
     mistakes = {
         number: line.split("# mistake: ", 1)[1]
         for number, line in enumerate((TYPING / "mistakes.py").read_text().splitlines(), 1)
@@ -165,14 +184,71 @@ def test_the_typed_api_catches_mistakes_before_preview() -> None:
     for number, what in mistakes.items():
         said = errors.get(number, [])
         assert any(MYPY_SAYS[what] in error for error in said), (what, said, out.stdout)
+        if what in ONE_LINE:
+            assert printed[number] == 1, (what, out.stdout)
     assert set(errors) <= set(mistakes), out.stdout  # nothing reported elsewhere
     assert "correct.py" not in out.stdout and "adopt-existing" not in out.stdout, out.stdout
 
 
 @pytest.mark.parametrize("name", sorted(KINDS))
 def test_each_typed_config_is_tagged_with_its_type(name: str) -> None:
-    """What keeps a TelegramConfig from passing as a config of unknown type (AnyTypeConfig)
-    is its own ``_for_channel_type`` (typing only), narrowed to its type's literal."""
+    """What keeps a TelegramConfig from passing with another type, or a ``str`` one (the
+    first overload's ``ConfigFor[TypeMatchingConfig]``), is its own ``_for_channel_type``
+    (typing only), narrowed to its type's literal."""
     source = inspect.getsource(CONFIG_CLASSES[name])
     assert f'def _for_channel_type(self, channel_type: Literal["{name}"], /)' in source
     assert issubclass(CONFIG_CLASSES[name], ChannelConfig)
+
+
+registered: list[pulumi.runtime.MockResourceArgs] = []
+
+
+class _Mocks(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        registered.append(args)
+        return f"{args.name}-id", {k: v for k, v in args.inputs.items() if k != "__provider"}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
+        return {}, []
+
+
+@pytest.fixture
+def mocks() -> None:
+    registered.clear()
+    pulumi.runtime.set_mocks(_Mocks(), preview=False)
+
+
+def _stack_config(value: str) -> str:
+    """A type as ``pulumi.Config().require("type")`` gives it: a ``str``."""
+    return value
+
+
+@pulumi.runtime.test
+def test_channel_config_of_a_dict_reaches_the_provider_as_that_dict(mocks: None) -> Any:
+    """#29: a dict with a type from stack config, as mypy takes it (``ChannelConfig({...})``,
+    or its keywords): the provider is given the dict itself, a credential sealed as in any
+    config, and checks it as any dict."""
+    bot = PingBackChannel(
+        "bot", type=_stack_config("telegram"), config=ChannelConfig({"bot_token": "1:abc"})
+    )
+    widget = PingBackChannel(
+        "w", type=_stack_config("widget"), config=ChannelConfig(widget_id="w1")
+    )
+
+    def check(_: Any) -> None:
+        sent = {args.name: args.inputs for args in registered}
+        assert sent["w"]["type"] == "widget" and sent["w"]["config"] == {"widget_id": "w1"}
+        assert rpc.is_rpc_secret(sent["bot"]["config"])
+        assert rpc.unwrap_rpc_secret(sent["bot"]["config"]) == {"bot_token": "1:abc"}
+
+    return pulumi.Output.all(bot.id, widget.id).apply(check)
+
+
+def test_channel_config_of_a_dict_is_checked_at_preview_and_shows_no_value() -> None:
+    misspelt = ChannelConfig({"bot_tokn": "1:abc"})
+    assert repr(misspelt) == "ChannelConfig(keys=['bot_tokn'])"  # values may be credentials
+    assert ChannelConfig({"a": "1"}, b="2").to_dict() == {"a": "1", "b": "2"}
+    news = {"type": "telegram", "config": misspelt.to_dict(), "is_active": True}
+    failures = PingBackChannelProvider().check({}, news).failures or []
+    assert [f.property for f in failures] == ["config.bot_tokn", "config.bot_token"]
+    assert "did you mean 'bot_token'?" in failures[0].reason

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from pulumi_pingback import PingBackChannel
-from pulumi_pingback._advice import Context, explain
-from pulumi_pingback._exceptions import ConfigurationError, RateLimitError
+from pulumi_pingback._advice import SAVED_CONFIG_HELP, Context, explain
+from pulumi_pingback._exceptions import APIConnectionError, ConfigurationError, RateLimitError
 from pulumi_pingback._settings import TABLE, Setting, Settings, load_settings
 from pulumi_pingback.channels._models import Channel
 from pulumi_pingback.channels._results import channel_outputs, declared_inputs
@@ -144,3 +144,14 @@ def test_each_setting_is_read_from_config_then_environment(setting: Setting) -> 
         assert getattr(from_env, setting.field) != getattr(default, setting.field)
     assert getattr(from_env, setting.field) == getattr(from_config, setting.field)
     assert json.dumps(getattr(from_config, setting.field))  # plain data
+
+
+def test_an_unreachable_api_at_refresh_or_destroy_says_they_use_the_saved_settings() -> None:
+    """A dead apiUrl in a refresh or destroy is the one saved by the last `up` (the stack
+    config may already hold the right one); a create or the `pingback` command are not
+    told so."""
+    dead = APIConnectionError("could not connect to PingBack", sent=False)
+    for op in ("read", "delete"):
+        assert SAVED_CONFIG_HELP in explain(dead, Context(op=op, api_url="http://x")).advice
+    assert SAVED_CONFIG_HELP not in explain(dead, Context(op="create")).advice
+    assert SAVED_CONFIG_HELP not in explain(dead, Context(op="delete", cli=True)).advice

@@ -3,22 +3,24 @@
 Each documented type has a class (keyword-only, every key required) and a TypedDict
 for dict literals; the undocumented types (``webchat``, ``email``, ``sms``, and
 ``widget`` beyond its ``widget_id``) take any extra keys. ``tests/test_kinds.py``
-checks that these classes match the rows of :mod:`._kinds`.
+checks that these classes match the rows of :mod:`._kinds`. ``ChannelConfig({...})``
+is a config of no known type, for a type known only at run time (checked at preview).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict, TypeVar
 
 import pulumi
 
 from ._kinds import ChannelType
 
 __all__ = [
-    "AnyTypeConfig",
     "ChannelConfig",
     "ChannelTypeName",
+    "ConfigFor",
     "EmailConfig",
     "InstagramConfig",
     "InstagramConfigDict",
@@ -40,29 +42,68 @@ ChannelTypeName = Literal[
 
 
 class ChannelConfig:
-    """The base of every typed config (``TelegramConfig``, ``WidgetConfig``, …).
+    """The base of every typed config (``TelegramConfig``, ``WidgetConfig``, …), and the
+    config of a type known only when the program runs.
 
     A value typed ``ChannelConfig`` is *some* channel's config, which one not known
     statically (a helper's parameter, say): ``PingBackChannel`` takes it with any
     ``type``, and the provider checks the pair at preview. A ``TelegramConfig`` is known
     to be Telegram's, and only ``type="telegram"`` takes it.
+
+    ``ChannelConfig({...})`` (or ``ChannelConfig(key=value, …)``) is such a config made
+    from a dict, for a type from stack config::
+
+        PingBackChannel(
+            "bot",
+            type=cfg.require("type"),
+            config=ChannelConfig({"bot_token": cfg.require_secret("botToken")}),
+        )
+
+    A dict literal itself is refused with a ``str`` type: a checker cannot tell
+    ``type="telegramm"`` from a ``str`` variable, so taking it would let a misspelt type
+    or key through unseen. ``ChannelConfig(...)`` says in the program that the keys are
+    checked at preview (unknown keys refused with a did-you-mean). With a literal type,
+    prefer the type's own config (``TelegramConfig``, a ``TelegramConfigDict`` literal):
+    mypy checks its keys.
     """
+
+    def __init__(
+        self, keys: Mapping[str, pulumi.Input[Any]] | None = None, /, **more: pulumi.Input[Any]
+    ) -> None:
+        self._keys: dict[str, pulumi.Input[Any]] = {**(keys or {}), **more}
+
+    def to_dict(self) -> dict[str, pulumi.Input[Any]]:
+        """The config as the provider receives it: a dict of its keys."""
+        return dict(self._keys)
+
+    def __repr__(self) -> str:  # values may be credentials
+        return f"{type(self).__name__}(keys={sorted(self.to_dict())})"
 
     if TYPE_CHECKING:
         # What pairs a config with its type for a type checker (no runtime existence):
-        # each typed config narrows the parameter to its own type's literal.
+        # each typed config narrows the parameter to its own type's literal (see
+        # ConfigFor); here, any type.
         def _for_channel_type(self, channel_type: Any, /) -> None: ...
 
 
-class AnyTypeConfig(Protocol):
-    """A config any channel type takes, as far as a type checker knows: a value typed
-    ``ChannelConfig`` (not a ``TelegramConfig`` & co., each for its own type)."""
+_T_contra = TypeVar("_T_contra", contravariant=True)
 
-    def _for_channel_type(self, channel_type: str, /) -> None: ...
+
+class ConfigFor(Protocol[_T_contra]):
+    """A config the channel type ``_T_contra`` takes, as far as a type checker knows.
+
+    Its parameter is contravariant: ``TelegramConfig``'s ``_for_channel_type`` takes
+    ``Literal["telegram"]`` only, so it is a ``ConfigFor[Literal["telegram"]]`` and not a
+    ``ConfigFor[str]``; a value typed ``ChannelConfig`` (``Any``) is a ``ConfigFor`` of
+    every type. ``PingBackChannel``'s overload for what is known only at run time takes
+    ``type: T, config: ConfigFor[T]``: a config with the type it is for, or one of no
+    known type with any."""
+
+    def _for_channel_type(self, channel_type: _T_contra, /) -> None: ...
 
 
 class _Fields(ChannelConfig):
-    """A config with fixed fields (a dataclass)."""
+    """A config with fixed fields (a dataclass: its own ``__init__``)."""
 
     def to_dict(self) -> dict[str, pulumi.Input[Any]]:
         return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
@@ -72,13 +113,7 @@ class _Open(ChannelConfig):
     """A config that takes any keys (the type's config is not documented)."""
 
     def __init__(self, **keys: pulumi.Input[Any]) -> None:
-        self._keys = dict(keys)
-
-    def to_dict(self) -> dict[str, pulumi.Input[Any]]:
-        return dict(self._keys)
-
-    def __repr__(self) -> str:  # values may be credentials
-        return f"{type(self).__name__}(keys={sorted(self._keys)})"
+        super().__init__(keys)
 
 
 @dataclass(frozen=True, kw_only=True, repr=False)

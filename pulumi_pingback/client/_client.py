@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from .. import _defaults
-from .._defaults import CHANNELS_PATH
+from .._defaults import CHANNELS_PATH, NOTICE_LOGGER
 from .._exceptions import (
     ChannelNotFoundError,
     ConfigurationError,
@@ -54,6 +54,15 @@ __all__ = ["DEFAULT_API_URL", "PingBackClient"]
 
 DEFAULT_API_URL = _defaults.API_URL
 log = logging.getLogger("pulumi_pingback")
+_notice = logging.getLogger(NOTICE_LOGGER)
+
+
+def _named(channel: Channel) -> str:
+    """A channel as a notice names it: type, id and, when it has one, its identity."""
+    identity = channel.identity
+    return f"{channel.type} channel {channel.id}" + (f" ({identity})" if identity else "")
+
+
 T = TypeVar("T")
 
 
@@ -221,6 +230,7 @@ class PingBackClient:
         assert existing is not None  # a missing channel is refused
         if desired.matches(existing):
             self.owners.adopted(channel_id)
+            _notice.info("adopted %s: nothing was written to PingBack", _named(existing))
             return existing
         if not overwrite:
             raise self.owners.adoption_differs(channel_id, existing, desired)
@@ -229,6 +239,11 @@ class PingBackClient:
             channel = self._patch(channel_id, desired)
             bound.made(channel)
         self.owners.adopted(channel_id)
+        _notice.info(
+            "adopted %s: its config and is_active overwritten with the declared ones "
+            "(one PATCH; adopt_overwrite)",
+            _named(existing),
+        )
         return channel
 
     def update(

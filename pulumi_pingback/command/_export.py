@@ -2,11 +2,13 @@
 or its program alone on stdout or into ``-o FILE``.
 
 Here: what is checked before anything is listed or written (DIR or FILE, what exists,
-``--exclude``), the identities two channels share (refused: no program can adopt both),
-and the project's other files (``Pulumi.yaml``, ``requirements.txt``, the note
-:data:`~._codegen.NOTE` with the secret stack config to set); the program itself is
-rendered by :mod:`._codegen`. The parser and the exit codes are :mod:`._main`'s,
-which runs :func:`export` for the command; the listing, :mod:`._channels`'s.
+``--exclude``; DIR is made before the listing, so a folder that cannot be made costs no
+API call, and removed again if the export stops before writing into it), the identities
+two channels share (refused: no program can adopt both), and the project's other files
+(``Pulumi.yaml``, ``requirements.txt``, the note :data:`~._codegen.NOTE` with the secret
+stack config to set); the program itself is rendered by :mod:`._codegen`. The parser and
+the exit codes are :mod:`._main`'s, which runs :func:`export` for the command; the
+listing, :mod:`._channels`'s.
 
 It writes no credential anywhere: the program reads each one with
 ``pulumi.Config().require_secret(...)``, and the ``pulumi config set --secret`` commands
@@ -176,27 +178,80 @@ def _note(name: str, business: Business, steps: Sequence[Sequence[str]], protect
     )
 
 
+_FILES = ("Pulumi.yaml", "__main__.py", "requirements.txt", NOTE)
+"""What ``pingback export DIR`` writes into DIR."""
+
+
+def _why(exc: OSError, path: Path) -> str:
+    """The system's reason, and the path it is about when not ``path`` (a parent)."""
+    where = exc.filename if exc.filename is not None and Path(exc.filename) != path else None
+    reason = exc.strerror or type(exc).__name__
+    return f"{where}: {reason}" if where is not None else reason
+
+
+def _make_folder(folder: Path, force: bool) -> list[Path]:
+    """Check DIR and make it (and its missing parents) before anything is listed, so a
+    folder that cannot be made costs no API call: the folders made, deepest first (for
+    :func:`_unmake` if the export stops before writing into them)."""
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise Usage(f"{folder} is not a folder")
+        taken = [str(folder / n) for n in _FILES if (folder / n).exists()]
+        missing = []
+        path = folder
+        while not path.exists():  # the root, or ".", exists
+            missing.append(path)
+            path = path.parent
+    except OSError as exc:
+        raise Usage(f"cannot use the folder {folder}: {_why(exc, folder)}") from None
+    if taken and not force:
+        them = "it" if len(taken) == 1 else "them"
+        raise Usage(
+            f"{_and(taken)} exist{'s' if len(taken) == 1 else ''}; pass --force to overwrite {them}"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _unmake(missing)
+        raise Usage(f"cannot make the folder {folder}: {_why(exc, folder)}") from None
+    return missing
+
+
+def _unmake(made: Sequence[Path]) -> None:
+    """Remove the folders :func:`_make_folder` made, deepest first, as long as they are
+    empty (what was written stays)."""
+    for path in made:
+        try:
+            path.rmdir()
+        except OSError:
+            return
+
+
 def export(args: argparse.Namespace, out: TextIO, err: TextIO, log: LogHandler) -> int:
     if args.dir and args.output:
         raise Usage("give DIR (a project) or -o FILE (the program alone), not both")
     folder = Path(args.dir) if args.dir else None
-    names = ("Pulumi.yaml", "__main__.py", "requirements.txt", NOTE)
-    if folder is not None:
-        if folder.exists() and not folder.is_dir():
-            raise Usage(f"{folder} is not a folder")
-        taken = [str(folder / n) for n in names if (folder / n).exists()]
-        if taken and not args.force:
-            them = "it" if len(taken) == 1 else "them"
-            raise Usage(
-                f"{_and(taken)} exist{'s' if len(taken) == 1 else ''}; "
-                f"pass --force to overwrite {them}"
-            )
-    elif args.output:
+    if args.output and folder is None:
         target = Path(args.output)
-        if not target.parent.is_dir():
-            raise Usage(f"cannot write {target}: the folder {target.parent} does not exist")
-        if target.exists() and not args.force:
-            raise Usage(f"{target} exists; pass --force to overwrite it")
+        try:
+            if not target.parent.is_dir():
+                raise Usage(f"cannot write {target}: the folder {target.parent} does not exist")
+            if target.exists() and not args.force:
+                raise Usage(f"{target} exists; pass --force to overwrite it")
+        except OSError as exc:
+            raise Usage(f"cannot write {target}: {_why(exc, target)}") from None
+    made = _make_folder(folder, args.force) if folder is not None else []
+    try:
+        return _export(args, folder, out, err, log)
+    except BaseException:
+        _unmake(made)  # nothing was written into them: the export leaves no empty folder
+        raise
+
+
+def _export(
+    args: argparse.Namespace, folder: Path | None, out: TextIO, err: TextIO, log: LogHandler
+) -> int:
+    """The export once DIR is made (or FILE checked): list, check, render, write."""
     business = list_business(args.api_url, err, log)
     known = {c.id for c in business.channels} | set(business.unreadable)
     unknown = [cid for cid in args.exclude if cid not in known]
@@ -223,7 +278,6 @@ def export(args: argparse.Namespace, out: TextIO, err: TextIO, log: LogHandler) 
     counted = f"{n} channel{'s' if n != 1 else ''}"
     if folder is not None:
         name = project_name(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         owner = next((c.business_id for c in business.channels if c.business_id), "?")
         files = {
             "Pulumi.yaml": (
@@ -237,7 +291,7 @@ def export(args: argparse.Namespace, out: TextIO, err: TextIO, log: LogHandler) 
         }
         for file_name, text in files.items():
             _write(folder / file_name, text, args.force)
-        print(f"pingback: exported {counted} into {folder}/ ({', '.join(names)}). Next:", file=err)
+        print(f"pingback: exported {counted} into {folder}/ ({', '.join(_FILES)}). Next:", file=err)
         for argv in steps:
             print(shlex.join(argv), file=err)
     else:

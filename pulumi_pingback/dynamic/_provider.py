@@ -99,17 +99,40 @@ def _time_limit(props: dict[str, Any], op: str) -> float | None:
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
+_said: set[str] = set()
+"""Every error text this provider process has raised in full (one process per command)."""
+_said_lock = threading.Lock()
+
+
+def _once(exc: PingBackError) -> PingBackError:
+    """``exc`` the first time this process raises its text; after that, one line saying
+    it is the same. A wrong token or an unreachable API fails every resource of a
+    command alike (a refresh reads each), and the CLI prints each error with the dynamic
+    server's traceback: the full error once is enough."""
+    text = str(exc)
+    with _said_lock:
+        first = text not in _said
+        _said.add(text)
+    if first:
+        return exc
+    headline = exc.message.splitlines()[0] if exc.message else type(exc).__name__
+    return exc.evolve(
+        message=f"the same error as another resource of this command, in full there: {headline}",
+        advice="",
+    )
+
+
 def _boundary(method: _F) -> _F:
     """The CLI prints the whole traceback of an error (the dynamic server sends
     ``traceback.format_exc()``): ours leave from here, explained already, with three
-    frames and no chain."""
+    frames and no chain, and in full once per command (:func:`_once`)."""
 
     @functools.wraps(method)
     def boundary(*args: Any) -> Any:
         try:
             return method(*args)
         except PingBackError as exc:
-            raise exc.with_traceback(None) from None
+            raise _once(exc).with_traceback(None) from None
 
     return boundary  # type: ignore[return-value]
 
@@ -169,7 +192,7 @@ class PingBackChannelProvider(
                 self.__dict__["_channels"] = ops  # a fresh deployment
             ops.verify()
         except PingBackError as exc:
-            raise exc.with_traceback(None) from None
+            raise _once(exc).with_traceback(None) from None
 
     def _ops(self) -> Channels:
         """This process's operations (from the PINGBACK_* environment if configure() was

@@ -10,14 +10,14 @@ provider checks it at preview.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 import pulumi
 from pulumi.dynamic import Resource
 
 from ..channels._configs import (
-    AnyTypeConfig,
     ChannelConfig,
+    ConfigFor,
     EmailConfig,
     InstagramConfig,
     InstagramConfigDict,
@@ -30,16 +30,20 @@ from ..channels._configs import (
     WidgetConfig,
     XConfig,
     XConfigDict,
-    _Fields,
-    _Open,
 )
 from ..channels._kinds import ChannelType
 from ..channels._schema import COMPUTED, SECRET_OUTPUTS, TIME_LIMITS
+from ._program import once_per_program
 from ._provider import PingBackChannelProvider
 
 __all__ = ["PingBackChannel"]
 
 _Free = Mapping[str, pulumi.Input[Any]]
+
+TypeMatchingConfig = TypeVar("TypeMatchingConfig", bound=str)
+"""The first overload's type. mypy names it when a call pairs a type with another
+type's config (``type="telegramm", config=TelegramConfig(...)``): ``Cannot infer value of
+type parameter "TypeMatchingConfig" of "PingBackChannel"``, one line."""
 
 _PROVIDER = PingBackChannelProvider()
 """One provider for every channel: the same blob in each resource's state (a 74-byte
@@ -78,18 +82,29 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
     rotation included, updates it in place.
     """
 
-    # A type or config known only when the program runs. It takes no TelegramConfig &
-    # co. (see AnyTypeConfig) and no dict: mypy cannot tell type="telegramm" or a dict
-    # literal from a str or dict variable, so taking those would let the mistakes the
-    # literal overloads below catch through. First: when no overload matches, pyright
-    # names the last one that got furthest, so a literal type's own overload.
+    # A type or config known only when the program runs: any str type with a config of
+    # no known type (a value typed ChannelConfig, ChannelConfig({...})) or an Output.
+    # ConfigFor pairs type and config by a type variable: a TelegramConfig is a
+    # ConfigFor[Literal["telegram"]] only, so with type="telegramm", a str variable or
+    # another literal no type fits both, and the call is refused (type="telegram" takes
+    # it below). No dict: mypy cannot tell type="telegramm" from a str variable, so
+    # taking one would let a misspelt type or key through; ChannelConfig({...}) is the
+    # dict written so that its keys are checked at preview.
+    #
+    # What mypy reports when no overload matches: the first overload whose argument
+    # types match once literals and type variables are erased, else every overload.
+    # For a typed config with a str or a misspelt type that is this one alone (a literal
+    # is erased to str: no literal overload matches it), hence one line naming
+    # TypeMatchingConfig instead of ten overloads; a dict literal still lists them all.
+    # First, as the str overload it replaces was: when none matches, pyright names the
+    # last of those that failed furthest on, so a literal type's own overload.
     @overload
     def __init__(
         self,
         resource_name: str,
         *,
-        type: str,
-        config: AnyTypeConfig | pulumi.Output[Mapping[str, Any]],
+        type: TypeMatchingConfig,
+        config: ConfigFor[TypeMatchingConfig] | pulumi.Output[Mapping[str, Any]],
         is_active: pulumi.Input[bool] = True,
         adopt_id: pulumi.Input[str] | None = None,
         adopt_overwrite: pulumi.Input[bool] = False,
@@ -97,7 +112,8 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
     ) -> None:
         """Any ``str`` type (from stack config, a ``ChannelTypeName`` or ``ChannelType``
         variable) with a config whose type is not known statically either (a value typed
-        ``ChannelConfig``, an Output): the provider checks the pair at preview."""
+        ``ChannelConfig``, ``ChannelConfig({...})``, an Output): the provider checks the
+        pair at preview."""
 
     @overload
     def __init__(
@@ -224,7 +240,8 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
         :param resource_name: The Pulumi name of the resource.
         :param type: The channel type (a :class:`ChannelType` or its string value).
         :param config: The channel's config: its typed config (``TelegramConfig``, …), or a
-            dict (a ``TelegramConfigDict``, … for the documented types).
+            dict (a ``TelegramConfigDict``, … for the documented types); with a type known
+            only at run time, ``ChannelConfig({...})`` or an Output.
         :param is_active: Whether the channel is active (default True).
         :param adopt_id: The id of an existing channel to take under management instead
             of creating one (``import_`` cannot work for dynamic providers).
@@ -244,9 +261,10 @@ class PingBackChannel(Resource, module="pingback", name="Channel"):
                 "dynamic provider (pulumi/pulumi#16175). To bring an existing channel under "
                 f"Pulumi, pass adopt_id='{opts.import_}' instead (see the README, Adoption)."
             )
+        once_per_program()  # the pingback: settings, under the stack, before any resource
         if isinstance(type, ChannelType):
             type = type.value
-        if isinstance(config, _Fields | _Open):
+        if isinstance(config, ChannelConfig):  # a typed config, or ChannelConfig({...})
             config = config.to_dict()
         if config is None:
             config = {}

@@ -245,6 +245,14 @@ def test_adopt_id_takes_a_channel_made_in_the_dashboard(
     # PingBack holds what the program declares: adopted as it is, nothing written
     assert [r["method"] for r in sim.requests() if r["method"] != "GET"] == []
     assert len(sim.state()["channels"]) == 1
+    # ... and the CLI says so: one line, under the stack (a dynamic provider has no URN),
+    # and again in the Diagnostics at the end, as it shows every message
+    notice = (
+        f"adopted telegram channel {made['id']} (telegram:bot/7123456789): "
+        "nothing was written to PingBack"
+    )
+    progress, diagnostics = squash(done).split("Diagnostics:")
+    assert progress.count(notice) == 1 and diagnostics.count(notice) == 1, done
 
 
 def test_the_state_seals_each_credential_only_and_a_state_sealed_whole_previews_clean(
@@ -393,3 +401,81 @@ def test_a_dead_server_is_one_message_naming_the_url(st: Stack) -> None:
     ), failed.stdout
     assert "Previewing update" in failed.stdout and "Updating (" not in failed.stdout
     assert st.resources() == []
+
+
+PLAIN_TOKEN_WARNING = "pingback:token is in this stack's config in plain text"
+
+
+def test_a_plaintext_owner_token_is_warned_about_and_encrypted_by_the_next_up(
+    ws: Workspace, sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """docs/secrets.md: the state keeps the owner token — the settings saved for refresh
+    and destroy, in the default provider's inputs — encrypted when the stack config holds
+    it as a secret, readable when it does not; the program warns about the latter."""
+    project = python_project(tmp_path / "project", program())
+    st = Stack(ws, project, "dev").init()
+    st.configure({"pingback:apiUrl": sim.url, "pingback:token": TOKEN}, {"botToken": BOT})
+    plain = st.up()
+    assert lines_with(plain.stdout, PLAIN_TOKEN_WARNING), plain.stdout
+    assert "pulumi config set --secret pingback:token" in squash(plain.stdout)
+    providers = [
+        r
+        for r in st.export()["deployment"]["resources"]
+        if r["type"].startswith("pulumi:providers")
+    ]
+    assert TOKEN in json.dumps(providers)  # what the warning says
+    st.set("pingback:token", TOKEN, secret=True)
+    sealed = st.up()
+    assert PLAIN_TOKEN_WARNING not in sealed.stdout
+    assert TOKEN not in json.dumps(st.export())
+    assert TOKEN not in (project / "Pulumi.dev.yaml").read_text()
+    # From the environment alone, the token is in no file and not in the state.
+    st.run("config", "rm", "pingback:token")
+    from_env = st.up(env={"PINGBACK_TOKEN": TOKEN})
+    assert PLAIN_TOKEN_WARNING not in from_env.stdout
+    assert TOKEN not in json.dumps(st.export())
+
+
+WIDGETS = (
+    HEADER
+    + """\
+for i in range(4):
+    PingBackChannel(f"w{i}", type="widget", config={"widget_id": f"site-{i}"})
+"""
+)
+
+
+def test_a_rejected_token_is_said_in_full_once_per_command(
+    ws: Workspace, sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """A refresh reads every channel, and a revoked token fails each read alike: the
+    error is printed in full (with its advice) for one resource, the others say in one
+    line that it is the same."""
+    st = Stack(ws, python_project(tmp_path / "widgets", WIDGETS), "dev").init()
+    st.configure({"pingback:apiUrl": sim.url}, {"pingback:token": TOKEN})
+    st.up()
+    sim.control.post("/_sim/config", json={"token": "another-owner-token"}).raise_for_status()
+    failed = st.refresh(check=False)
+    assert failed.code != 0
+    diagnostics = squash(failed.stdout).split("Diagnostics:", 1)[1]
+    assert diagnostics.count("PingBack rejected the API token") == 4, failed.stdout
+    assert diagnostics.count("To fix: ") == 1, failed.stdout
+    same = "the same error as another resource of this command, in full there: "
+    assert diagnostics.count(same) == 3, failed.stdout
+    assert TOKEN not in failed.output
+
+
+def test_a_settings_typo_fails_the_program_once_under_the_stack(
+    ws: Workspace, sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    st = Stack(ws, python_project(tmp_path / "widgets", WIDGETS), "dev").init()
+    st.configure({"pingback:apiurl": sim.url}, {"pingback:token": TOKEN})
+    failed = st.preview(check=False)
+    assert failed.code != 0
+    printed = squash(failed.stdout)
+    typo = "unknown setting pingback:apiurl: did you mean pingback:apiUrl?"
+    diagnostics = printed.split("Diagnostics:", 1)[1]
+    assert diagnostics.count(typo) == 1, failed.stdout
+    assert "pulumi:pulumi:Stack (pingback-e2e-dev):" in diagnostics
+    assert CHANNEL not in diagnostics  # no resource was registered, no request sent
+    assert sim.requests() == [] or all(r["path"].startswith("/_sim") for r in sim.requests())

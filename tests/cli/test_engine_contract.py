@@ -27,6 +27,7 @@ from ..engine._processes import SimulatorProcess
 from ._cli import (
     CHANNEL,
     TOKEN,
+    Stack,
     Workspace,
     api,
     ids,
@@ -229,6 +230,13 @@ def test_pingback_log_level_lines_reach_the_cli(
     done = squash(st.up("--skip-preview", env={"PINGBACK_LOG_LEVEL": "INFO"}).stdout)
     assert "retrying POST after InternalServerError" in done
     assert BOT not in done and TOKEN not in done
+    # DEBUG lines (each request) reach the CLI's output only with --debug, as the CLI
+    # prints every debug diagnostic (README, Troubleshooting).
+    debug = {"PINGBACK_LOG_LEVEL": "DEBUG"}
+    assert "GET /api/v1/channels/ -> 200" not in st.preview(env=debug).stdout
+    shown = st.preview("--debug", env=debug).stdout
+    assert "GET /api/v1/channels/ -> 200" in shown
+    assert BOT not in shown and TOKEN not in shown
 
 
 # ---- 5b. customTimeouts bound the whole create ---------------------------------------------------
@@ -534,6 +542,19 @@ def test_pip_install_puts_a_plugin_on_path_that_the_cli_runs(
     path = os.pathsep.join([str(venv_bin), str(ws.bin), "/usr/bin", "/bin"])
     assert "+ 2 created" in st.up(env={"PATH": path}).stdout
     assert len(sim.state()["channels"]) == 1
+
+
+def test_a_plaintext_owner_token_is_sealed_in_the_native_state(
+    ws: Workspace, native_plugin: Path, sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """The native plugin marks ``token`` secret in the provider's checked inputs, so the
+    state's copy of the settings is encrypted even when the stack config is not
+    (docs/secrets.md)."""
+    project = yaml_project(tmp_path / "p", native_plugin, {"bot": bot()}, config=("botToken",))
+    st = Stack(ws, project, "dev").init()
+    st.configure({"pingback:apiUrl": sim.url, "pingback:token": TOKEN}, {"botToken": BOT})
+    st.up()
+    assert TOKEN not in json.dumps(st.export())
 
 
 # ---- 11. names as the user wrote them ------------------------------------------------------------

@@ -133,6 +133,16 @@ def test_a_killed_up_leaves_no_duplicate_and_no_orphan(
     # The channels the killed run made are taken, not made again.
     assert len(posts) == len(NAMES) - len(landed), printed
     consistent(st, sim)
+    # PingBack is right; the stack still lists the killed run's creates as pending (the
+    # engine keeps them: every later command warns again) until the documented last step,
+    # which writes nothing to PingBack.
+    assert st.export()["deployment"].get("pending_operations"), "the engine dropped them"
+    sim.clear_log()
+    assert st.run("refresh", "--yes", "--clear-pending-creates").code == 0
+    assert not st.export()["deployment"].get("pending_operations")
+    assert [r for r in sim.requests() if r["method"] != "GET"] == []
+    assert "pending operations" not in st.up().stdout
+    consistent(st, sim)
 
 
 def test_an_interrupted_up_finishes_what_it_started(

@@ -68,6 +68,9 @@ def from_stack_config(cfg: ChannelConfig) -> None:
 make("q", "telegram", TelegramConfig(bot_token=token))
 make("r", "widget", WidgetConfig(widget_id="w"))
 PingBackChannel("s", type=config.require("type"), config=config.require_object("channel"))
+# A dict with a str type: ChannelConfig(...) says its keys are checked at preview.
+PingBackChannel("s2", type=config.require("type"), config=ChannelConfig({"bot_token": token}))
+PingBackChannel("s3", type=config.require("type"), config=ChannelConfig(widget_id="w"))
 PingBackChannel("t", type=config.require("type"), config=config.require_secret_object("c"))
 kind = ChannelType(config.require("type"))
 PingBackChannel("u", type=kind, config=pulumi.Output.from_input({"bot_token": token}))

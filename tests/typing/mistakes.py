@@ -3,8 +3,9 @@
 (tests/test_kinds.py runs it and checks what mypy says for each; the project's own mypy
 run skips this folder.) The last ones are the limits of accepting what is known only when
 the program runs: a checker cannot tell `type="telegramm"` from a ``str`` variable, nor a
-dict literal from a dict variable, so a TelegramConfig needs a literal "telegram", and a
-dict built before the call needs its TypedDict annotation (``TelegramConfigDict``).
+dict literal from a dict variable, so a TelegramConfig needs a literal "telegram", a dict
+with a ``str`` type needs ``ChannelConfig({...})`` (tests/typing/correct.py), and a dict
+built before the call needs its TypedDict annotation (``TelegramConfigDict``).
 """
 
 import pulumi
@@ -38,6 +39,7 @@ TelegramConfig(token)  # mistake: positional
 PingBackChannel("h", type="webchat", is_active="yes")  # mistake: not a bool
 PingBackChannel("i", type=ChannelType.TELEGRAM, config={"bot_tokn": token})  # mistake: a key (enum)
 PingBackChannel("j", type=stack_type, config=tg)  # mistake: a str type, TelegramConfig
+PingBackChannel("l", type=stack_type, config={"bot_token": token})  # mistake: a str type, a dict
 
 
 def make(name: str, kind: ChannelTypeName) -> PingBackChannel:
