@@ -58,9 +58,10 @@ UNENCRYPTED_OWNER_CREDENTIAL = (
     "Encrypt it: pulumi config set --secret pingback:token <the owner token>, then "
     "pulumi up (docs/secrets.md)"
 )
-"""The dynamic front's warning (``dynamic/_warnings``); the native plugin seals the token
+"""The dynamic front's warning (``dynamic/_program``); the native plugin seals the token
 in the state whatever the config says, and the CLI refuses ``pulumi config set
-pingback:token`` without ``--secret`` unless told ``--plaintext``."""
+pingback:token <a value that looks like a secret>`` without ``--secret`` unless told
+``--plaintext``."""
 
 
 @dataclass(frozen=True)

@@ -455,3 +455,57 @@ def test_a_refresh_reads_every_channel_with_one_list(
     sim.clear_log()
     assert set(engine.refresh().steps.values()) == {"same"}
     assert api(sim) == [("GET", 200)]  # 24 concurrent reads share one list
+
+
+def test_an_error_of_the_whole_process_is_said_in_full_once_and_a_channel_s_always() -> None:
+    """The dynamic provider's boundary: a token PingBack rejects fails every call alike,
+    so the second says in one line that it is the same; an error about one channel (or a
+    create that may have landed) stays whole for each resource, even with equal text."""
+    from pulumi_pingback._exceptions import AuthenticationError, OutcomeUnknownError
+    from pulumi_pingback.dynamic._provider import _once
+
+    rejected = AuthenticationError(
+        "PingBack rejected the API token (401 on GET /api/v1/channels/) [once-test]",
+        status_code=401,
+    ).evolve(advice="To fix: set the token.")
+    assert _once(rejected) is rejected
+    again = _once(rejected)
+    assert isinstance(again, AuthenticationError) and again.advice == ""
+    assert str(again) == (
+        "the same error as another resource of this command, in full there: "
+        "PingBack rejected the API token (401 on GET /api/v1/channels/) [once-test]"
+    )
+    lost = OutcomeUnknownError(
+        "a create of a sms channel was sent at 12:00:00 [once-test]",
+        channel_type="sms",
+        sent_at="12:00:00",
+    )
+    assert _once(lost) is lost and _once(lost) is lost
+
+
+def test_the_program_checks_its_settings_once_per_run_under_the_stack() -> None:
+    """``once_per_program``: a typo fails the program (a RunError, no traceback); the
+    check runs again for the next program run's config (an Automation API process runs
+    many), and not again within one."""
+    import contextvars
+
+    import pulumi
+    from pulumi.runtime.config import CONFIG
+
+    from pulumi_pingback.dynamic import _program
+
+    def run(config: dict[str, str]) -> None:
+        def body() -> None:
+            CONFIG.set(config)
+            _program.once_per_program()
+
+        contextvars.copy_context().run(body)
+
+    typo = {"pingback:apiurl": "http://127.0.0.1:1", "pingback:token": "t"}
+    with pytest.raises(pulumi.RunError, match="did you mean pingback:apiUrl"):
+        run(typo)
+    with pytest.raises(pulumi.RunError):
+        run(typo)  # not passed: checked again
+    run({"pingback:token": "t", "pingback:apiUrl": "http://127.0.0.1:1"})
+    with pytest.raises(pulumi.RunError, match="pingback:timout"):
+        run({"pingback:timout": "3"})  # the next run's config is checked anew

@@ -23,7 +23,9 @@ from .._settings import SETTINGS, load_settings
 
 __all__ = ["once_per_program"]
 
-_done = threading.Event()
+_checked: list[object] = []
+"""The config the check last passed for: the SDK sets a new one for each program run
+(an Automation API process runs many, one per stack), so each run is checked once."""
 _lock = threading.Lock()
 
 
@@ -32,13 +34,13 @@ def once_per_program() -> None:
 
     Raises :class:`pulumi.RunError` (printed by the CLI without a traceback) naming the
     setting and the fix."""
-    if _done.is_set():
+    current = CONFIG.get()
+    if _checked and _checked[0] is current:
         return
     with _lock:
-        if _done.is_set():
+        if _checked and _checked[0] is current:
             return
-        _done.set()
-        every = {*CONFIG.get(), *(get_config_env() or {})}
+        every = {*current, *(get_config_env() or {})}
         keys = [key for key in every if key.startswith("pingback:")]
         config = {key: get_config(key) for key in SETTINGS}
         given = dict(config)
@@ -50,5 +52,6 @@ def once_per_program() -> None:
             load_settings(given, keys=keys, project=pulumi.get_project())
         except ConfigurationError as exc:
             raise pulumi.RunError(exc.message) from None
+        _checked[:] = [current]
         if config.get("pingback:token") is not None and not is_config_secret("pingback:token"):
             pulumi.log.warn(UNENCRYPTED_OWNER_CREDENTIAL)

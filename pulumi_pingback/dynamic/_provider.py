@@ -25,7 +25,13 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from .._exceptions import PingBackError
+from .._exceptions import (
+    APIConnectionError,
+    AuthenticationError,
+    ConfigurationError,
+    PermissionDeniedError,
+    PingBackError,
+)
 from ..channels._schema import TIME_LIMITS
 
 if TYPE_CHECKING:
@@ -104,11 +110,25 @@ _said: set[str] = set()
 _said_lock = threading.Lock()
 
 
+def _whole_process(exc: PingBackError) -> bool:
+    """An error every call of this process meets alike: its settings, its token, an API
+    it cannot reach (nothing sent). Never one about a channel, or a write that may have
+    landed: each resource keeps those whole."""
+    if exc.maybe_applied:
+        return False
+    if isinstance(exc, ConfigurationError | AuthenticationError | PermissionDeniedError):
+        return True
+    return isinstance(exc, APIConnectionError) and not exc.sent
+
+
 def _once(exc: PingBackError) -> PingBackError:
     """``exc`` the first time this process raises its text; after that, one line saying
-    it is the same. A wrong token or an unreachable API fails every resource of a
-    command alike (a refresh reads each), and the CLI prints each error with the dynamic
-    server's traceback: the full error once is enough."""
+    it is the same, for the errors of the whole process (:func:`_whole_process`). A wrong
+    token or an unreachable API fails every resource of a command alike (a refresh reads
+    each), and the CLI prints each error with the dynamic server's traceback: the full
+    error once is enough."""
+    if not _whole_process(exc):
+        return exc
     text = str(exc)
     with _said_lock:
         first = text not in _said

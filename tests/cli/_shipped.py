@@ -10,9 +10,12 @@ the checkout; the native plugin of ``pulumi package add <checkout>`` is installe
 copy of the checkout's files, as that command installs it.)
 
 Made once per change: ``<cache>/shipped/dist-<hash of the files the build reads>`` holds
-the build, ``<cache>/shipped/venv`` the virtualenv (made again when pyproject.toml changes;
-the wheel reinstalled when the build changes), all under a file lock, so pytest-xdist's
-workers wait for the first instead of building four times.
+the build, ``<cache>/shipped/venv-<hash of pyproject.toml>-<Python>`` the virtualenv (the
+wheel reinstalled when the build changes), all under a file lock, so pytest-xdist's
+workers wait for the first instead of building four times. Under ``CI=true`` the
+virtualenv is made anew once per test run, its dependencies resolved from the index as
+a user's would be that day; elsewhere it is kept until pyproject.toml changes. Builds
+older than a day are removed (a younger one may be another checkout's, in use).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +81,13 @@ def _run(*args: str | Path) -> str:
     return done.stdout
 
 
+def _this_ci_run() -> str:
+    """Under CI, this test run (the id pytest-xdist gives all its workers); else ""."""
+    if os.environ.get("CI") != "true":
+        return ""
+    return os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getppid())
+
+
 @functools.cache
 def shipped() -> Shipped:
     """The build and its virtualenv, made (or found up to date) once per process."""
@@ -93,12 +104,13 @@ def shipped() -> Shipped:
             )
             (dist / "twine-check.txt").write_text(checked)
             for old in root.glob("dist-*"):
-                if old != dist:
+                if old != dist and time.time() - old.stat().st_mtime > 86400:
                     shutil.rmtree(old, ignore_errors=True)
         (wheel,) = dist.glob("*.whl")
         (sdist,) = dist.glob("*.tar.gz")
-        venv = root / "venv"
-        made = {"pyproject": _digest(("pyproject.toml",)), "python": sys.version}
+        python = ".".join(map(str, sys.version_info[:3]))
+        venv = root / f"venv-{_digest(('pyproject.toml',))}-{python}"
+        made = {"python": sys.version, "run": _this_ci_run()}
         stamp = venv / "made-from.json"
         if not stamp.exists() or json.loads(stamp.read_text()) != made:
             shutil.rmtree(venv, ignore_errors=True)

@@ -158,9 +158,12 @@ def test_the_exported_requirements_install_into_a_fresh_venv_and_up(
         if argv[:3] == ["pulumi", "config", "set"] and argv[-1].startswith("<"):
             argv[-1] = values[argv[-2]]
         script.append(shlex.join(argv))
-    venvs = {str(Path(sys.executable).parent), str(shipped().bin)}
+    venvs = {str(shipped().bin)}
+    if sys.prefix != sys.base_prefix:  # this suite's virtualenv, not a system folder
+        venvs.add(str(Path(sys.executable).parent))
     path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p not in venvs]
-    user = {k: v for k, v in env.items() if k not in ("PINGBACK_TOKEN", "PINGBACK_API_URL")}
+    dropped = ("PINGBACK_TOKEN", "PINGBACK_API_URL", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+    user = {k: v for k, v in env.items() if k not in dropped}
     user["PATH"] = os.pathsep.join([str(ws.bin), *path])
     seeded.clear_log()
     ran = subprocess.run(

@@ -94,8 +94,9 @@ def test_the_readme_quick_start_runs_as_written(ws: Workspace, tmp_path: Path) -
     folder = tmp_path / "support-channels"  # "an empty folder"
     folder.mkdir()
     wheel = shipped().wheel
-    # The two changes: the wheel of this checkout instead of GitHub (no network here),
-    # and a free port instead of 8080.
+    # The two changes: the wheel of this checkout instead of GitHub (out of reach here;
+    # its dependencies come from the package index), and a free port instead of 8080.
+    # (PULUMI_SKIP_CONFIRMATIONS, as in every test of the suite, answers `up`'s question.)
     requirement = files["requirements.txt"]
     assert requirement.startswith("pulumi-pingback[simulator] @ git+https://github.com/")
     files["requirements.txt"] = f"pulumi-pingback[simulator] @ {wheel.as_uri()}\n"
@@ -105,14 +106,17 @@ def test_the_readme_quick_start_runs_as_written(ws: Workspace, tmp_path: Path) -
     for name, body in files.items():
         (folder / name).write_text(body)
     # A user's shell: the CLI on PATH, Python; no virtualenv of this suite, no pingback.
-    venvs = {str(Path(sys.executable).parent), str(shipped().bin)}
+    venvs = {str(shipped().bin)}
+    if sys.prefix != sys.base_prefix:  # this suite's virtualenv, not a system folder
+        venvs.add(str(Path(sys.executable).parent))
     path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p not in venvs]
     env = {
         **{k: v for k, v in ws.env.items() if k not in ("PULUMI_BACKEND_URL",)},
         "PATH": os.pathsep.join([str(ws.bin), *path]),
         "PULUMI_CONFIG_PASSPHRASE": "not-the-readme's",  # the README's export must win
     }
-    env.pop("PINGBACK_TOKEN", None)
+    for leftover in ("PINGBACK_TOKEN", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
+        env.pop(leftover, None)
     script = "set -euo pipefail\n" + commands
     log = tmp_path / "quick-start.log"  # a file: the simulator in the background keeps it
     with log.open("w") as sink:
