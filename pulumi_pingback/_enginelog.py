@@ -26,7 +26,6 @@ from ._defaults import NOTICE_LOGGER
 from ._untrusted import inert
 
 __all__ = [
-    "NOTICE",
     "EngineLogHandler",
     "attach",
     "busy",
@@ -35,10 +34,6 @@ __all__ = [
     "log_to_stderr",
     "watch_engine",
 ]
-
-NOTICE = NOTICE_LOGGER
-"""The logger of what the user is told at INFO whatever ``PINGBACK_LOG_LEVEL`` says: one
-line per adopted channel (what it wrote: nothing, or one PATCH)."""
 
 current_urn: contextvars.ContextVar[str] = contextvars.ContextVar("pingback_urn", default="")
 """The URN of the resource the current call is about (set by the native front)."""
@@ -71,8 +66,8 @@ class EngineLogHandler(logging.Handler):
         self.setFormatter(_InertFormatter("%(message)s"))
 
     def _wanted(self, record: logging.LogRecord) -> bool:
-        """Records at the level asked, and the notices (:data:`NOTICE`) always."""
-        return record.levelno >= self.wanted or record.name == NOTICE
+        """Records at the level asked, and the notices (``NOTICE_LOGGER``) always."""
+        return record.levelno >= self.wanted or record.name == NOTICE_LOGGER
 
     def _engine(self) -> Any:
         with self._lock:
@@ -149,7 +144,7 @@ def install(address: str, asked: int | None) -> None:
     logger.addHandler(EngineLogHandler(address, level))
     logger.setLevel(min(level, logger.level or level))
     logger.propagate = False
-    logging.getLogger(NOTICE).setLevel(logging.INFO)
+    logging.getLogger(NOTICE_LOGGER).setLevel(logging.INFO)
 
 
 # ---- a provider whose engine is gone -----------------------------------------------------

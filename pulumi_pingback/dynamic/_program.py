@@ -40,7 +40,7 @@ def once_per_program() -> None:
     with _lock:
         if _checked and _checked[0] is current:
             return
-        every = {*current, *(get_config_env() or {})}
+        every = {*current, *get_config_env()}
         keys = [key for key in every if key.startswith("pingback:")]
         config = {key: get_config(key) for key in SETTINGS}
         given = dict(config)

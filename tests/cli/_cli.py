@@ -14,6 +14,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -98,6 +99,19 @@ class Workspace:
         }
         if env:
             self.env.update(env)
+
+    def user_shell(self, *, drop: Sequence[str] = ()) -> dict[str, str]:
+        """This workspace's environment as a user's shell has it: the CLI on PATH, and no
+        virtualenv of this suite (neither its own nor the wheel's: no `pingback`), no
+        PINGBACK_TOKEN, VIRTUAL_ENV or PYTHONPATH; ``drop``: more names to leave out."""
+        venvs = {str(shipped().bin)}
+        if sys.prefix != sys.base_prefix:  # this suite's virtualenv, not a system folder
+            venvs.add(str(Path(sys.executable).parent))
+        path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p not in venvs]
+        left_out = {"PINGBACK_TOKEN", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", *drop}
+        env = {k: v for k, v in self.env.items() if k not in left_out}
+        env["PATH"] = os.pathsep.join([str(self.bin), *path])
+        return env
 
     def command(self, *args: str) -> list[str]:
         return [str(self.bin / "pulumi"), *args, "--color", "never"]
@@ -368,6 +382,11 @@ def sealed_whole(value: Any) -> dict[str, Any]:
 def squash(text: str) -> str:
     """The CLI's output with runs of spaces made one (it aligns columns per block)."""
     return "\n".join(re.sub(" +", " ", line) for line in text.splitlines())
+
+
+def timeless(line: str) -> str:
+    """A line of the CLI's output with each step's duration as ``(…)``."""
+    return re.sub(r"\(\d+(\.\d+)?m?s\)", "(…)", line).rstrip()
 
 
 # ---- PingBack and projects, as the e2e tests use them ------------------------------------

@@ -7,11 +7,8 @@ wrong token fails the preview already."""
 from __future__ import annotations
 
 import json
-import os
-import re
 import shlex
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +23,7 @@ from ._cli import (
     copy_example,
     secrets_outside_envelopes,
     squash,
+    timeless,
     writes,
 )
 from ._shipped import shipped
@@ -34,10 +32,6 @@ CHANNEL = "pulumi-python:dynamic/pingback:Channel"
 SAMPLE_FILE = ROOT / "examples" / "adopt-existing" / "sample-business.json"
 SAMPLE = json.loads(SAMPLE_FILE.read_text())
 TELEGRAM, WHATSAPP, WIDGET = (item["id"] for item in SAMPLE)
-
-
-def _timeless(line: str) -> str:
-    return re.sub(r"\(\d+(\.\d+)?m?s\)", "(…)", line).strip()
 
 
 @pytest.fixture
@@ -158,13 +152,7 @@ def test_the_exported_requirements_install_into_a_fresh_venv_and_up(
         if argv[:3] == ["pulumi", "config", "set"] and argv[-1].startswith("<"):
             argv[-1] = values[argv[-2]]
         script.append(shlex.join(argv))
-    venvs = {str(shipped().bin)}
-    if sys.prefix != sys.base_prefix:  # this suite's virtualenv, not a system folder
-        venvs.add(str(Path(sys.executable).parent))
-    path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p not in venvs]
-    dropped = ("PINGBACK_TOKEN", "PINGBACK_API_URL", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
-    user = {k: v for k, v in env.items() if k not in dropped}
-    user["PATH"] = os.pathsep.join([str(ws.bin), *path])
+    user = ws.user_shell()  # PINGBACK_* were for the export alone
     seeded.clear_log()
     ran = subprocess.run(
         ["/bin/bash", "-c", "set -euo pipefail\n" + "\n".join(script)],
@@ -189,6 +177,6 @@ def test_the_readme_shows_an_adoption_as_the_cli_prints_it(
     section = readme.split("## Adopting existing channels", 1)[1].split("\n## ", 1)[0]
     (block,) = [b for b in section.split("```") if "adopted telegram channel" in b]
     st = dev_stack(ws, copy_example("adopt-existing", tmp_path), seeded)
-    done = [_timeless(line) for line in squash(st.up().stdout).splitlines()]
-    shown = [_timeless(squash(line)) for line in block.strip().splitlines()]
+    done = [timeless(line) for line in squash(st.up().stdout).splitlines()]
+    shown = [timeless(squash(line)) for line in block.strip("\n").splitlines()]
     assert [line for line in shown if line not in done] == [], done

@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -22,7 +21,7 @@ import httpx
 from pulumi_pingback import __version__
 
 from ..engine import ROOT, free_port
-from ._cli import Workspace, ciphertexts
+from ._cli import Workspace, ciphertexts, timeless
 from ._shipped import shipped
 
 QUICK_START_FILES = {"yaml": "Pulumi.yaml", "text": "requirements.txt", "python": "__main__.py"}
@@ -85,10 +84,6 @@ def _quick_start() -> tuple[dict[str, str], str, list[str]]:
     return files, commands, [line for line in printed.splitlines() if line.strip()]
 
 
-def _timeless(line: str) -> str:
-    return re.sub(r"\(\d+(\.\d+)?m?s\)", "(…)", line).rstrip()
-
-
 def test_the_readme_quick_start_runs_as_written(ws: Workspace, tmp_path: Path) -> None:
     files, commands, printed = _quick_start()
     folder = tmp_path / "support-channels"  # "an empty folder"
@@ -106,17 +101,8 @@ def test_the_readme_quick_start_runs_as_written(ws: Workspace, tmp_path: Path) -
     for name, body in files.items():
         (folder / name).write_text(body)
     # A user's shell: the CLI on PATH, Python; no virtualenv of this suite, no pingback.
-    venvs = {str(shipped().bin)}
-    if sys.prefix != sys.base_prefix:  # this suite's virtualenv, not a system folder
-        venvs.add(str(Path(sys.executable).parent))
-    path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and p not in venvs]
-    env = {
-        **{k: v for k, v in ws.env.items() if k not in ("PULUMI_BACKEND_URL",)},
-        "PATH": os.pathsep.join([str(ws.bin), *path]),
-        "PULUMI_CONFIG_PASSPHRASE": "not-the-readme's",  # the README's export must win
-    }
-    for leftover in ("PINGBACK_TOKEN", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
-        env.pop(leftover, None)
+    env = ws.user_shell(drop=("PULUMI_BACKEND_URL",))
+    env["PULUMI_CONFIG_PASSPHRASE"] = "not-the-readme's"  # the README's export must win
     script = "set -euo pipefail\n" + commands
     log = tmp_path / "quick-start.log"  # a file: the simulator in the background keeps it
     with log.open("w") as sink:
@@ -134,8 +120,8 @@ def test_the_readme_quick_start_runs_as_written(ws: Workspace, tmp_path: Path) -
         out = log.read_text()
         assert run.returncode == 0, out
         # What the README shows of `pulumi up` is what it printed (times aside).
-        lines = [_timeless(line) for line in out.splitlines()]
-        missing = [line for line in printed if _timeless(line) not in lines]
+        lines = [timeless(line) for line in out.splitlines()]
+        missing = [line for line in printed if timeless(line) not in lines]
         assert missing == [], out
         # PingBack got the channel, from the package installed in the project's venv.
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as sim:
